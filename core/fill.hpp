@@ -1,0 +1,28 @@
+// Deterministic, platform-independent generation of input tensors from a
+// problem's seed and fill specs. Only integer arithmetic and single IEEE
+// operations are used, so every machine generates the same bits.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/problem.hpp"
+
+namespace bncheck {
+
+/// Stream identifiers so that each input tensor has its own random sequence.
+enum class fill_stream : uint64_t { x = 1, gamma, beta, dy, running_mean, running_var };
+
+/// count values of spec, rounded to t, drawn from (seed, stream).
+/// Throws input_error for fill_kind::file.
+std::vector<double> generate(const fill_spec& spec, dtype t, int64_t count, uint64_t seed,
+                             fill_stream stream);
+
+/// splitmix64: the generator behind generate(); exposed for tests and for
+/// properties that need their own deterministic draws.
+struct splitmix64 {
+  uint64_t state;
+  uint64_t next();
+};
+
+}  // namespace bncheck

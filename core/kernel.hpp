@@ -1,0 +1,62 @@
+// The one C++ interface every batch-norm kernel implements: ours (Eigen,
+// CUDA), adapters for third-party libraries, and deliberately broken kernels.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/problem.hpp"
+
+namespace bncheck {
+
+/// Buffers for one call. Data tensors (x, dy, y, dx) are dense in p.lay with
+/// element type p.data_type; per-channel tensors hold p.c elements of
+/// p.param_type. Pointers not used by the op are null. The harness owns all
+/// memory; outputs arrive filled with NaN so an unwritten element is caught.
+struct kernel_io {
+  const void* x = nullptr;
+  const void* dy = nullptr;     ///< backward
+  const void* gamma = nullptr;
+  const void* beta = nullptr;   ///< forward
+  void* y = nullptr;            ///< forward
+  void* dx = nullptr;           ///< backward
+  /// Batch statistics: forward_training writes them (mean, biased var, and
+  /// invstd = 1/sqrt(var+eps)); backward reads them (saved values).
+  void* mean = nullptr;
+  void* var = nullptr;
+  void* invstd = nullptr;
+  /// Running statistics: forward_training reads and updates them in place
+  /// per p.prof; forward_inference reads them.
+  void* running_mean = nullptr;
+  void* running_var = nullptr;
+  void* dgamma = nullptr;       ///< backward
+  void* dbeta = nullptr;        ///< backward
+};
+
+enum class kernel_status {
+  ok,
+  unimplemented,  ///< the kernel does not support this problem: reported as skipped
+  error,          ///< the kernel failed: reported as a failure with its message
+};
+
+struct kernel_result {
+  kernel_status status = kernel_status::ok;
+  std::string message;
+};
+
+class kernel {
+ public:
+  virtual ~kernel() = default;
+  /// Short name used in reports and on the command line ("eigen").
+  virtual std::string name() const = 0;
+  /// Runs p on io. Must not throw; reports problems through the result.
+  virtual kernel_result run(const problem& p, const kernel_io& io) = 0;
+};
+
+/// Kernels bncheck knows by name. Returns null for an unknown name.
+std::unique_ptr<kernel> make_kernel(const std::string& name);
+/// Names accepted by make_kernel, for --help and error messages.
+std::vector<std::string> kernel_names();
+
+}  // namespace bncheck

@@ -1,0 +1,133 @@
+// The one problem description that flows through bncheck: generator ->
+// reference -> kernel -> comparison -> report. Plain data; its canonical text
+// form (problem_text.cpp) parses back to the same value.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bncheck {
+
+/// Which computation a problem asks for.
+enum class op_kind {
+  forward_training,   ///< y from batch statistics; saves stats; updates running stats
+  forward_inference,  ///< y from the running statistics
+  backward,           ///< dx, dgamma, dbeta from dy, using the batch statistics
+};
+
+/// Memory layout of x, y, dy, dx. Statistics are per channel over all other axes.
+enum class layout {
+  nc,     ///< batch x features (the B x d case)
+  nchw,   ///< channel-first 2-D spatial
+  nhwc,   ///< channel-last 2-D spatial
+  ncdhw,  ///< channel-first 3-D spatial
+  ndhwc,  ///< channel-last 3-D spatial
+};
+
+/// Floating-point storage formats.
+enum class dtype { f64, f32, f16, bf16 };
+
+/// Conventions for running statistics and saved values.
+enum class profile {
+  onnx,     ///< running = a*running + (1-a)*batch, biased variance; saves mean and var
+  pytorch,  ///< running = (1-m)*running + m*batch, unbiased running var; saves mean and invstd
+  cudnn,    ///< exponential average factor like pytorch, unbiased running var; saves mean and invstd
+};
+
+/// How an input tensor is filled. Values are generated deterministically from
+/// the problem's seed (fill.cpp) and rounded once to the tensor's dtype.
+enum class fill_kind {
+  normal,   ///< a + b*z, z approximately standard normal (Irwin-Hall of 4 uniforms)
+  uniform,  ///< uniform in [a, b)
+  constant, ///< every element equals a
+  file,     ///< values come from a golden case folder; not generatable
+};
+
+struct fill_spec {
+  fill_kind kind = fill_kind::normal;
+  double a = 0.0;
+  double b = 1.0;
+  friend bool operator==(const fill_spec&, const fill_spec&) = default;
+};
+
+/// Default fills for each input tensor.
+inline constexpr fill_spec default_x_fill{fill_kind::normal, 0.0, 1.0};
+inline constexpr fill_spec default_gamma_fill{fill_kind::uniform, 0.5, 2.0};
+inline constexpr fill_spec default_beta_fill{fill_kind::uniform, -1.0, 1.0};
+inline constexpr fill_spec default_dy_fill{fill_kind::normal, 0.0, 1.0};
+inline constexpr fill_spec default_rmean_fill{fill_kind::normal, 0.0, 1.0};
+inline constexpr fill_spec default_rvar_fill{fill_kind::uniform, 0.5, 2.0};
+
+struct problem {
+  op_kind op = op_kind::forward_training;
+  layout lay = layout::nchw;
+  dtype data_type = dtype::f32;   ///< x, y, dy, dx
+  dtype param_type = dtype::f32;  ///< gamma, beta, saved and running statistics
+  int64_t n = 1, c = 1, d = 1, h = 1, w = 1;  ///< d, h, w are 1 where the layout lacks them
+  double eps = 1e-5;              ///< exact double; added inside the square root
+  double momentum = 0.1;          ///< meaning depends on the profile (see profile)
+  profile prof = profile::pytorch;
+  uint64_t seed = 0;
+  fill_spec x = default_x_fill;
+  fill_spec gamma = default_gamma_fill;
+  fill_spec beta = default_beta_fill;
+  fill_spec dy = default_dy_fill;
+  fill_spec running_mean = default_rmean_fill;
+  fill_spec running_var = default_rvar_fill;
+
+  friend bool operator==(const problem&, const problem&) = default;
+};
+
+/// Number of spatial positions per (sample, channel): d*h*w.
+int64_t spatial_size(const problem& p);
+/// Reduction length per channel M = n*d*h*w.
+int64_t reduction_size(const problem& p);
+/// Elements of x: n*c*d*h*w.
+int64_t element_count(const problem& p);
+/// True for nc, nhwc, ndhwc: channels are the innermost (fastest) axis.
+bool channel_last(layout l);
+/// Number of spatial axes of a layout: 0 (nc), 2 (nchw, nhwc), 3 (ncdhw, ndhwc).
+int spatial_rank(layout l);
+/// The shape of x in memory order (C order), e.g. nhwc -> {n, h, w, c}.
+std::vector<int64_t> data_shape(const problem& p);
+/// Offset of element (sample i, channel ch, spatial position s) in x.
+inline int64_t offset(const problem& p, int64_t i, int64_t ch, int64_t s) {
+  const int64_t S = p.d * p.h * p.w;
+  return (p.lay == layout::nc || p.lay == layout::nhwc || p.lay == layout::ndhwc)
+             ? (i * S + s) * p.c + ch
+             : (i * p.c + ch) * S + s;
+}
+
+/// Throws input_error if sizes are non-positive, the layout lacks an axis that
+/// is not 1, eps is NaN/negative/infinite, momentum is not finite, or the
+/// element count overflows int64.
+void validate(const problem& p);
+
+/// Canonical one-line text form, e.g.
+///   fwd_training nchw f32:f32 mb2ic3ih4iw5 eps=1e-05 momentum=0.1 profile=pytorch seed=7
+/// followed by any fill that differs from its default (x=normal:10000:1 ...).
+/// Doubles are printed in the shortest form that reads back exactly.
+std::string to_text(const problem& p);
+/// Parses the text form (tokens in any order; missing ones take defaults).
+/// Throws input_error on anything it does not understand. Validates.
+problem parse_problem(std::string_view text);
+
+std::string_view to_string(op_kind);
+std::string_view to_string(layout);
+std::string_view to_string(dtype);
+std::string_view to_string(profile);
+op_kind parse_op(std::string_view);
+layout parse_layout(std::string_view);
+dtype parse_dtype(std::string_view);
+profile parse_profile(std::string_view);
+
+/// Shortest decimal text that reads back as exactly v ("1e-05", "0.1", "-0").
+std::string exact_decimal(double v);
+/// C99 hex-float text of v ("0x1.4f8b588e368f1p-17").
+std::string hex_float(double v);
+/// Parses a decimal or hex-float double exactly (strtod); throws input_error.
+double parse_double(std::string_view s);
+
+}  // namespace bncheck

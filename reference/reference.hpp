@@ -1,0 +1,31 @@
+// The ground truth: every output of every op, computed in MPFR arithmetic
+// (Boost.Multiprecision) and rounded once to float64, with the rounding
+// proven stable by recomputation at escalating precision (Ziv's strategy).
+#pragma once
+
+#include <cstdint>
+
+#include "core/problem.hpp"
+#include "core/tensor.hpp"
+
+namespace bncheck::reference {
+
+/// Counters of the rounding proof, accumulated over calls.
+struct rounding_stats {
+  int64_t values = 0;        ///< output values whose rounding was proven
+  int64_t escalations = 0;   ///< times a precision was not enough and was doubled
+  unsigned max_precision = 0;  ///< the largest precision (bits) any value needed
+};
+
+/// Computes p's outputs from inputs (tensor_map as generate_inputs() gives:
+/// x, gamma, beta, running_mean, running_var; or x, dy, gamma for backward).
+/// Saved statistics in the inputs are ignored: backward uses the exact batch
+/// statistics of x. Every returned tensor is f64, correctly rounded:
+///   forward_training:  y, mean, var (biased), invstd, running_mean, running_var
+///   forward_inference: y
+///   backward:          dx, dgamma, dbeta, and mean, var, invstd of the batch
+/// Where the math is undefined (unbiased running variance with M = 1) the
+/// value is NaN. Throws input_error for inputs of the wrong shape.
+tensor_map compute(const problem& p, const tensor_map& inputs, rounding_stats* stats = nullptr);
+
+}  // namespace bncheck::reference

@@ -1,0 +1,60 @@
+// Fills are deterministic, representable in their format, and distributed as named.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "core/dtype.hpp"
+#include "core/error.hpp"
+#include "core/fill.hpp"
+#include "core/tensor.hpp"
+
+namespace bncheck {
+namespace {
+
+TEST(fill, same_seed_gives_same_values_and_other_seeds_differ) {
+  const fill_spec spec{fill_kind::normal, 3.0, 2.0};
+  EXPECT_EQ(generate(spec, dtype::f32, 100, 5, fill_stream::x),
+            generate(spec, dtype::f32, 100, 5, fill_stream::x));
+  EXPECT_NE(generate(spec, dtype::f32, 100, 5, fill_stream::x),
+            generate(spec, dtype::f32, 100, 6, fill_stream::x));
+  EXPECT_NE(generate(spec, dtype::f32, 100, 5, fill_stream::x),
+            generate(spec, dtype::f32, 100, 5, fill_stream::dy));
+}
+
+TEST(fill, normal_has_the_requested_mean_and_spread) {
+  const auto v = generate({fill_kind::normal, 10.0, 2.0}, dtype::f64, 100000, 1, fill_stream::x);
+  double s = 0, s2 = 0;
+  for (double x : v) s += x;
+  const double mean = s / v.size();
+  for (double x : v) s2 += (x - mean) * (x - mean);
+  EXPECT_NEAR(mean, 10.0, 0.05);
+  EXPECT_NEAR(std::sqrt(s2 / v.size()), 2.0, 0.05);
+}
+
+TEST(fill, values_are_representable_in_the_target_format) {
+  for (dtype t : {dtype::f32, dtype::f16, dtype::bf16})
+    for (double x : generate({fill_kind::uniform, -3.0, 3.0}, t, 1000, 2, fill_stream::x))
+      EXPECT_TRUE(representable(t, x)) << to_string(t) << " " << x;
+}
+
+TEST(fill, file_fill_cannot_be_generated) {
+  EXPECT_THROW(generate({fill_kind::file, 0, 0}, dtype::f32, 4, 0, fill_stream::x), input_error);
+}
+
+TEST(fill, generate_inputs_gives_each_op_its_tensors_in_layout_shape) {
+  problem p;
+  p.lay = layout::nhwc;
+  p.n = 2, p.c = 3, p.h = 4, p.w = 5;
+  const tensor_map in = generate_inputs(p);
+  ASSERT_EQ(in.count("x"), 1u);
+  EXPECT_EQ(in.at("x").shape, (std::vector<int64_t>{2, 4, 5, 3}));
+  EXPECT_EQ(in.at("gamma").shape, (std::vector<int64_t>{3}));
+  EXPECT_EQ(in.count("dy"), 0u);
+  p.op = op_kind::backward;
+  const tensor_map bw = generate_inputs(p);
+  EXPECT_EQ(bw.count("dy"), 1u);
+  EXPECT_EQ(bw.count("beta"), 0u);
+}
+
+}  // namespace
+}  // namespace bncheck

@@ -1,0 +1,91 @@
+// The canonical text form parses back to the same problem, and bad text is
+// rejected with input_error.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "core/error.hpp"
+#include "core/problem.hpp"
+
+namespace bncheck {
+namespace {
+
+TEST(problem_text, round_trips_every_layout_op_dtype_and_profile) {
+  for (auto op : {op_kind::forward_training, op_kind::forward_inference, op_kind::backward})
+    for (auto lay : {layout::nc, layout::nchw, layout::nhwc, layout::ncdhw, layout::ndhwc})
+      for (auto dt : {dtype::f64, dtype::f32, dtype::f16, dtype::bf16})
+        for (auto prof : {profile::onnx, profile::pytorch, profile::cudnn}) {
+          problem p;
+          p.op = op;
+          p.lay = lay;
+          p.data_type = dt;
+          p.param_type = dt == dtype::f64 ? dtype::f64 : dtype::f32;
+          p.n = 3;
+          p.c = 5;
+          if (spatial_rank(lay) >= 2) p.h = 7, p.w = 2;
+          if (spatial_rank(lay) == 3) p.d = 4;
+          p.eps = 1e-5;
+          p.momentum = 0.1;
+          p.prof = prof;
+          p.seed = 12345678901234ull;
+          const std::string text = to_text(p);
+          EXPECT_EQ(parse_problem(text), p) << text;
+          EXPECT_EQ(to_text(parse_problem(text)), text);
+        }
+}
+
+TEST(problem_text, keeps_doubles_and_fills_exact) {
+  problem p;
+  p.eps = 0.1 + 0.2;  // not the double nearest 0.3
+  p.momentum = 1.0 / 3.0;
+  p.x = {fill_kind::normal, 10000.0, 1e-4};
+  p.gamma = {fill_kind::constant, -0.0, 0};
+  p.beta = {fill_kind::file, 0, 0};
+  const problem q = parse_problem(to_text(p));
+  EXPECT_EQ(q, p);
+  EXPECT_TRUE(std::signbit(q.gamma.a));
+}
+
+TEST(problem_text, shows_the_expected_canonical_line) {
+  problem p;
+  p.lay = layout::nhwc;
+  p.n = 2, p.c = 3, p.h = 4, p.w = 5;
+  p.seed = 7;
+  EXPECT_EQ(to_text(p),
+            "forward_training nhwc f32:f32 mb2ic3ih4iw5 eps=1e-05 momentum=0.1 profile=pytorch seed=7");
+}
+
+TEST(problem_text, accepts_tokens_in_any_order_with_defaults) {
+  const problem p = parse_problem("profile=onnx mb2ic3 nc backward eps=0x1p-20");
+  EXPECT_EQ(p.op, op_kind::backward);
+  EXPECT_EQ(p.lay, layout::nc);
+  EXPECT_EQ(p.prof, profile::onnx);
+  EXPECT_EQ(p.eps, std::ldexp(1.0, -20));
+  EXPECT_EQ(p.n, 2);
+  EXPECT_EQ(p.c, 3);
+}
+
+TEST(problem_text, rejects_bad_text_with_input_error) {
+  const char* bad[] = {
+      "",                                        // no sizes
+      "nchw mb2",                                // no channels
+      "nchw mb0ic3ih2iw2",                       // zero size
+      "nchw mb-1ic3ih2iw2",                      // negative size
+      "nchw mb2ic3ih2iw2 eps=nan",               // NaN eps
+      "nchw mb2ic3ih2iw2 eps=-1",                // negative eps
+      "nchw mb2ic3ih2iw2 eps=1e-5x",             // trailing junk
+      "nchw mb99999999999ic99999999999ih99999iw99999",  // overflowing count
+      "nchw mb99999999999999999999999ic1",       // does not fit int64
+      "nc mb2ic3ih2iw2",                         // spatial axes on nc
+      "nchw mb2ic3id2ih2iw2",                    // depth on a 2-D layout
+      "nchw mb2ic3ih2iw2 profile=tf",            // unknown profile
+      "nchw mb2ic3ih2iw2 f32:f8",                // unknown dtype
+      "nchw mb2ic3ih2iw2 x=gauss:0:1",           // unknown fill
+      "nchw mb2ic3ih2iw2 colour=red",            // unknown key
+      "nchw nhwc mb2ic3",                        // two layouts
+  };
+  for (const char* text : bad) EXPECT_THROW(parse_problem(text), input_error) << text;
+}
+
+}  // namespace
+}  // namespace bncheck
