@@ -1,0 +1,72 @@
+// Element-wise comparison against the tolerance model, keeping the worst.
+#include "check/compare.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "check/tolerance.hpp"
+#include "core/dtype.hpp"
+
+namespace bncheck {
+namespace {
+
+constexpr std::size_t max_worst = 10;
+
+// Spacing of format t at v: 2^(exponent(v) - p + 1), at least the smallest subnormal.
+double ulp_at(dtype t, double v) {
+  if (v == 0 || !std::isfinite(v)) return denorm_min(t);
+  int e = 0;
+  std::frexp(v, &e);
+  return std::max(std::ldexp(1.0, e - precision_bits(t)), denorm_min(t));
+}
+
+// Normalized error: |got - expected| / bound; NaN and infinities must match exactly.
+double normalized_error(double expected, double got, double bound) {
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  if (std::isnan(expected)) return std::isnan(got) ? 0 : inf;
+  if (std::isnan(got) || std::isinf(expected) || std::isinf(got)) return got == expected ? 0 : inf;
+  const double err = std::fabs(got - expected);
+  if (err == 0) return 0;
+  return bound > 0 ? err / bound : inf;
+}
+
+}  // namespace
+
+check_result compare(const test_case& c, const tensor_map& got) {
+  check_result r;
+  const tensor_map bounds = tolerance_bounds(c.prob, c.inputs, c.expected);
+  auto worse = [](const element_error& a, const element_error& b) { return a.normalized > b.normalized; };
+  for (const auto& name : output_names(c.prob)) {
+    auto it = got.find(name);
+    const tensor& exp = c.expected.at(name);
+    if (it == got.end() || it->second.values.size() != exp.values.size()) {
+      r.pass = false;
+      r.missing += (r.missing.empty() ? "" : ", ") + name;
+      continue;
+    }
+    const dtype t = type_of(c.prob, name);
+    const std::vector<double>& b = bounds.at(name).values;
+    for (std::size_t i = 0; i < exp.values.size(); ++i) {
+      const double e = exp.values[i], g = it->second.values[i];
+      const double n = normalized_error(e, g, b[i]);
+      ++r.checked;
+      r.max_normalized = std::max(r.max_normalized, n);
+      if (n > 1) {
+        ++r.failed;
+        r.pass = false;
+      }
+      if (r.worst.size() < max_worst || n > r.worst.back().normalized) {
+        const double err = std::fabs(g - e);
+        element_error ee{name, static_cast<int64_t>(i), e, g, b[i], n, err / ulp_at(t, e),
+                         e != 0 ? err / std::fabs(e) : (err == 0 ? 0 : std::numeric_limits<double>::infinity())};
+        if (std::isnan(e) || std::isnan(g)) ee.ulps = ee.relative = std::isnan(e) == std::isnan(g) ? 0 : std::numeric_limits<double>::infinity();
+        r.worst.insert(std::upper_bound(r.worst.begin(), r.worst.end(), ee, worse), ee);
+        if (r.worst.size() > max_worst) r.worst.pop_back();
+      }
+    }
+  }
+  return r;
+}
+
+}  // namespace bncheck

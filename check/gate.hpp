@@ -1,0 +1,38 @@
+// Judging cases on a kernel and the per-case table of a gate run.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "check/compare.hpp"
+#include "core/kernel.hpp"
+
+namespace bncheck {
+
+enum class verdict { pass, fail, skip };
+
+/// The outcome of one case on one kernel.
+struct case_outcome {
+  std::string name;           ///< case name, or the problem text for a generated case
+  std::string problem_text;
+  verdict v = verdict::pass;
+  double max_normalized = 0;  ///< worst |got - expected| / bound
+  std::string worst_tensor;   ///< where the worst element is
+  std::string report;         ///< failure_report() for a failure, the kernel's message for a skip
+  double seconds = 0;         ///< kernel call and comparison
+};
+
+/// Runs c on k and judges it: unimplemented is a skip; a kernel error, a
+/// missing output or any element over its bound is a failure.
+case_outcome judge(kernel& k, const test_case& c);
+
+struct gate_totals {
+  int pass = 0, fail = 0, skip = 0;
+};
+
+/// Prints one table row per outcome and a summary line; returns the totals.
+gate_totals print_table(const std::vector<case_outcome>& outcomes, const std::string& kernel_name,
+                        std::ostream& out);
+
+}  // namespace bncheck

@@ -1,0 +1,137 @@
+// Building cases from problems and calling kernels on native buffers.
+#include "check/harness.hpp"
+
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "core/dtype.hpp"
+#include "core/error.hpp"
+
+namespace bncheck {
+namespace {
+
+// A native buffer of one named tensor.
+struct native {
+  dtype type = dtype::f64;
+  std::vector<int64_t> shape;
+  std::vector<unsigned char> bytes;
+
+  void* data() { return bytes.data(); }
+  int64_t count() const {
+    int64_t n = 1;
+    for (int64_t s : shape) n *= s;
+    return n;
+  }
+};
+
+native encode(const tensor& t) {
+  native b{t.type, t.shape, std::vector<unsigned char>(t.values.size() * size_of(t.type))};
+  for (std::size_t i = 0; i < t.values.size(); ++i)
+    store(t.type, t.values[i], b.bytes.data() + i * size_of(t.type));
+  return b;
+}
+
+native poisoned(const problem& p, const std::string& name) {
+  tensor t{type_of(p, name), shape_of(p, name), {}};
+  int64_t n = 1;
+  for (int64_t s : t.shape) n *= s;
+  t.values.assign(static_cast<std::size_t>(n), std::numeric_limits<double>::quiet_NaN());
+  return encode(t);
+}
+
+tensor decode(const native& b) {
+  tensor t{b.type, b.shape, std::vector<double>(static_cast<std::size_t>(b.count()))};
+  for (std::size_t i = 0; i < t.values.size(); ++i)
+    t.values[i] = load(b.type, b.bytes.data() + i * size_of(b.type));
+  return t;
+}
+
+const tensor& need(const tensor_map& m, const std::string& name, const problem& p) {
+  auto it = m.find(name);
+  if (it == m.end())
+    throw input_error("input '" + name + "' missing for problem: " + to_text(p));
+  if (it->second.shape != shape_of(p, name))
+    throw input_error("input '" + name + "' has the wrong shape for problem: " + to_text(p));
+  return it->second;
+}
+
+tensor rounded(const tensor& t, dtype to) {
+  tensor r{to, t.shape, t.values};
+  for (double& v : r.values) v = round_to(to, v);
+  return r;
+}
+
+}  // namespace
+
+tensor_map complete_inputs(const problem& p, tensor_map inputs, reference::rounding_stats* stats) {
+  if (p.op != op_kind::backward) return inputs;
+  const tensor_map ref = reference::compute(p, inputs, stats);
+  for (const char* name : {"mean", "var", "invstd"}) inputs[name] = rounded(ref.at(name), p.param_type);
+  return inputs;
+}
+
+test_case make_case(const problem& p, reference::rounding_stats* stats) {
+  return make_case(p, generate_inputs(p), stats);
+}
+
+test_case make_case(const problem& p, tensor_map inputs, reference::rounding_stats* stats) {
+  validate(p);
+  test_case c;
+  c.prob = p;
+  tensor_map ref = reference::compute(p, inputs, stats);
+  if (p.op == op_kind::backward)
+    for (const char* name : {"mean", "var", "invstd"}) inputs[name] = rounded(ref.at(name), p.param_type);
+  for (const auto& name : input_names(p)) need(inputs, name, p);
+  for (const auto& name : output_names(p)) c.expected[name] = std::move(ref.at(name));
+  c.inputs = std::move(inputs);
+  return c;
+}
+
+kernel_output run_kernel(kernel& k, const problem& p, const tensor_map& inputs) {
+  std::map<std::string, native> in, out;
+  for (const auto& name : input_names(p)) in[name] = encode(need(inputs, name, p));
+  kernel_io io;
+  io.x = in.at("x").data();
+  io.gamma = in.at("gamma").data();
+  std::vector<std::string> produced;
+  switch (p.op) {
+    case op_kind::forward_training:
+      produced = {"y", "mean", "var", "invstd", "running_mean", "running_var"};
+      for (const auto& n : produced) out[n] = n.rfind("running_", 0) == 0 ? in.at(n) : poisoned(p, n);
+      io.beta = in.at("beta").data();
+      io.y = out["y"].data();
+      io.mean = out["mean"].data();
+      io.var = out["var"].data();
+      io.invstd = out["invstd"].data();
+      io.running_mean = out["running_mean"].data();
+      io.running_var = out["running_var"].data();
+      break;
+    case op_kind::forward_inference:
+      produced = {"y"};
+      out["y"] = poisoned(p, "y");
+      io.beta = in.at("beta").data();
+      io.running_mean = in.at("running_mean").data();
+      io.running_var = in.at("running_var").data();
+      io.y = out["y"].data();
+      break;
+    case op_kind::backward:
+      produced = {"dx", "dgamma", "dbeta"};
+      for (const auto& n : produced) out[n] = poisoned(p, n);
+      io.dy = in.at("dy").data();
+      io.mean = in.at("mean").data();
+      io.var = in.at("var").data();
+      io.invstd = in.at("invstd").data();
+      io.dx = out["dx"].data();
+      io.dgamma = out["dgamma"].data();
+      io.dbeta = out["dbeta"].data();
+      break;
+  }
+  kernel_output result;
+  result.result = k.run(p, io);
+  if (result.result.status == kernel_status::ok)
+    for (const auto& n : produced) result.got[n] = decode(out.at(n));
+  return result;
+}
+
+}  // namespace bncheck

@@ -1,0 +1,75 @@
+// The failure report and the repro line, the same everywhere in bncheck.
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "check/compare.hpp"
+
+namespace bncheck {
+namespace {
+
+bool generatable(const problem& p) {
+  for (const fill_spec* f : {&p.x, &p.gamma, &p.beta, &p.dy, &p.running_mean, &p.running_var})
+    if (f->kind == fill_kind::file) return false;
+  return true;
+}
+
+// "y[1,0,3,2]": the element's position in the tensor's memory-order shape.
+std::string position(const test_case& c, const element_error& e) {
+  const std::vector<int64_t>& shape = c.expected.at(e.tensor).shape;
+  std::vector<int64_t> idx(shape.size());
+  int64_t rest = e.index;
+  for (std::size_t k = shape.size(); k-- > 0;) {
+    idx[k] = rest % shape[k];
+    rest /= shape[k];
+  }
+  std::string s = e.tensor + "[";
+  for (std::size_t k = 0; k < idx.size(); ++k) {
+    if (k) s += ',';
+    s += std::to_string(idx[k]);
+  }
+  return s + "]";
+}
+
+std::string num(const char* fmt, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, fmt, v);
+  return buf;
+}
+
+}  // namespace
+
+std::string repro_line(const test_case& c, const std::string& kernel_name) {
+  if (!c.name.empty() && !generatable(c.prob))
+    return "REPRO: bncheck run --kernel " + kernel_name + " --golden golden/cases --case " + c.name;
+  return "REPRO: bncheck run --kernel " + kernel_name + " --problem '" + to_text(c.prob) + "'";
+}
+
+std::string failure_report(const test_case& c, const std::string& kernel_name, const check_result& r) {
+  std::ostringstream out;
+  out << "FAIL " << (c.name.empty() ? std::string("(generated)") : c.name) << "\n"
+      << "  problem: " << to_text(c.prob) << "\n"
+      << "  kernel: " << kernel_name << "  seed: " << c.prob.seed << "\n";
+  if (!r.missing.empty()) out << "  missing outputs: " << r.missing << "\n";
+  if (!r.worst.empty() && r.max_normalized > 1) {
+    out << "  worst elements (" << r.worst.size() << " shown of " << r.failed << " over bound):\n";
+    char line[256];
+    std::snprintf(line, sizeof line, "    %-18s %-24s %-24s %10s %10s %10s\n", "element", "expected",
+                  "got", "ulps", "relative", "err/bound");
+    out << line;
+    for (const element_error& e : r.worst) {
+      if (e.normalized <= 1) break;
+      std::snprintf(line, sizeof line, "    %-18s %-24s %-24s %10s %10s %10s\n", position(c, e).c_str(),
+                    hex_float(e.expected).c_str(), hex_float(e.got).c_str(), num("%.3g", e.ulps).c_str(),
+                    num("%.3g", e.relative).c_str(), num("%.3g", e.normalized).c_str());
+      out << line;
+    }
+  }
+  out << "  stats: " << r.checked << " elements checked, " << r.failed << " over bound, max err/bound "
+      << num("%.3g", r.max_normalized);
+  if (!r.worst.empty()) out << " (" << r.worst.front().tensor << ")";
+  out << "\n" << repro_line(c, kernel_name) << "\n";
+  return out.str();
+}
+
+}  // namespace bncheck

@@ -1,0 +1,236 @@
+// Per-element bounds of the tolerance model. Every term is derived in
+// docs/tolerances.md; the section numbers below point there.
+#include "check/tolerance.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "core/dtype.hpp"
+
+namespace bncheck {
+namespace {
+
+using real = long double;  // magnitudes only: 64-bit significand is ample
+
+// Magnitudes of one channel, computed from the inputs (section 1).
+struct channel_scales {
+  real mean = 0;        // mu
+  real var = 0;         // sigma^2, biased
+  real abs_mean = 0;    // S = mean |x|, the magnitude the mean's sum carries
+  real invstd = 0;      // s = 1/sqrt(var + eps)
+  bool constant = true; // every x equal: sigma^2 == 0 exactly
+  real sum_abs_dy = 0;      // sum |dy|
+  real sum_abs_dy_xhat = 0; // sum |dy * xhat|
+  real dbeta = 0;           // sum dy
+  real dgamma = 0;          // sum dy * xhat
+};
+
+struct model {
+  real ua;   // unit roundoff of the arithmetic a correct kernel must at least use (section 2.1)
+  real ud;   // unit roundoff of the data format (x, y, dy, dx)
+  real up;   // unit roundoff of the parameter format (gamma, beta, statistics)
+  real L;    // reduction depth: ceil(log2 M) + 1 (section 2.2)
+  real M;
+  real K = tolerance_safety;
+};
+
+std::vector<channel_scales> scales(const problem& p, const tensor_map& in) {
+  const std::vector<double>& x = in.at("x").values;
+  const std::vector<double>* dy = in.count("dy") ? &in.at("dy").values : nullptr;
+  const int64_t S = spatial_size(p), M = reduction_size(p);
+  std::vector<channel_scales> out(static_cast<std::size_t>(p.c));
+  for (int64_t c = 0; c < p.c; ++c) {
+    channel_scales& k = out[static_cast<std::size_t>(c)];
+    const double first = x[static_cast<std::size_t>(offset(p, 0, c, 0))];
+    real sum = 0, sum_abs = 0;
+    for (int64_t i = 0; i < p.n; ++i)
+      for (int64_t s = 0; s < S; ++s) {
+        const double v = x[static_cast<std::size_t>(offset(p, i, c, s))];
+        sum += v;
+        sum_abs += std::fabs(static_cast<real>(v));
+        k.constant = k.constant && v == first;
+      }
+    k.mean = sum / M;
+    k.abs_mean = sum_abs / M;
+    real ss = 0;
+    for (int64_t i = 0; i < p.n; ++i)
+      for (int64_t s = 0; s < S; ++s) {
+        const real d = x[static_cast<std::size_t>(offset(p, i, c, s))] - k.mean;
+        ss += d * d;
+      }
+    k.var = k.constant ? 0 : ss / M;
+    k.invstd = 1 / std::sqrt(k.var + static_cast<real>(p.eps));
+    if (dy)
+      for (int64_t i = 0; i < p.n; ++i)
+        for (int64_t s = 0; s < S; ++s) {
+          const auto o = static_cast<std::size_t>(offset(p, i, c, s));
+          const real g = (*dy)[o], xhat = (x[o] - k.mean) * k.invstd;
+          k.sum_abs_dy += std::fabs(g);
+          k.sum_abs_dy_xhat += std::fabs(g * xhat);
+          k.dbeta += g;
+          k.dgamma += g * xhat;
+        }
+  }
+  return out;
+}
+
+// Final rounding of a result into format t: half an ulp, at most u*|v|, and
+// half the smallest subnormal near zero (section 3).
+real final_rounding(dtype t, real v) {
+  return unit_roundoff(t) * std::fabs(v) + static_cast<real>(denorm_min(t)) / 2;
+}
+
+// Error bound of the computed mean before its final rounding (section 4.1):
+// a blocked or pairwise sum of M terms errs by at most L*u*sum|x|, the
+// division adds u*|mu|.
+real mean_error(const model& m, const channel_scales& k) {
+  return m.L * m.ua * k.abs_mean + m.ua * std::fabs(k.mean);
+}
+
+// Error bound of the computed biased variance before its final rounding
+// (section 4.2): two-pass gives delta^2 + (L+4)u*sigma^2 where delta is the
+// mean's error; single-pass updating (Welford/Chan) adds L*u*sigma*S.
+real var_error(const model& m, const channel_scales& k) {
+  const real delta = mean_error(m, k);
+  const real sigma = std::sqrt(k.var);
+  return delta * delta + (m.L + 4) * m.ua * k.var + m.L * m.ua * sigma * k.abs_mean;
+}
+
+// Relative error bound of the computed invstd (section 4.4): half the
+// relative error of var + eps, plus three roundings (add, sqrt, divide).
+real invstd_rel_error(const model& m, const channel_scales& k, real eps) {
+  return var_error(m, k) / (2 * (k.var + eps)) + 3 * m.ua;
+}
+
+}  // namespace
+
+tensor_map tolerance_bounds(const problem& p, const tensor_map& inputs, const tensor_map& expected) {
+  model m;
+  m.ua = std::min(unit_roundoff(p.data_type), std::ldexp(1.0, -24));
+  m.ud = unit_roundoff(p.data_type);
+  m.up = unit_roundoff(p.param_type);
+  m.M = static_cast<real>(reduction_size(p));
+  m.L = std::ceil(std::log2(m.M)) + 1;
+  const real eps = p.eps;
+  const auto ch = scales(p, inputs);
+  const int64_t S = spatial_size(p);
+  tensor_map out;
+  auto make = [&](const std::string& name) -> std::vector<double>& {
+    tensor& t = out[name];
+    t.type = dtype::f64;
+    t.shape = expected.at(name).shape;
+    t.values.assign(expected.at(name).values.size(), 0.0);
+    return t.values;
+  };
+  const std::vector<double>& x = inputs.at("x").values;
+  const std::vector<double>& gamma = inputs.at("gamma").values;
+
+  // Statistics carry the parameter format's rounding when a kernel keeps them
+  // in it (section 4.3): mu and s as a kernel may use them for y.
+  auto mean_used = [&](const channel_scales& k) { return mean_error(m, k) + m.up * std::fabs(k.mean); };
+  auto invstd_used = [&](const channel_scales& k) {
+    return k.invstd * (invstd_rel_error(m, k, eps) + m.up);
+  };
+
+  for (const auto& name : output_names(p)) {
+    std::vector<double>& b = make(name);
+    const std::vector<double>& e = expected.at(name).values;
+    const dtype t = type_of(p, name);
+    if (name == "mean" || name == "var" || name == "invstd") {
+      for (int64_t c = 0; c < p.c; ++c) {
+        const auto& k = ch[static_cast<std::size_t>(c)];
+        const real prop = name == "mean"  ? mean_error(m, k)
+                          : name == "var" ? var_error(m, k)
+                                          : k.invstd * invstd_rel_error(m, k, eps);
+        b[static_cast<std::size_t>(c)] = static_cast<double>(final_rounding(t, e[c]) + m.K * prop);
+      }
+    } else if (name == "running_mean" || name == "running_var") {
+      // section 4.5: r' = a*r + w*stat (w includes M/(M-1) for unbiased profiles)
+      const bool onnx = p.prof == profile::onnx;
+      const real a = onnx ? p.momentum : 1 - static_cast<real>(p.momentum);
+      const real w0 = onnx ? 1 - static_cast<real>(p.momentum) : p.momentum;
+      const std::vector<double>& r = inputs.at(name).values;
+      for (int64_t c = 0; c < p.c; ++c) {
+        const auto& k = ch[static_cast<std::size_t>(c)];
+        const bool var = name == "running_var";
+        const real w = var && !onnx ? w0 * m.M / (m.M - 1) : w0;
+        const real stat = var ? k.var : k.mean;
+        const real stat_err = var ? var_error(m, k) + m.up * k.var : mean_used(k);
+        const real prop = std::fabs(w) * stat_err + 3 * m.ua * (std::fabs(a * r[c]) + std::fabs(w * stat));
+        b[static_cast<std::size_t>(c)] = static_cast<double>(final_rounding(t, e[c]) + m.K * prop);
+      }
+    } else if (name == "y") {
+      const bool inference = p.op == op_kind::forward_inference;
+      const std::vector<double>& beta = inputs.at("beta").values;
+      for (int64_t c = 0; c < p.c; ++c) {
+        const auto& k = ch[static_cast<std::size_t>(c)];
+        const real g = std::fabs(static_cast<real>(gamma[c])), bt = std::fabs(static_cast<real>(beta[c]));
+        // Statistics used for y and their errors: running ones are exact inputs.
+        real mu = k.mean, s = k.invstd, dmu = mean_used(k), ds = invstd_used(k);
+        if (inference) {
+          mu = inputs.at("running_mean").values[c];
+          s = 1 / std::sqrt(static_cast<real>(inputs.at("running_var").values[c]) + eps);
+          dmu = 0;
+          ds = 3 * m.ua * s;
+        }
+        for (int64_t i = 0; i < p.n; ++i)
+          for (int64_t sp = 0; sp < S; ++sp) {
+            const auto o = static_cast<std::size_t>(offset(p, i, c, sp));
+            if (!inference && k.constant) {  // section 4.3: y must be beta, rounded once
+              b[o] = std::fabs(round_to(t, e[o]) - e[o]);
+              continue;
+            }
+            const real xv = x[o], d = std::fabs(xv - mu);
+            // section 4.6: statistics' errors, the elementwise roundings of
+            // (x - mu)*s*gamma + beta, and of the folded form (gamma*s)*x + (beta - gamma*s*mu).
+            const real prop = g * (s * dmu + d * ds) + 4 * m.ua * (g * s * d + bt) +
+                              2 * m.ua * g * s * (std::fabs(xv) + std::fabs(mu));
+            b[o] = static_cast<double>(final_rounding(t, e[o]) + m.K * prop);
+          }
+      }
+    } else {  // backward: dbeta, dgamma, dx (section 5)
+      for (int64_t c = 0; c < p.c; ++c) {
+        const auto& k = ch[static_cast<std::size_t>(c)];
+        // Saved statistics arrive rounded to the parameter format, or a kernel
+        // recomputes them: either way these bounds hold (section 5.1).
+        const real dmu = mean_used(k), ds = invstd_used(k);
+        const real g = std::fabs(static_cast<real>(gamma[c]));
+        const real e_dbeta = m.L * m.ua * k.sum_abs_dy;
+        // per-element error of xhat: s*dmu + |x - mu|*ds + 2u|xhat|, summed against |dy|
+        real sum_dy_dxhat = 0;
+        const std::vector<double>& dy = inputs.at("dy").values;
+        for (int64_t i = 0; i < p.n; ++i)
+          for (int64_t sp = 0; sp < S; ++sp) {
+            const auto o = static_cast<std::size_t>(offset(p, i, c, sp));
+            const real d = std::fabs(x[o] - k.mean);
+            sum_dy_dxhat += std::fabs(static_cast<real>(dy[o])) * (k.invstd * dmu + d * ds + 2 * m.ua * d * k.invstd);
+          }
+        const real e_dgamma = m.L * m.ua * k.sum_abs_dy_xhat + sum_dy_dxhat;
+        if (name == "dbeta") {
+          b[c] = static_cast<double>(final_rounding(t, e[c]) + m.K * e_dbeta);
+        } else if (name == "dgamma") {
+          b[c] = static_cast<double>(final_rounding(t, e[c]) + m.K * e_dgamma);
+        } else {
+          const real mdb = std::fabs(k.dbeta) / m.M, mdg = std::fabs(k.dgamma) / m.M;
+          for (int64_t i = 0; i < p.n; ++i)
+            for (int64_t sp = 0; sp < S; ++sp) {
+              const auto o = static_cast<std::size_t>(offset(p, i, c, sp));
+              const real d = std::fabs(x[o] - k.mean), xhat = d * k.invstd;
+              const real dxhat = k.invstd * dmu + d * ds + 2 * m.ua * xhat;
+              const real carried = std::fabs(static_cast<real>(dy[o])) + mdb + xhat * mdg;
+              // section 5.3: error of gamma*s times the bracket, the bracket's
+              // sums and xhat, and four elementwise roundings.
+              const real prop = g * ds * carried +
+                                g * k.invstd * (e_dbeta / m.M + xhat * e_dgamma / m.M + dxhat * mdg) +
+                                4 * m.ua * g * k.invstd * carried;
+              b[o] = static_cast<double>(final_rounding(t, e[o]) + m.K * prop);
+            }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace bncheck
