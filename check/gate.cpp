@@ -34,7 +34,7 @@ case_outcome judge(kernel& k, const test_case& c) {
 }
 
 gate_totals print_table(const std::vector<case_outcome>& outcomes, const std::string& kernel_name,
-                        std::ostream& out) {
+                        std::ostream& out, bool failures_only) {
   gate_totals t;
   char line[512];
   std::snprintf(line, sizeof line, "%-40s %-6s %12s %-8s %8s  %s\n", "case", "result", "err/bound",
@@ -43,6 +43,7 @@ gate_totals print_table(const std::vector<case_outcome>& outcomes, const std::st
   for (const case_outcome& o : outcomes) {
     const char* v = o.v == verdict::pass ? "pass" : o.v == verdict::fail ? "FAIL" : "skip";
     (o.v == verdict::pass ? t.pass : o.v == verdict::fail ? t.fail : t.skip)++;
+    if (failures_only && o.v != verdict::fail) continue;
     char err[32];
     std::snprintf(err, sizeof err, "%.3g", o.max_normalized);
     std::snprintf(line, sizeof line, "%-40s %-6s %12s %-8s %8.3f  %s\n", o.name.c_str(), v,

@@ -31,8 +31,9 @@ struct gate_totals {
   int pass = 0, fail = 0, skip = 0;
 };
 
-/// Prints one table row per outcome and a summary line; returns the totals.
+/// Prints one table row per outcome (only failures when failures_only) and
+/// a summary line over all of them; returns the totals.
 gate_totals print_table(const std::vector<case_outcome>& outcomes, const std::string& kernel_name,
-                        std::ostream& out);
+                        std::ostream& out, bool failures_only = false);
 
 }  // namespace bncheck

@@ -177,7 +177,7 @@ tensor_map tolerance_bounds(const problem& p, const tensor_map& inputs, const te
         for (int64_t i = 0; i < p.n; ++i)
           for (int64_t sp = 0; sp < S; ++sp) {
             const auto o = static_cast<std::size_t>(offset(p, i, c, sp));
-            if (!inference && k.constant) {  // section 4.3: y must be beta, rounded once
+            if (!inference && k.constant) {  // section 6: y must be beta, rounded once
               b[o] = std::fabs(round_to(t, e[o]) - e[o]);
               continue;
             }

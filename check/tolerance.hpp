@@ -14,7 +14,7 @@ inline constexpr double tolerance_safety = 2.0;
 
 /// For every output in output_names(p), a tensor of per-element absolute
 /// bounds (same shape, f64). An element passes when |got - expected| <= bound.
-/// Zero-variance channels get the exactness rule (docs/tolerances.md 4.3):
+/// Zero-variance channels get the exactness rule (docs/tolerances.md section 6):
 /// the bound is the distance from expected to its rounding in the output format.
 /// inputs are the case's inputs (including saved statistics for backward),
 /// expected its reference outputs.

@@ -1,0 +1,179 @@
+// The comparison passes correctly rounded answers and catches planted faults:
+// unwritten elements, a constant channel that is not exactly beta, the
+// simplified gradient, eps outside the square root; the report has its shape.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <regex>
+
+#include "check/compare.hpp"
+#include "check/gate.hpp"
+#include "check/harness.hpp"
+#include "core/dtype.hpp"
+#include "tests/check/oracle_kernel.hpp"
+
+namespace bncheck {
+namespace {
+
+using testing::oracle_kernel;
+
+check_result check(kernel& k, const test_case& c) {
+  const kernel_output out = run_kernel(k, c.prob, c.inputs);
+  EXPECT_EQ(out.result.status, kernel_status::ok) << out.result.message;
+  return compare(c, out.got);
+}
+
+problem small(op_kind op, layout lay, dtype dt, profile prof = profile::pytorch) {
+  problem p;
+  p.op = op;
+  p.lay = lay;
+  p.data_type = dt;
+  p.param_type = dt == dtype::f64 ? dtype::f64 : dtype::f32;
+  p.prof = prof;
+  p.n = 3, p.c = 4;
+  if (spatial_rank(lay) >= 2) p.h = 3, p.w = 2;
+  if (spatial_rank(lay) == 3) p.d = 2;
+  p.seed = 11;
+  return p;
+}
+
+TEST(compare, passes_the_correctly_rounded_answer_for_every_op_layout_dtype_profile) {
+  oracle_kernel k;
+  for (auto op : {op_kind::forward_training, op_kind::forward_inference, op_kind::backward})
+    for (auto lay : {layout::nc, layout::nchw, layout::nhwc, layout::ncdhw, layout::ndhwc})
+      for (auto dt : {dtype::f64, dtype::f32, dtype::f16, dtype::bf16})
+        for (auto prof : {profile::onnx, profile::pytorch, profile::cudnn}) {
+          const test_case c = make_case(small(op, lay, dt, prof));
+          const check_result r = check(k, c);
+          EXPECT_TRUE(r.pass) << failure_report(c, k.name(), r);
+          EXPECT_LE(r.max_normalized, 1.0);
+        }
+}
+
+TEST(compare, catches_an_unwritten_tail) {
+  oracle_kernel k;
+  k.unwritten_tail = 1;
+  const test_case c = make_case(small(op_kind::forward_training, layout::nchw, dtype::f32));
+  const check_result r = check(k, c);
+  EXPECT_FALSE(r.pass);
+  EXPECT_EQ(r.failed, 1);
+  ASSERT_FALSE(r.worst.empty());
+  EXPECT_EQ(r.worst.front().tensor, "y");
+  EXPECT_EQ(r.worst.front().index, element_count(c.prob) - 1);
+  EXPECT_TRUE(std::isinf(r.worst.front().normalized));
+}
+
+TEST(compare, catches_an_output_never_written) {
+  oracle_kernel k;
+  k.skip_outputs = {"running_var"};
+  const test_case c = make_case(small(op_kind::forward_training, layout::nhwc, dtype::f32));
+  const check_result r = check(k, c);
+  EXPECT_FALSE(r.pass);
+  EXPECT_EQ(r.failed, c.prob.c);
+}
+
+TEST(compare, requires_exactly_beta_on_a_constant_channel) {
+  problem p = small(op_kind::forward_training, layout::nchw, dtype::f32);
+  p.x = {fill_kind::constant, 0.1, 0};
+  const test_case c = make_case(p);
+  oracle_kernel exact;
+  EXPECT_TRUE(check(exact, c).pass);
+  // One ulp off beta in a single element: what a mean that does not
+  // reproduce the constant gives.
+  oracle_kernel off([](const problem&, const tensor_map&, tensor_map& out) {
+    double& v = out.at("y").values[0];
+    v = std::nextafter(static_cast<float>(v), 10.0f);
+  });
+  const check_result r = check(off, c);
+  EXPECT_FALSE(r.pass);
+  EXPECT_EQ(r.failed, 1);
+}
+
+TEST(compare, catches_the_simplified_gradient_that_drops_the_mean_and_variance_terms) {
+  // dx = dy * gamma * invstd, as some course notes derive it.
+  oracle_kernel simplified([](const problem& p, const tensor_map& in, tensor_map& out) {
+    const tensor_map ref = reference::compute(p, in);
+    std::vector<double>& dx = out.at("dx").values;
+    for (int64_t c = 0; c < p.c; ++c)
+      for (int64_t i = 0; i < p.n; ++i)
+        for (int64_t s = 0; s < spatial_size(p); ++s) {
+          const auto o = static_cast<std::size_t>(offset(p, i, c, s));
+          dx[o] = round_to(p.data_type, in.at("dy").values[o] * in.at("gamma").values[c] *
+                                            ref.at("invstd").values[c]);
+        }
+  });
+  for (auto dt : {dtype::f64, dtype::f32, dtype::f16}) {
+    const test_case c = make_case(small(op_kind::backward, layout::nchw, dt));
+    const check_result r = check(simplified, c);
+    EXPECT_FALSE(r.pass) << to_string(dt);
+    EXPECT_GT(r.max_normalized, 10.0) << to_string(dt);
+  }
+}
+
+TEST(compare, catches_eps_outside_the_square_root_in_f64) {
+  // y = gamma * (x - mu) / (sigma + eps) + beta.
+  oracle_kernel outside([](const problem& p, const tensor_map& in, tensor_map& out) {
+    const tensor_map ref = reference::compute(p, in);
+    for (int64_t c = 0; c < p.c; ++c) {
+      const double sigma = std::sqrt(ref.at("var").values[c]);
+      for (int64_t i = 0; i < p.n; ++i)
+        for (int64_t s = 0; s < spatial_size(p); ++s) {
+          const auto o = static_cast<std::size_t>(offset(p, i, c, s));
+          out.at("y").values[o] = in.at("gamma").values[c] * (in.at("x").values[o] - ref.at("mean").values[c]) /
+                                      (sigma + p.eps) + in.at("beta").values[c];
+        }
+    }
+  });
+  const test_case c = make_case(small(op_kind::forward_training, layout::nc, dtype::f64));
+  EXPECT_FALSE(check(outside, c).pass);
+}
+
+TEST(compare, report_has_header_worst_elements_statistics_and_a_repro_line) {
+  oracle_kernel k([](const problem&, const tensor_map&, tensor_map& out) {
+    for (double& v : out.at("y").values) v = v * 1.001 + 1e-3;
+  }, "scaled");
+  problem p = small(op_kind::forward_training, layout::nhwc, dtype::f32);
+  p.n = 8;
+  const test_case c = make_case(p);
+  const check_result r = check(k, c);
+  ASSERT_FALSE(r.pass);
+  const std::string report = failure_report(c, k.name(), r);
+  EXPECT_NE(report.find("problem: " + to_text(p)), std::string::npos) << report;
+  EXPECT_NE(report.find("kernel: scaled"), std::string::npos) << report;
+  EXPECT_NE(report.find("seed: 11"), std::string::npos) << report;
+  EXPECT_NE(report.find("stats: "), std::string::npos) << report;
+  // At most ten element lines, each with a position and hex floats.
+  const std::regex element_line(R"(\n    y\[\d+,\d+,\d+,\d+\] +-?0x[0-9a-f.]+p[-+]\d+ +-?0x)");
+  const auto lines = std::distance(std::sregex_iterator(report.begin(), report.end(), element_line),
+                                   std::sregex_iterator());
+  EXPECT_EQ(lines, 10) << report;
+  // The repro line carries a problem text that parses back to the same problem.
+  const std::string prefix = "REPRO: bncheck run --kernel scaled --problem '";
+  const auto at = report.find(prefix);
+  ASSERT_NE(at, std::string::npos) << report;
+  const auto start = at + prefix.size();
+  const std::string text = report.substr(start, report.find('\'', start) - start);
+  EXPECT_EQ(parse_problem(text), p);
+}
+
+TEST(gate, counts_skips_and_failures_and_never_passes_silently) {
+  struct refuses : kernel {
+    std::string name() const override { return "refuses"; }
+    kernel_result run(const problem&, const kernel_io&) override {
+      return {kernel_status::unimplemented, "no such layout"};
+    }
+  } skipper;
+  struct breaks : kernel {
+    std::string name() const override { return "breaks"; }
+    kernel_result run(const problem&, const kernel_io&) override { return {kernel_status::error, "boom"}; }
+  } failer;
+  const test_case c = make_case(small(op_kind::forward_training, layout::nchw, dtype::f32));
+  EXPECT_EQ(judge(skipper, c).v, verdict::skip);
+  const case_outcome f = judge(failer, c);
+  EXPECT_EQ(f.v, verdict::fail);
+  EXPECT_NE(f.report.find("boom"), std::string::npos);
+  EXPECT_NE(f.report.find("REPRO:"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace bncheck
