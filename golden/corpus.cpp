@@ -1,0 +1,299 @@
+// The cases of the golden corpus. Each one pins a behaviour a kernel must
+// get right; sizes stay small except the one long reduction, which dominates
+// the corpus's size (2^18 elements).
+#include "golden/corpus.hpp"
+
+#include <set>
+#include <stdexcept>
+
+#include "core/dtype.hpp"
+#include "core/error.hpp"
+
+namespace bncheck {
+namespace {
+
+fill_spec& fill_of(problem& p, const std::string& name) {
+  if (name == "x") return p.x;
+  if (name == "dy") return p.dy;
+  if (name == "gamma") return p.gamma;
+  if (name == "beta") return p.beta;
+  if (name == "running_mean") return p.running_mean;
+  if (name == "running_var") return p.running_var;
+  throw std::invalid_argument("no fill for tensor '" + name + "'");
+}
+
+case_spec generated(std::string name, std::string description, std::string_view text) {
+  return {std::move(name), std::move(description), parse_problem(text), {}};
+}
+
+case_spec literal(std::string name, std::string description, std::string_view text, tensor_map inputs) {
+  return {std::move(name), std::move(description), parse_problem(text), std::move(inputs)};
+}
+
+tensor values(const problem& p, const std::string& name, std::vector<double> v) {
+  tensor t{type_of(p, name), shape_of(p, name), std::move(v)};
+  for (double& x : t.values) x = round_to(t.type, x);
+  return t;
+}
+
+// Literal inputs given as text problem + values (rounded once to the tensor's format).
+case_spec table(std::string name, std::string description, std::string_view text,
+                std::vector<std::pair<std::string, std::vector<double>>> inputs) {
+  case_spec s = literal(std::move(name), std::move(description), text, {});
+  for (auto& [n, v] : inputs) s.literal_inputs.emplace(n, values(s.prob, n, std::move(v)));
+  return s;
+}
+
+// The same data as a generated case in another layout: the data tensors
+// (x, and dy for backward) are the generated ones, permuted; per-channel
+// inputs are generated from the same seed, so they are equal too.
+case_spec same_data(const case_spec& base, std::string name, std::string description, layout to) {
+  problem p = base.prob;
+  p.lay = to;
+  const tensor_map from = generate_inputs(base.prob);
+  case_spec s{std::move(name), std::move(description), p, {}};
+  for (const char* n : {"x", "dy"}) {
+    if (!from.count(n)) continue;
+    fill_of(s.prob, n) = {fill_kind::file, 0, 0};
+    s.literal_inputs.emplace(n, relayout(base.prob, from.at(n), s.prob));
+  }
+  return s;
+}
+
+// x of a generated problem with channel ch replaced by the constant v.
+case_spec constant_channel(std::string name, std::string description, std::string_view text, int64_t ch,
+                           double v) {
+  case_spec s = generated(std::move(name), std::move(description), text);
+  problem gen = s.prob;
+  tensor x = generate_inputs(gen).at("x");
+  for (int64_t i = 0; i < s.prob.n; ++i)
+    for (int64_t k = 0; k < spatial_size(s.prob); ++k) x.values[offset(s.prob, i, ch, k)] = round_to(x.type, v);
+  s.prob.x = {fill_kind::file, 0, 0};
+  s.literal_inputs.emplace("x", std::move(x));
+  return s;
+}
+
+const std::vector<double> seeds_x = {0.5, 1.0, 1.5, 2.0, 2.5, 3.0};
+const std::vector<double> gpa_iq_x = {8.9, 100, 6.2, 25, 8.3, 2, 9.2, 70};
+const std::vector<double> two_rows_x = {1, 2, 10, 11};
+
+}  // namespace
+
+tensor relayout(const problem& from, const tensor& data, const problem& to) {
+  tensor out{data.type, data_shape(to), std::vector<double>(data.values.size())};
+  const int64_t spatial = spatial_size(from);
+  for (int64_t i = 0; i < from.n; ++i)
+    for (int64_t ch = 0; ch < from.c; ++ch)
+      for (int64_t k = 0; k < spatial; ++k)
+        out.values[offset(to, i, ch, k)] = data.values[offset(from, i, ch, k)];
+  return out;
+}
+
+tensor_map fill_inputs(const problem& p, const tensor_map& literal) {
+  problem gen = p;
+  std::vector<std::string> from_file;
+  for (const char* n : {"x", "dy", "gamma", "beta", "running_mean", "running_var"}) {
+    fill_spec& f = fill_of(gen, n);
+    if (f.kind == fill_kind::file) {
+      from_file.push_back(n);
+      f = {fill_kind::constant, 0, 0};  // placeholder: each tensor has its own stream
+    }
+  }
+  tensor_map out = generate_inputs(gen);
+  for (const auto& n : from_file) {
+    if (!out.count(n)) continue;  // the op does not take this input
+    const auto it = literal.find(n);
+    if (it == literal.end()) throw input_error("input '" + n + "' has fill 'file' but no values: " + to_text(p));
+    const tensor& t = it->second;
+    if (t.type != type_of(p, n) || t.shape != shape_of(p, n))
+      throw input_error("literal input '" + n + "' has the wrong format or shape for: " + to_text(p));
+    for (double v : t.values)
+      if (!representable(t.type, v))
+        throw input_error("literal input '" + n + "' holds " + hex_float(v) + ", not a " +
+                          std::string(to_string(t.type)) + " value");
+    out[n] = t;
+  }
+  return out;
+}
+
+test_case build_case(const case_spec& spec, reference::rounding_stats* stats) {
+  test_case c = spec.literal_inputs.empty() ? make_case(spec.prob, stats)
+                                            : make_case(spec.prob, fill_inputs(spec.prob, spec.literal_inputs), stats);
+  c.name = spec.name;
+  return c;
+}
+
+std::vector<case_spec> corpus_specs() {
+  std::vector<case_spec> s;
+  const auto add = [&](case_spec c) { s.push_back(std::move(c)); };
+
+  // The seeds' worked example (001): x1 = [0.5, 1, 1.5], x2 = [2, 2.5, 3], eps = 1e-8,
+  // gamma = 1, beta = 0. The notes get the variance wrong: each feature's two
+  // values are mean -+ 0.75, so var = 0.5625 (not 0.3125) and
+  // y = -+0.75 / sqrt(0.5625 + 1e-8) = -+0.99999999 (not -+0.707). Momentum 0.9 in
+  // the onnx convention of seed 000 (running = a*running + (1-a)*batch).
+  const char* seeds_fwd = "forward_training nc f64:f64 mb2ic3 eps=1e-08 momentum=0.9 profile=onnx seed=1 "
+                          "x=file gamma=const:1 beta=const:0";
+  add(table("seeds_example_fwd", "seeds 001 worked example: var is 0.5625 and y = -+0.99999999 (the notes' 0.3125 and +-0.707 are slips)",
+            seeds_fwd, {{"x", seeds_x}}));
+  add(table("seeds_example_fwd_pytorch", "seeds worked example under the pytorch profile (saves invstd)",
+            "forward_training nc f64:f64 mb2ic3 eps=1e-08 profile=pytorch seed=1 x=file gamma=const:1 "
+            "beta=const:0",
+            {{"x", seeds_x}}));
+  add(table("seeds_example_fwd_f32", "seeds worked example in f32 (its inputs are exact in f32)",
+            "forward_training nc f32:f32 mb2ic3 eps=1e-08 momentum=0.9 profile=onnx seed=1 x=file "
+            "gamma=const:1 beta=const:0",
+            {{"x", seeds_x}}));
+  add(table("seeds_example_bwd", "seeds worked example, backward with generated dy",
+            "backward nc f64:f64 mb2ic3 eps=1e-08 profile=onnx seed=1 x=file gamma=const:1", {{"x", seeds_x}}));
+  add(table("seeds_example_inference",
+            "seeds worked example in inference with running stats equal to the batch stats: y equals the "
+            "training y",
+            "forward_inference nc f64:f64 mb2ic3 eps=1e-08 profile=onnx seed=1 x=file gamma=const:1 "
+            "beta=const:0 running_mean=file running_var=file",
+            {{"x", seeds_x}, {"running_mean", {1.25, 1.75, 2.25}}, {"running_var", {0.5625, 0.5625, 0.5625}}}));
+
+  // The seeds' GPA/IQ tables (003): rows are samples, columns features.
+  add(table("seeds_gpa_iq_fwd", "seeds 003 GPA/IQ table (4 rows), features on very different scales",
+            "forward_training nc f64:f64 mb4ic2 eps=1e-05 profile=pytorch seed=2 x=file gamma=const:1 beta=const:0",
+            {{"x", gpa_iq_x}}));
+  add(table("seeds_gpa_iq_fwd_f32", "seeds GPA/IQ table in f32 (8.9, 6.2, 8.3, 9.2 rounded to f32)",
+            "forward_training nc f32:f32 mb4ic2 eps=1e-05 profile=cudnn seed=2 x=file gamma=const:1 beta=const:0",
+            {{"x", gpa_iq_x}}));
+  add(table("seeds_gpa_iq_bwd", "seeds GPA/IQ table, backward",
+            "backward nc f64:f64 mb4ic2 eps=1e-05 profile=pytorch seed=2 x=file", {{"x", gpa_iq_x}}));
+  add(table("seeds_two_rows_fwd", "seeds 003 two-row table [1,2],[10,11]: y = +-1/sqrt(1+eps/20.25)",
+            "forward_training nc f64:f64 mb2ic2 eps=1e-05 profile=onnx momentum=0.9 seed=3 x=file gamma=const:1 "
+            "beta=const:0",
+            {{"x", two_rows_x}}));
+  add(table("seeds_two_rows_bwd", "seeds two-row table, backward: M = 2",
+            "backward nc f32:f32 mb2ic2 eps=1e-05 profile=onnx seed=3 x=file", {{"x", two_rows_x}}));
+
+  // The same logical data in channel-first and channel-last layouts.
+  const case_spec pair_fwd = generated("layout_pair_fwd_f32_nchw", "same data as layout_pair_fwd_f32_nhwc, channel-first",
+                                       "forward_training nchw f32:f32 mb2ic3ih4iw5 seed=11");
+  add(pair_fwd);
+  add(same_data(pair_fwd, "layout_pair_fwd_f32_nhwc", "same data as layout_pair_fwd_f32_nchw, channel-last", layout::nhwc));
+  const case_spec pair_bwd = generated("layout_pair_bwd_f32_nchw", "same x and dy as layout_pair_bwd_f32_nhwc",
+                                       "backward nchw f32:f32 mb2ic3ih3iw2 seed=12");
+  add(pair_bwd);
+  add(same_data(pair_bwd, "layout_pair_bwd_f32_nhwc", "same x and dy as layout_pair_bwd_f32_nchw", layout::nhwc));
+  const case_spec pair_3d = generated("layout_pair_fwd_f64_ncdhw", "3-D channel-first, same data as the ndhwc case",
+                                      "forward_training ncdhw f64:f64 mb2ic3id2ih3iw2 profile=onnx momentum=0.9 seed=13");
+  add(pair_3d);
+  add(same_data(pair_3d, "layout_pair_fwd_f64_ndhwc", "3-D channel-last, same data as the ncdhw case", layout::ndhwc));
+  const case_spec pair_3d_bwd = generated("layout_pair_bwd_f32_ncdhw", "3-D backward, same data as the ndhwc case",
+                                          "backward ncdhw f32:f32 mb2ic2id3ih2iw2 seed=14");
+  add(pair_3d_bwd);
+  add(same_data(pair_3d_bwd, "layout_pair_bwd_f32_ndhwc", "3-D backward channel-last, same data as ncdhw", layout::ndhwc));
+  add(generated("inference_f32_ndhwc", "3-D channel-last inference",
+                "forward_inference ndhwc f32:f32 mb2ic3id2ih2iw3 seed=15"));
+
+  // Batch of one: M = 1, the variance is exactly 0, so y = beta exactly.
+  add(generated("batch_one_fwd_f32_nc_onnx", "one sample: variance 0, y must equal beta exactly",
+                "forward_training nc f32:f32 mb1ic4 profile=onnx momentum=0.9 seed=21"));
+  add(generated("batch_one_fwd_f64_nc_pytorch",
+                "one sample under pytorch: the unbiased running variance divides by M-1 = 0 (NaN expected)",
+                "forward_training nc f64:f64 mb1ic4 profile=pytorch seed=21"));
+  add(generated("batch_one_bwd_f32_nc", "one sample backward: x-hat = 0 so dx = 0 exactly",
+                "backward nc f32:f32 mb1ic4 seed=21"));
+
+  // Constant data: zero variance; eps alone keeps invstd finite.
+  add(constant_channel("constant_channel_fwd_f32_nchw", "channel 1 is constant 2.5: its y equals its beta",
+                       "forward_training nchw f32:f32 mb2ic3ih3iw3 seed=22", 1, 2.5));
+  add(constant_channel("constant_channel_bwd_f32_nhwc", "channel 0 constant in backward: its dx is 0",
+                       "backward nhwc f32:f32 mb2ic3ih3iw3 seed=23", 0, -1.75));
+  add(generated("constant_input_fwd_f64_nc", "all inputs constant 3: every channel has variance 0",
+                "forward_training nc f64:f64 mb5ic3 profile=cudnn seed=24 x=const:3"));
+
+  // Mean offset 1e4 with unit spread: one-pass sum-of-squares variance cancels catastrophically.
+  add(generated("offset_1e4_f32_nchw", "x = 1e4 + N(0,1) in f32: naive E[x^2]-E[x]^2 loses every digit",
+                "forward_training nchw f32:f32 mb4ic3ih5iw5 seed=31 x=normal:10000:1"));
+  add(generated("offset_1e4_f64_nchw", "x = 1e4 + N(0,1) in f64",
+                "forward_training nchw f64:f64 mb4ic3ih5iw5 seed=31 x=normal:10000:1"));
+  add(generated("offset_1e4_bwd_f32_nhwc", "offset data in backward: x - mean must be formed accurately",
+                "backward nhwc f32:f32 mb4ic3ih4iw4 seed=32 x=normal:10000:1"));
+  add(generated("offset_1e4_inference_f32_nchw", "inference with running mean near 1e4",
+                "forward_inference nchw f32:f32 mb2ic3ih3iw3 seed=33 x=normal:10000:1 "
+                "running_mean=normal:10000:0.5"));
+  add(generated("offset_1e6_f32_nc", "x = 1e6 + N(0,1) in f32: the spread is 16 ulps of the mean",
+                "forward_training nc f32:f32 mb64ic2 profile=onnx momentum=0.9 seed=34 x=normal:1000000:1"));
+  // Tiny relative spread: 1 + 1e-4 N(0,1).
+  add(generated("tiny_spread_f32_nchw", "x = 1 + 1e-4 N(0,1): 13 of f32's 24 bits are shared by all x",
+                "forward_training nchw f32:f32 mb4ic2ih4iw4 seed=35 x=normal:1:0.0001"));
+  add(generated("tiny_spread_f64_nchw", "x = 1 + 1e-4 N(0,1) in f64",
+                "forward_training nchw f64:f64 mb4ic2ih4iw4 seed=35 x=normal:1:0.0001"));
+  add(generated("tiny_spread_bwd_f32_nchw", "tiny spread in backward, where eps matters against var ~ 1e-8",
+                "backward nchw f32:f32 mb4ic2ih4iw4 seed=36 x=normal:1:0.0001"));
+
+  // The long reduction: one channel, M = 2^18 (this case is most of the corpus's bytes).
+  add(generated("long_reduction_f32_nchw", "one channel, M = 2^18 = 262144: accumulation error of long sums",
+                "forward_training nchw f32:f32 mb4ic1ih256iw256 seed=41 x=normal:3:2"));
+
+  // gamma = 0 and negative gamma.
+  add(generated("gamma_zero_fwd_f32_nchw", "gamma = 0: y equals beta exactly",
+                "forward_training nchw f32:f32 mb2ic3ih3iw3 seed=51 gamma=const:0"));
+  add(generated("gamma_zero_bwd_f32_nchw", "gamma = 0: dx = 0 exactly, dgamma and dbeta are not",
+                "backward nchw f32:f32 mb2ic3ih3iw3 seed=52 gamma=const:0"));
+  add(generated("gamma_negative_fwd_f32_nhwc", "negative gamma flips y",
+                "forward_training nhwc f32:f32 mb2ic3ih3iw3 seed=53 gamma=uniform:-2:-0.5"));
+  add(generated("gamma_negative_bwd_f64_nc", "negative gamma in backward",
+                "backward nc f64:f64 mb8ic3 seed=54 gamma=uniform:-2:-0.5"));
+
+  // Large and zero eps: eps is inside the square root and must not be dropped or moved.
+  add(generated("eps_1_fwd_f32_nchw", "eps = 1 (comparable to the variance): y shrinks visibly",
+                "forward_training nchw f32:f32 mb2ic3ih3iw3 eps=1 seed=61"));
+  add(generated("eps_100_fwd_f64_nc", "eps = 100 dominates the variance",
+                "forward_training nc f64:f64 mb6ic3 eps=100 profile=onnx momentum=0.9 seed=62"));
+  add(generated("eps_100_bwd_f32_nc", "eps = 100 in backward", "backward nc f32:f32 mb6ic3 eps=100 seed=63"));
+  add(generated("eps_100_inference_f32_nc", "eps = 100 in inference",
+                "forward_inference nc f32:f32 mb6ic3 eps=100 seed=64"));
+  add(generated("eps_0_fwd_f64_nc", "eps = 0: invstd is exactly 1/sqrt(var)",
+                "forward_training nc f64:f64 mb6ic3 eps=0 seed=65"));
+
+  // Low-precision data with f32 parameters (and one each with low-precision parameters).
+  add(generated("f16_fwd_nchw", "f16 data, f32 parameters", "forward_training nchw f16:f32 mb2ic4ih3iw3 seed=71"));
+  add(generated("f16_bwd_nhwc", "f16 data backward", "backward nhwc f16:f32 mb2ic4ih3iw3 seed=72"));
+  add(generated("f16_inference_nchw", "f16 data inference", "forward_inference nchw f16:f32 mb2ic4ih3iw3 seed=73"));
+  add(generated("f16_params_f16_fwd_nc", "f16 data and f16 parameters",
+                "forward_training nc f16:f16 mb8ic4 profile=onnx momentum=0.9 seed=74"));
+  add(generated("f16_offset_fwd_nchw", "f16 data around 100 with spread 1: few bits of spread",
+                "forward_training nchw f16:f32 mb2ic2ih4iw4 seed=75 x=normal:100:1"));
+  add(generated("bf16_fwd_nhwc", "bf16 data (stored as <f4), f32 parameters",
+                "forward_training nhwc bf16:f32 mb2ic4ih3iw3 seed=76"));
+  add(generated("bf16_bwd_nchw", "bf16 data backward", "backward nchw bf16:f32 mb2ic4ih3iw3 seed=77"));
+  add(generated("bf16_inference_nhwc", "bf16 data inference", "forward_inference nhwc bf16:f32 mb2ic4ih3iw3 seed=78"));
+  add(generated("bf16_params_bf16_fwd_nc", "bf16 data and bf16 parameters",
+                "forward_training nc bf16:bf16 mb8ic4 profile=cudnn seed=79"));
+
+  // Odd (prime) sizes: no power-of-two tiling works out evenly.
+  add(generated("odd_sizes_fwd_f32_nchw", "mb3 ic5 ih7 iw3", "forward_training nchw f32:f32 mb3ic5ih7iw3 seed=81"));
+  add(generated("odd_sizes_bwd_f32_nhwc", "mb3 ic5 ih7 iw3 backward", "backward nhwc f32:f32 mb3ic5ih7iw3 seed=82"));
+  add(generated("odd_sizes_fwd_f64_ndhwc", "3-D prime sizes channel-last",
+                "forward_training ndhwc f64:f64 mb3ic5id3ih2iw7 profile=onnx momentum=0.9 seed=83"));
+  add(generated("odd_sizes_bwd_f64_ncdhw", "3-D prime sizes channel-first backward",
+                "backward ncdhw f64:f64 mb3ic5id3ih2iw7 seed=84"));
+
+  // Every op under every profile (momentum in each profile's usual form).
+  const char* profiles[][2] = {{"onnx", "0.9"}, {"pytorch", "0.1"}, {"cudnn", "0.25"}};
+  for (const auto& [prof, momentum] : profiles) {
+    const std::string tail = std::string(" f32:f32 mb3ic3ih2iw2 momentum=") + momentum + " profile=" + prof + " seed=91";
+    add(generated(std::string("profile_") + prof + "_fwd", std::string("forward_training under ") + prof,
+                  "forward_training nchw" + tail));
+    add(generated(std::string("profile_") + prof + "_inference", std::string("forward_inference under ") + prof,
+                  "forward_inference nchw" + tail));
+    add(generated(std::string("profile_") + prof + "_bwd", std::string("backward under ") + prof,
+                  "backward nchw" + tail));
+  }
+  add(generated("momentum_one_pytorch_nc", "pytorch momentum 1: the running stats become the batch stats",
+                "forward_training nc f64:f64 mb5ic3 momentum=1 profile=pytorch seed=92"));
+  add(generated("momentum_zero_onnx_nc", "onnx momentum 0: the running stats become the batch stats",
+                "forward_training nc f64:f64 mb5ic3 momentum=0 profile=onnx seed=93"));
+
+  std::set<std::string> names;
+  for (const auto& c : s)
+    if (!names.insert(c.name).second) throw std::logic_error("duplicate golden case name " + c.name);
+  return s;
+}
+
+}  // namespace bncheck
