@@ -1,0 +1,79 @@
+// bncheck: proves batch-normalization kernels right against an exact
+// reference. Argument parsing only; the work is in the *_command.cpp files.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "core/error.hpp"
+#include "core/kernel.hpp"
+
+int main(int argc, char** argv) {
+  using namespace bncheck;
+  CLI::App app{
+      "bncheck: checks batch-normalization kernels against a multiprecision reference.\n"
+      "Exit status: 0 all pass, 1 a check failed, 2 usage or bad input, 3 an internal error."};
+  app.require_subcommand(1);
+
+  cli::run_options ro;
+  std::string kernels;
+  for (const auto& k : kernel_names()) kernels += (kernels.empty() ? "" : ", ") + k;
+  auto* run = app.add_subcommand("run", "Run the gate: judge a kernel on the golden corpus (or on --problem).");
+  run->add_option("--kernel", ro.kernel, "kernel to judge (" + kernels + ")")->capture_default_str();
+  run->add_option("--golden", ro.golden, "golden corpus folder")->capture_default_str();
+  run->add_option("--case", ro.cases, "run only this golden case (repeatable)");
+  run->add_option("--problem", ro.problems,
+                  "run a generated problem given in its text form instead of the corpus (repeatable), e.g.\n"
+                  "'forward_training nchw f32:f32 mb2ic3ih4iw4 eps=1e-05 momentum=0.1 profile=pytorch seed=1'");
+  run->add_flag("--quiet", ro.quiet, "print only failures and the summary");
+
+  auto* golden = app.add_subcommand("golden", "Regenerate or verify the golden corpus.");
+  golden->require_subcommand(1);
+  std::string regen_dir = "golden/cases", verify_dir = "golden/cases";
+  auto* regen = golden->add_subcommand(
+      "regen", "Regenerate every case byte for byte from its problem; the old corpus is swapped out atomically.");
+  regen->add_option("--dir", regen_dir, "corpus folder")->capture_default_str();
+  auto* verify = golden->add_subcommand(
+      "verify", "Check format and checksums, and that every case regenerates to the same bytes.");
+  verify->add_option("--dir", verify_dir, "corpus folder")->capture_default_str();
+
+  cli::reference_options fo;
+  auto* ref = app.add_subcommand(
+      "reference",
+      "Compute reference outputs for .npy inputs.\n"
+      "Reads x.npy, gamma.npy, beta.npy and optionally dy.npy, running_mean.npy, running_var.npy from --in;\n"
+      "writes y, mean, var, invstd (and running_mean, running_var; dx, dgamma, dbeta when given dy) as float64\n"
+      ".npy to --out, a new folder written whole or not at all.");
+  ref->add_option("--in", fo.in, "folder of input .npy files")->required();
+  ref->add_option("--out", fo.out, "output folder (must not exist or be empty)")->required();
+  ref->add_option("--layout", fo.layout, "nc, nchw, nhwc, ncdhw or ndhwc")->capture_default_str();
+  ref->add_option("--dtype", fo.dtype, "format of x when it is bf16 (stored as float32 in .npy)");
+  ref->add_option("--eps", fo.eps, "epsilon inside the square root")->capture_default_str();
+  ref->add_option("--momentum", fo.momentum, "momentum (meaning per --profile)")->capture_default_str();
+  ref->add_option("--profile", fo.profile, "running-statistics convention: onnx, pytorch, cudnn")
+      ->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "bncheck: " << e.what() << " (see bncheck --help)\n";
+    return 2;
+  }
+  try {
+    if (run->parsed()) return cli::run(ro);
+    if (regen->parsed()) return cli::golden_regen(regen_dir);
+    if (verify->parsed()) return cli::golden_verify(verify_dir);
+    if (ref->parsed()) return cli::reference(fo);
+  } catch (const input_error& e) {
+    std::cerr << "bncheck: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "bncheck: internal error: " << e.what() << "\n";
+    return 3;
+  }
+  return 2;
+}

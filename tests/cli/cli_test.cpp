@@ -1,0 +1,177 @@
+// The bncheck command end to end: exit codes 0/1/2, one-line errors for bad
+// input, nothing half-written, and the reference command read back by numpy.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "core/tensor.hpp"
+#include "golden/npy.hpp"
+
+namespace fs = std::filesystem;
+
+namespace bncheck {
+namespace {
+
+struct result {
+  int status = -1;
+  std::string output;  // stdout and stderr together
+};
+
+result bncheck(const std::string& args) {
+  const std::string cmd = std::string(BNCHECK_BIN) + " " + args + " 2>&1";
+  result r;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  std::array<char, 4096> buf;
+  while (std::size_t n = fread(buf.data(), 1, buf.size(), pipe)) r.output.append(buf.data(), n);
+  const int st = pclose(pipe);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+class cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("bncheck_cli_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "in");
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // A valid nchw f32 input folder: x (2,3,2,2), gamma, beta (3), dy.
+  void write_inputs() {
+    tensor x{dtype::f32, {2, 3, 2, 2}, {}};
+    for (int i = 0; i < 24; ++i) x.values.push_back(0.25 * i - 1.5 + (i % 3) * 0.125);
+    write_npy(dir_ / "in/x.npy", x);
+    write_npy(dir_ / "in/dy.npy", tensor{dtype::f32, {2, 3, 2, 2}, std::vector<double>(24, 0.5)});
+    write_npy(dir_ / "in/gamma.npy", tensor{dtype::f32, {3}, {1.0, -2.0, 0.5}});
+    write_npy(dir_ / "in/beta.npy", tensor{dtype::f32, {3}, {0.0, 0.25, -1.0}});
+  }
+  std::string in() const { return (dir_ / "in").string(); }
+  std::string out() const { return (dir_ / "out").string(); }
+  fs::path dir_;
+};
+
+TEST_F(cli, help_documents_every_command) {
+  const result r = bncheck("--help");
+  EXPECT_EQ(r.status, 0);
+  for (const char* word : {"run", "golden", "reference"}) EXPECT_NE(r.output.find(word), std::string::npos);
+  EXPECT_EQ(bncheck("reference --help").status, 0);
+}
+
+TEST_F(cli, usage_errors_exit_2) {
+  EXPECT_EQ(bncheck("").status, 2);
+  EXPECT_EQ(bncheck("frobnicate").status, 2);
+  EXPECT_EQ(bncheck("run --kernel nosuch --problem 'nc mb2ic3'").status, 2);
+}
+
+TEST_F(cli, bad_problem_text_is_one_line_and_exit_2) {
+  for (const char* text : {"nchw mb-2ic3ih2iw2", "nchw mb2ic3ih2iw2 eps=nan",
+                           "nchw mb99999999999ic99999999999ih99999iw99999", "nchw mb2ic3 colour=red"}) {
+    const result r = bncheck(std::string("run --problem '") + text + "'");
+    EXPECT_EQ(r.status, 2) << text << "\n" << r.output;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+    EXPECT_EQ(r.output.rfind("bncheck: ", 0), 0u) << r.output;
+  }
+}
+
+TEST_F(cli, run_on_a_generated_problem_passes_for_our_kernel) {
+  const result r = bncheck("run --kernel eigen --problem 'backward nhwc f32:f32 mb2ic3ih3iw3 seed=4'");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("1 passed, 0 failed"), std::string::npos) << r.output;
+}
+
+TEST_F(cli, reference_writes_every_output_and_numpy_reads_them) {
+  write_inputs();
+  const result r = bncheck("reference --in " + in() + " --out " + out() + " --layout nchw --eps 1e-5");
+  ASSERT_EQ(r.status, 0) << r.output;
+  for (const char* name : {"y", "mean", "var", "invstd", "dx", "dgamma", "dbeta"}) {
+    const tensor t = read_npy(dir_ / "out" / (std::string(name) + ".npy"));
+    EXPECT_EQ(t.type, dtype::f64) << name;
+  }
+  // y is normalized per channel: mean ~0 and variance ~var/(var+eps), read by numpy.
+  const std::string py = "/usr/bin/python3";
+  if (std::system((py + " -c 'import numpy' 2>/dev/null").c_str()) != 0)
+    GTEST_SKIP() << "/usr/bin/python3 has no numpy (install python3-numpy) so the numpy read is not checked";
+  const std::string script =
+      py + " -c \"import numpy as n; y=n.load('" + out() + "/y.npy'); g=n.load('" + in() + "/gamma.npy');"
+      " z=y/g[None,:,None,None]; m=z.mean(axis=(0,2,3)); assert y.dtype==n.float64 and y.shape==(2,3,2,2);"
+      " assert abs(m).max() < 1e-6, m\"";
+  EXPECT_EQ(std::system(script.c_str()), 0);
+}
+
+TEST_F(cli, reference_rejects_bad_input_with_exit_2_and_writes_nothing) {
+  write_inputs();
+  // Truncated x.
+  {
+    std::string bytes = read_file_bytes(dir_ / "in/x.npy");
+    write_file_bytes(dir_ / "in/x.npy", bytes.substr(0, bytes.size() - 5));
+  }
+  result r = bncheck("reference --in " + in() + " --out " + out());
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  EXPECT_FALSE(fs::exists(dir_ / "out"));
+  // Not an npy at all.
+  write_file_bytes(dir_ / "in/x.npy", "hello");
+  EXPECT_EQ(bncheck("reference --in " + in() + " --out " + out()).status, 2);
+  EXPECT_FALSE(fs::exists(dir_ / "out"));
+  // Shape that does not match the layout: rank 3 for nchw; gamma of the wrong length.
+  write_inputs();
+  write_npy(dir_ / "in/x.npy", tensor{dtype::f32, {2, 3, 4}, std::vector<double>(24, 1.0)});
+  r = bncheck("reference --in " + in() + " --out " + out() + " --layout nchw");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("layout nchw"), std::string::npos) << r.output;
+  write_inputs();
+  write_npy(dir_ / "in/gamma.npy", tensor{dtype::f32, {4}, {1, 1, 1, 1}});
+  EXPECT_EQ(bncheck("reference --in " + in() + " --out " + out()).status, 2);
+  // NaN eps.
+  write_inputs();
+  EXPECT_EQ(bncheck("reference --in " + in() + " --out " + out() + " --eps nan").status, 2);
+  EXPECT_FALSE(fs::exists(dir_ / "out"));
+}
+
+TEST_F(cli, reference_refuses_to_overwrite_a_folder_with_content) {
+  write_inputs();
+  fs::create_directories(dir_ / "out");
+  write_file_bytes(dir_ / "out/keep.txt", "mine");
+  EXPECT_EQ(bncheck("reference --in " + in() + " --out " + out()).status, 2);
+  EXPECT_EQ(read_file_bytes(dir_ / "out/keep.txt"), "mine");
+}
+
+TEST_F(cli, run_and_verify_report_a_corrupted_golden_array_with_exit_2) {
+  const fs::path corpus = fs::path(BNCHECK_SOURCE_DIR) / "golden/cases";
+  ASSERT_TRUE(fs::is_directory(corpus));
+  fs::copy(corpus, dir_ / "cases", fs::copy_options::recursive);
+  // Flip one byte of the first case's x.
+  fs::path victim;
+  for (const auto& e : fs::directory_iterator(dir_ / "cases"))
+    if (fs::is_directory(e) && (victim.empty() || e.path() < victim)) victim = e.path();
+  std::string bytes = read_file_bytes(victim / "x.npy");
+  bytes[bytes.size() - 1] ^= 0x40;
+  write_file_bytes(victim / "x.npy", bytes);
+  const std::string name = victim.filename().string();
+  result r = bncheck("run --kernel eigen --golden " + (dir_ / "cases").string() + " --case " + name);
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find(name), std::string::npos) << r.output;
+  r = bncheck("golden verify --dir " + (dir_ / "cases").string());
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find(name), std::string::npos) << r.output;
+}
+
+TEST_F(cli, gate_on_the_committed_corpus_passes_for_our_kernel) {
+  const result r = bncheck("run --kernel eigen --golden " + (fs::path(BNCHECK_SOURCE_DIR) / "golden/cases").string());
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find(" 0 failed"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace bncheck
