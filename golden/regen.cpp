@@ -34,7 +34,9 @@ void remove_stale_temporaries(const fs::path& corpus_dir) {
     char* end = nullptr;
     const long pid = std::strtol(pid_text.c_str(), &end, 10);
     if (pid_text.empty() || *end != '\0' || pid <= 0) continue;
-    if (pid != static_cast<long>(getpid()) && kill(static_cast<pid_t>(pid), 0) == 0) continue;
+    const bool alive = pid != static_cast<long>(getpid()) &&
+                       (kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
+    if (alive) continue;
     stale.push_back(entry.path());
   }
   for (const auto& p : stale) fs::remove_all(p, ec);
