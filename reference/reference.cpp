@@ -1,0 +1,166 @@
+// compute(): checks the inputs, evaluates every channel with the exact
+// formulas of channel.hpp and proves each output's rounding to double with
+// the Ziv driver of ziv.hpp, one channel at a time.
+#include "reference/reference.hpp"
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "core/error.hpp"
+#include "reference/channel.hpp"
+
+namespace bncheck::reference {
+namespace {
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += ',';
+    s += std::to_string(shape[i]);
+  }
+  s += ']';
+  return s;
+}
+
+// The named input, with the shape shape_of(p, name) and finite values.
+const tensor& require(const problem& p, const tensor_map& in, const std::string& name) {
+  const auto it = in.find(name);
+  if (it == in.end()) throw input_error("reference: input '" + name + "' is missing");
+  const tensor& t = it->second;
+  const std::vector<int64_t> want = shape_of(p, name);
+  int64_t count = 1;
+  for (int64_t d : want) count *= d;
+  if (t.shape != want || static_cast<int64_t>(t.values.size()) != count)
+    throw input_error("reference: input '" + name + "' has shape " + shape_text(t.shape) + " and " +
+                      std::to_string(t.values.size()) + " values, expected shape " + shape_text(want));
+  for (std::size_t i = 0; i < t.values.size(); ++i)
+    if (!std::isfinite(t.values[i]))
+      throw input_error("reference: input '" + name + "' holds a non-finite value at index " + std::to_string(i));
+  return t;
+}
+
+tensor output(const problem& p, const std::string& name) {
+  tensor t;
+  t.type = dtype::f64;
+  t.shape = shape_of(p, name);
+  int64_t count = 1;
+  for (int64_t d : t.shape) count *= d;
+  t.values.assign(static_cast<std::size_t>(count), std::numeric_limits<double>::quiet_NaN());
+  return t;
+}
+
+// One channel of a data tensor, exactly, in channel order (sample, then spatial position).
+std::vector<mpfr_float> gather(const problem& p, const tensor& t, int64_t ch) {
+  const int64_t spatial = spatial_size(p);
+  std::vector<mpfr_float> out;
+  out.reserve(static_cast<std::size_t>(reduction_size(p)));
+  for (int64_t i = 0; i < p.n; ++i)
+    for (int64_t s = 0; s < spatial; ++s) out.push_back(exact_value(t.values[static_cast<std::size_t>(offset(p, i, ch, s))]));
+  return out;
+}
+
+void scatter(const problem& p, const std::vector<double>& values, int64_t ch, tensor& t) {
+  const int64_t spatial = spatial_size(p);
+  std::size_t j = 0;
+  for (int64_t i = 0; i < p.n; ++i)
+    for (int64_t s = 0; s < spatial; ++s) t.values[static_cast<std::size_t>(offset(p, i, ch, s))] = values[j++];
+}
+
+mpfr_float param(const tensor& t, int64_t ch) { return exact_value(t.values[static_cast<std::size_t>(ch)]); }
+
+// Proves the per-channel scalars produced by `parts` (a list of functions of q).
+template <class... Fs>
+std::vector<double> scalars(mpfr_prec_t p0, rounding_stats* stats, const Fs&... parts) {
+  auto eval = [&](mpfr_prec_t q, std::vector<approx>& out) {
+    out.clear();
+    (out.push_back(parts(q)), ...);
+  };
+  return round_proven_all(eval, sizeof...(Fs), p0, stats);
+}
+
+void store(tensor_map& out, const char* name, int64_t ch, double v) {
+  out.at(name).values[static_cast<std::size_t>(ch)] = v;
+}
+
+tensor_map forward_training(const problem& p, const tensor_map& in, rounding_stats* stats) {
+  const tensor &x = require(p, in, "x"), &gamma = require(p, in, "gamma"), &beta = require(p, in, "beta");
+  const tensor &rm = require(p, in, "running_mean"), &rv = require(p, in, "running_var");
+  tensor_map out;
+  for (const char* name : {"y", "mean", "var", "invstd", "running_mean", "running_var"}) out[name] = output(p, name);
+  const int64_t m = reduction_size(p);
+  const mpfr_prec_t p0 = initial_precision(m);
+  // The unbiased running variance needs m > 1; with m = 1 it stays NaN.
+  const bool unbiased_undefined = p.prof != profile::onnx && m == 1;
+  for (int64_t ch = 0; ch < p.c; ++ch) {
+    const training_channel t(gather(p, x, ch), param(gamma, ch), param(beta, ch), p.eps);
+    scatter(p, round_proven_all([&](mpfr_prec_t q, std::vector<approx>& o) { t.y(q, o); }, m, p0, stats), ch,
+            out.at("y"));
+    const channel_stats& s = t.stats();
+    const mpfr_float old_mean = param(rm, ch), old_var = param(rv, ch);
+    const std::vector<double> v = scalars(
+        p0, stats, [&](mpfr_prec_t q) { return s.mean(q); }, [&](mpfr_prec_t q) { return s.var(q); },
+        [&](mpfr_prec_t q) { return s.invstd(q); },
+        [&](mpfr_prec_t q) { return s.running_mean(q, old_mean, p.momentum, p.prof); });
+    store(out, "mean", ch, v[0]);
+    store(out, "var", ch, v[1]);
+    store(out, "invstd", ch, v[2]);
+    store(out, "running_mean", ch, v[3]);
+    if (!unbiased_undefined)
+      store(out, "running_var", ch,
+            scalars(p0, stats, [&](mpfr_prec_t q) { return s.running_var(q, old_var, p.momentum, p.prof); })[0]);
+  }
+  return out;
+}
+
+tensor_map forward_inference(const problem& p, const tensor_map& in, rounding_stats* stats) {
+  const tensor &x = require(p, in, "x"), &gamma = require(p, in, "gamma"), &beta = require(p, in, "beta");
+  const tensor &rm = require(p, in, "running_mean"), &rv = require(p, in, "running_var");
+  tensor_map out;
+  out["y"] = output(p, "y");
+  const int64_t m = reduction_size(p);
+  for (int64_t ch = 0; ch < p.c; ++ch) {
+    const inference_channel t(gather(p, x, ch), param(gamma, ch), param(beta, ch), param(rm, ch), param(rv, ch),
+                              p.eps);
+    scatter(p,
+            round_proven_all([&](mpfr_prec_t q, std::vector<approx>& o) { t.y(q, o); }, m, initial_precision(m),
+                             stats),
+            ch, out.at("y"));
+  }
+  return out;
+}
+
+tensor_map backward(const problem& p, const tensor_map& in, rounding_stats* stats) {
+  const tensor &x = require(p, in, "x"), &dy = require(p, in, "dy"), &gamma = require(p, in, "gamma");
+  tensor_map out;
+  for (const char* name : {"dx", "dgamma", "dbeta", "mean", "var", "invstd"}) out[name] = output(p, name);
+  const int64_t m = reduction_size(p);
+  const mpfr_prec_t p0 = initial_precision(m);
+  for (int64_t ch = 0; ch < p.c; ++ch) {
+    const backward_channel b(gather(p, x, ch), gather(p, dy, ch), param(gamma, ch), p.eps);
+    scatter(p, round_proven_all([&](mpfr_prec_t q, std::vector<approx>& o) { b.dx(q, o); }, m, p0, stats), ch,
+            out.at("dx"));
+    const channel_stats& s = b.stats();
+    const std::vector<double> v = scalars(
+        p0, stats, [&](mpfr_prec_t q) { return b.dgamma(q); }, [&](mpfr_prec_t q) { return b.dbeta(q); },
+        [&](mpfr_prec_t q) { return s.mean(q); }, [&](mpfr_prec_t q) { return s.var(q); },
+        [&](mpfr_prec_t q) { return s.invstd(q); });
+    const char* names[] = {"dgamma", "dbeta", "mean", "var", "invstd"};
+    for (std::size_t k = 0; k < v.size(); ++k) store(out, names[k], ch, v[k]);
+  }
+  return out;
+}
+
+}  // namespace
+
+tensor_map compute(const problem& p, const tensor_map& inputs, rounding_stats* stats) {
+  validate(p);
+  switch (p.op) {
+    case op_kind::forward_training: return forward_training(p, inputs, stats);
+    case op_kind::forward_inference: return forward_inference(p, inputs, stats);
+    case op_kind::backward: return backward(p, inputs, stats);
+  }
+  throw input_error("reference: unknown op");
+}
+
+}  // namespace bncheck::reference
