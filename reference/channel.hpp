@@ -1,7 +1,6 @@
-// One channel of batch normalization in exact arithmetic: the statistics as
-// exact dyadic numbers, every output as an exact numerator over an exact
-// denominator or square root, evaluated at any working precision together
-// with a proven bound on its error.
+// One channel of batch normalization: exact statistics, and every output as
+// an exact numerator over an exact denominator or square root, evaluated at
+// any working precision with a proven bound on its error.
 #pragma once
 
 #include <cstdint>

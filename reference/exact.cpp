@@ -1,9 +1,4 @@
-// Exact sums and products by precision sizing. A finite nonzero MPFR number
-// v = m * 2^e with 1/2 <= |m| < 1 (e = mpfr_get_exp) whose lowest set bit is
-// 2^lsb, lsb = e - mpfr_min_prec(v). A result that is a multiple of 2^L and
-// smaller than 2^H in magnitude has at most H - L significant bits, so a
-// precision of H - L makes MPFR's operation exact; every such operation is
-// still checked (ternary value 0) and a failure is an internal error.
+// Exact sums and products by sizing the precision of each result.
 #include "reference/exact.hpp"
 
 #include <algorithm>
@@ -13,6 +8,12 @@
 namespace bncheck::reference {
 namespace {
 
+// A finite nonzero MPFR number v = m * 2^e with 1/2 <= |m| < 1 (e =
+// mpfr_get_exp) has its lowest set bit at 2^lsb, lsb = e - mpfr_min_prec(v).
+// A result that is a multiple of 2^L and smaller than 2^H in magnitude has at
+// most H - L significant bits, so a precision of H - L makes MPFR's operation
+// exact; every such operation is still checked (ternary value 0) and a
+// failure is an internal error.
 mpfr_exp_t lsb_exp(mpfr_srcptr v) { return mpfr_get_exp(v) - static_cast<mpfr_exp_t>(mpfr_min_prec(v)); }
 
 void require_exact(int ternary) {

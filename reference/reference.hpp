@@ -25,7 +25,11 @@ struct rounding_stats {
 ///   forward_inference: y
 ///   backward:          dx, dgamma, dbeta, and mean, var, invstd of the batch
 /// Where the math is undefined (unbiased running variance with M = 1) the
-/// value is NaN. Throws input_error for inputs of the wrong shape.
+/// value is NaN; with eps = 0 a constant channel gives invstd = +inf and
+/// y = NaN (0/0), and inference with running_var + eps < 0 gives NaN.
+/// Throws input_error for a missing input, one of the wrong shape, or a
+/// non-finite input value; extra inputs are ignored. Formulas, the rounding
+/// proof and what stats counts: docs/reference.md.
 tensor_map compute(const problem& p, const tensor_map& inputs, rounding_stats* stats = nullptr);
 
 }  // namespace bncheck::reference

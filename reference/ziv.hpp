@@ -1,7 +1,6 @@
-// The rounding proof (Ziv's strategy): evaluate at precision p and at 2p,
-// accept the double nearest to the 2p value when no error consistent with
-// both evaluations can move it across a rounding boundary, else double the
-// precision and try again. docs/reference.md gives the argument.
+// The rounding proof (Ziv's strategy): evaluate at precisions p and 2p, accept
+// the double nearest to the 2p value when its error cannot move it across a
+// rounding boundary, else double the precision (argument: docs/reference.md).
 #pragma once
 
 #include <cstddef>

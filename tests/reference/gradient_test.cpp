@@ -1,6 +1,6 @@
 // The gradient, checked by a method that shares nothing with the backward
 // formulas: central differences of the high-precision forward pass.
-//
+
 // L = sum_i dy_i y_i(x, gamma, beta). Along a direction v (in x, gamma or beta)
 //   (L(+h v) - L(-h v)) / (2h) = <grad L, v> + (h^2/6) D^3L[v,v,v] + rounding.
 // With h = 2^-80 the truncation term is 2^-160/6 * |D^3L| ~ 1e-49 |D^3L|. The

@@ -136,6 +136,16 @@ TEST(reference_zero_variance, constant_channel_of_seven_gives_beta_bitwise) {
   EXPECT_NEAR(s * s * p.eps, 1.0, 1e-15);
 }
 
+TEST(reference_zero_variance, zero_eps_constant_channel_gives_infinite_invstd_and_nan_y) {
+  // sigma^2 + eps = 0: invstd = 1/0 = +inf, xhat = 0/0.
+  problem p = nc_problem(op_kind::forward_training, 3, 1);
+  p.eps = 0.0;
+  const tensor_map out = compute(p, forward_inputs(p, {2, 2, 2}, {1}, {0.5}, {0}, {1}));
+  EXPECT_EQ(out.at("var").values[0], 0.0);
+  EXPECT_EQ(out.at("invstd").values[0], INFINITY);
+  for (double v : out.at("y").values) EXPECT_TRUE(std::isnan(v));
+}
+
 TEST(reference_zero_variance, gamma_zero_gives_beta_and_zero_dx) {
   problem p = nc_problem(op_kind::backward, 5, 1);
   tensor_map in = forward_inputs(p, {0.1, 0.7, -2.5, 3.0, 1e-3}, {0.0}, {0.3}, {0}, {1});

@@ -1,8 +1,8 @@
-// The worked example of the seed notes (001): n = 2 samples of 3 features,
-// x1 = [0.5, 1.0, 1.5], x2 = [2.0, 2.5, 3.0], eps = 1e-8, gamma = 1, beta = 0.
-// The expected values are computed here independently, with Boost's
-// cpp_bin_float (not MPFR) at 200 decimal digits.
-//
+// The worked example of the seed notes (001), against values computed here
+// independently with Boost's cpp_bin_float (not MPFR) at 200 decimal digits.
+
+// n = 2 samples of 3 features, x1 = [0.5, 1.0, 1.5], x2 = [2.0, 2.5, 3.0],
+// eps = 1e-8, gamma = 1, beta = 0.
 // The notes contain two slips, checked below so that nobody "fixes" the
 // reference to match them: they give sigma^2 = 0.3125, but each feature's two
 // values sit at mean -+ 0.75, so the biased variance is 0.75^2 = 0.5625; and
