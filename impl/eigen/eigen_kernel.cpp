@@ -1,0 +1,213 @@
+// The Eigen kernel's entry point: checks a call, dispatches once on the data
+// format, and does the per-channel algebra of each op (factors, saved and
+// running statistics) around the data loops of routines.hpp.
+#include "impl/eigen/eigen_kernel.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/dtype.hpp"
+#include "impl/eigen/elements.hpp"
+#include "impl/eigen/routines.hpp"
+
+namespace bncheck::eigen {
+namespace {
+
+using channel_vector = std::vector<double>;
+
+// Per-channel tensors are f32 or f64 (checked before any of this runs).
+channel_vector load_channels(const problem& p, const void* src) {
+  channel_vector v(static_cast<std::size_t>(p.c));
+  for (int64_t c = 0; c < p.c; ++c)
+    v[c] = p.param_type == dtype::f64 ? static_cast<const double*>(src)[c]
+                                      : static_cast<double>(static_cast<const float*>(src)[c]);
+  return v;
+}
+
+// Rounds once to the parameter format; a null destination is an output the
+// caller did not ask for.
+void store_channels(const problem& p, const channel_vector& v, void* dst) {
+  if (dst == nullptr) return;
+  if (p.param_type == dtype::f64)
+    std::memcpy(dst, v.data(), v.size() * sizeof(double));
+  else
+    encode(v.data(), p.c, static_cast<float*>(dst));
+}
+
+void require(bool ok, const char* what) {
+  if (!ok) throw std::invalid_argument(what);
+}
+
+// Channels processed together. The data of a block is read twice, once for
+// the sums and once for the elementwise pass; channel-first blocks are sized
+// so that what the first pass read (tensors data tensors of the block) is
+// still in a 1 MiB share of L2 for the second, e.g. 10 channels of N32 C256
+// 28x28 f32 (100 KB each). Channel-last channels are interleaved in memory
+// and go all together.
+int64_t channel_block(const problem& p, int tensors) {
+  if (channel_last(p.lay)) return p.c;
+  constexpr int64_t cache_budget = int64_t{1} << 20;
+  const int64_t per_channel =
+      reduction_size(p) * static_cast<int64_t>(size_of(p.data_type)) * tensors;
+  return std::max<int64_t>(1, cache_budget / per_channel);
+}
+
+// Running statistics in place, per profile (core/problem.hpp):
+//   onnx:           rm' = m rm + (1-m) mean,  rv' = m rv + (1-m) var
+//   pytorch, cudnn: rm' = (1-m) rm + m mean,  rv' = (1-m) rv + m var_unbiased
+// with var = M2/M and var_unbiased = M2/(M-1), undefined (NaN) for M = 1.
+void update_running(const problem& p, const channel_vector& mean, const channel_vector& m2,
+                    const kernel_io& io) {
+  const double M = static_cast<double>(reduction_size(p));
+  const double m = p.momentum;
+  if (io.running_mean != nullptr) {
+    channel_vector rm = load_channels(p, io.running_mean);
+    for (int64_t c = 0; c < p.c; ++c)
+      rm[c] = p.prof == profile::onnx ? m * rm[c] + (1 - m) * mean[c]
+                                      : (1 - m) * rm[c] + m * mean[c];
+    store_channels(p, rm, io.running_mean);
+  }
+  if (io.running_var != nullptr) {
+    channel_vector rv = load_channels(p, io.running_var);
+    for (int64_t c = 0; c < p.c; ++c) {
+      if (p.prof == profile::onnx) {
+        rv[c] = m * rv[c] + (1 - m) * (m2[c] / M);
+      } else {
+        const double unbiased =
+            M > 1 ? m2[c] / (M - 1) : std::numeric_limits<double>::quiet_NaN();
+        rv[c] = (1 - m) * rv[c] + m * unbiased;
+      }
+    }
+    store_channels(p, rv, io.running_var);
+  }
+}
+
+template <class T>
+void forward_training(const problem& p, const kernel_io& io) {
+  require(io.x && io.gamma && io.beta && io.y, "forward_training needs x, gamma, beta and y");
+  const auto* x = static_cast<const T*>(io.x);
+  auto* y = static_cast<T*>(io.y);
+  const double M = static_cast<double>(reduction_size(p));
+  const channel_vector gamma = load_channels(p, io.gamma);
+  const channel_vector beta = load_channels(p, io.beta);
+  channel_vector mean(gamma.size()), m2(gamma.size()), var(gamma.size()),
+      invstd(gamma.size()), scale(gamma.size());
+  const int64_t block = channel_block(p, 1);
+  for (int64_t c0 = 0; c0 < p.c; c0 += block) {
+    const channel_range r{c0, std::min(p.c, c0 + block)};
+    batch_moments(p, x, r, mean.data(), m2.data());
+    for (int64_t c = r.begin; c < r.end; ++c) {
+      var[c] = m2[c] / M;
+      invstd[c] = 1.0 / std::sqrt(var[c] + p.eps);
+      scale[c] = gamma[c] * invstd[c];
+    }
+    normalize(p, x, y, r, mean.data(), scale.data(), beta.data());
+  }
+  store_channels(p, mean, io.mean);
+  store_channels(p, var, io.var);
+  store_channels(p, invstd, io.invstd);
+  update_running(p, mean, m2, io);
+}
+
+// y = gamma (x - rm) / sqrt(rv + eps) + beta, as (x - rm) * scale + beta.
+template <class T>
+void forward_inference(const problem& p, const kernel_io& io) {
+  require(io.x && io.gamma && io.beta && io.y && io.running_mean && io.running_var,
+          "forward_inference needs x, gamma, beta, running_mean, running_var and y");
+  const channel_vector gamma = load_channels(p, io.gamma);
+  const channel_vector beta = load_channels(p, io.beta);
+  const channel_vector rm = load_channels(p, io.running_mean);
+  const channel_vector rv = load_channels(p, io.running_var);
+  channel_vector scale(gamma.size());
+  for (int64_t c = 0; c < p.c; ++c) scale[c] = gamma[c] * (1.0 / std::sqrt(rv[c] + p.eps));
+  normalize(p, static_cast<const T*>(io.x), static_cast<T*>(io.y), {0, p.c}, rm.data(),
+            scale.data(), beta.data());
+}
+
+// With the saved mean and invstd, xhat = (x - mean) invstd:
+//   dbeta = sum(dy),  dgamma = sum(dy (x - mean)) invstd,
+//   dx = gamma invstd (dy - dbeta/M - xhat dgamma/M)
+//      = scale ((dy - dy_mean) - (x - mean) coef)
+// with scale = gamma invstd, dy_mean = dbeta/M, coef = invstd dgamma/M. The
+// two subtracted terms are the paths through the mean and the variance.
+template <class T>
+void backward(const problem& p, const kernel_io& io) {
+  require(io.x && io.dy && io.gamma && io.mean && io.dx && (io.invstd || io.var),
+          "backward needs x, dy, gamma, mean, invstd (or var) and dx");
+  const auto* x = static_cast<const T*>(io.x);
+  const auto* dy = static_cast<const T*>(io.dy);
+  const double M = static_cast<double>(reduction_size(p));
+  const channel_vector gamma = load_channels(p, io.gamma);
+  const channel_vector mean = load_channels(p, io.mean);
+  channel_vector invstd;
+  if (io.invstd != nullptr) {
+    invstd = load_channels(p, io.invstd);
+  } else {
+    invstd = load_channels(p, io.var);
+    for (double& v : invstd) v = 1.0 / std::sqrt(v + p.eps);
+  }
+  channel_vector dgamma(gamma.size()), dbeta(gamma.size()), sum_dy_xc(gamma.size()),
+      dy_mean(gamma.size()), coef(gamma.size()), scale(gamma.size());
+  const int64_t block = channel_block(p, 2);
+  for (int64_t c0 = 0; c0 < p.c; c0 += block) {
+    const channel_range r{c0, std::min(p.c, c0 + block)};
+    backward_sums(p, x, dy, r, mean.data(), dbeta.data(), sum_dy_xc.data());
+    for (int64_t c = r.begin; c < r.end; ++c) {
+      dgamma[c] = sum_dy_xc[c] * invstd[c];
+      dy_mean[c] = dbeta[c] / M;
+      coef[c] = (invstd[c] * dgamma[c]) / M;
+      scale[c] = gamma[c] * invstd[c];
+    }
+    backward_dx(p, x, dy, static_cast<T*>(io.dx), r, mean.data(), dy_mean.data(), coef.data(),
+                scale.data());
+  }
+  store_channels(p, dgamma, io.dgamma);
+  store_channels(p, dbeta, io.dbeta);
+}
+
+template <class T>
+void run_typed(const problem& p, const kernel_io& io) {
+  switch (p.op) {
+    case op_kind::forward_training: return forward_training<T>(p, io);
+    case op_kind::forward_inference: return forward_inference<T>(p, io);
+    case op_kind::backward: return backward<T>(p, io);
+  }
+  throw std::invalid_argument("unknown op");
+}
+
+class eigen_kernel final : public kernel {
+ public:
+  std::string name() const override { return "eigen"; }
+
+  kernel_result run(const problem& p, const kernel_io& io) override {
+    try {
+      validate(p);
+      if (p.param_type != dtype::f32 && p.param_type != dtype::f64)
+        return {kernel_status::unimplemented,
+                "eigen: parameters in " + std::string(to_string(p.param_type)) +
+                    " are not supported (f32 or f64 only)"};
+      switch (p.data_type) {
+        case dtype::f64: run_typed<double>(p, io); break;
+        case dtype::f32: run_typed<float>(p, io); break;
+        case dtype::f16: run_typed<f16>(p, io); break;
+        case dtype::bf16: run_typed<bf16>(p, io); break;
+      }
+      return {};
+    } catch (const std::exception& e) {
+      return {kernel_status::error, std::string("eigen: ") + e.what()};
+    } catch (...) {
+      return {kernel_status::error, "eigen: unknown exception"};
+    }
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<kernel> make_eigen_kernel() { return std::make_unique<eigen_kernel>(); }
+
+}  // namespace bncheck::eigen
