@@ -23,17 +23,18 @@ namespace bncheck::eigen {
 /// j = i*S + s. Calls on_chunk(c, bufs, len) once per chunk, in logical order
 /// for each channel; bufs[k] holds the chunk's len values of tensor k. A chunk
 /// may straddle samples: each channel keeps its partial chunk in its own
-/// buffer (K * chunk_length doubles per channel) until it is full.
+/// buffer (K * min(M, chunk_length) doubles per channel) until it is full.
 template <std::size_t K, class T, class F>
 void for_each_chunk_channel_first(const problem& p, const std::array<const T*, K>& tensors,
                                   channel_range r, F&& on_chunk) {
   const int64_t S = spatial_size(p);
   const int64_t channels = r.end - r.begin;
-  std::vector<double> storage(static_cast<std::size_t>(channels) * K * chunk_length);
+  const auto stride = static_cast<std::size_t>(std::min(chunk_length, reduction_size(p)));
+  std::vector<double> storage(static_cast<std::size_t>(channels) * K * stride);
   std::vector<int64_t> fill(static_cast<std::size_t>(channels), 0);
   std::array<const double*, K> bufs;
   auto buffer = [&](int64_t ch, std::size_t k) {
-    return storage.data() + (static_cast<std::size_t>(ch) * K + k) * chunk_length;
+    return storage.data() + (static_cast<std::size_t>(ch) * K + k) * stride;
   };
   auto emit = [&](int64_t ch, int64_t len) {
     for (std::size_t k = 0; k < K; ++k) bufs[k] = buffer(ch, k);

@@ -20,6 +20,7 @@ struct bf16 {
   uint16_t bits;
 };
 
+/// The value of an element as a double, exactly (also for f16 and bf16 below).
 inline double to_double(double v) { return v; }
 inline double to_double(float v) { return v; }
 

@@ -31,6 +31,7 @@ struct direct_call {
   }
 };
 
+/// Native bytes of values (each representable in t).
 inline std::vector<unsigned char> encode_values(dtype t, const std::vector<double>& v) {
   std::vector<unsigned char> b(v.size() * size_of(t));
   for (std::size_t i = 0; i < v.size(); ++i) store(t, v[i], b.data() + i * size_of(t));
