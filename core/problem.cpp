@@ -57,6 +57,9 @@ void validate(const problem& p) {
     if (count > limit / v) throw input_error("sizes overflow: element count exceeds 2^60");
     count *= v;
   }
+  if (p.param_type != dtype::f32 && p.param_type != dtype::f64)
+    throw input_error("parameters and statistics must be f32 or f64, got " +
+                      std::string(to_string(p.param_type)));
   if (std::isnan(p.eps) || std::isinf(p.eps) || p.eps < 0)
     throw input_error("eps must be a finite non-negative number, got " + exact_decimal(p.eps));
   if (!std::isfinite(p.momentum))

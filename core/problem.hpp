@@ -64,7 +64,7 @@ struct problem {
   op_kind op = op_kind::forward_training;
   layout lay = layout::nchw;
   dtype data_type = dtype::f32;   ///< x, y, dy, dx
-  dtype param_type = dtype::f32;  ///< gamma, beta, saved and running statistics
+  dtype param_type = dtype::f32;  ///< gamma, beta, saved and running statistics: f32 or f64
   int64_t n = 1, c = 1, d = 1, h = 1, w = 1;  ///< d, h, w are 1 where the layout lacks them
   double eps = 1e-5;              ///< exact double; added inside the square root
   double momentum = 0.1;          ///< meaning depends on the profile (see profile)
@@ -100,7 +100,7 @@ inline int64_t offset(const problem& p, int64_t i, int64_t ch, int64_t s) {
              : (i * p.c + ch) * S + s;
 }
 
-/// Throws input_error if sizes are non-positive, the layout lacks an axis that
+/// Throws input_error if sizes are non-positive, the parameter format is not f32 or f64, the layout lacks an axis that
 /// is not 1, eps is NaN/negative/infinite, momentum is not finite, or the
 /// element count overflows int64.
 void validate(const problem& p);

@@ -255,16 +255,12 @@ std::vector<case_spec> corpus_specs() {
   add(generated("f16_fwd_nchw", "f16 data, f32 parameters", "forward_training nchw f16:f32 mb2ic4ih3iw3 seed=71"));
   add(generated("f16_bwd_nhwc", "f16 data backward", "backward nhwc f16:f32 mb2ic4ih3iw3 seed=72"));
   add(generated("f16_inference_nchw", "f16 data inference", "forward_inference nchw f16:f32 mb2ic4ih3iw3 seed=73"));
-  add(generated("f16_params_f16_fwd_nc", "f16 data and f16 parameters",
-                "forward_training nc f16:f16 mb8ic4 profile=onnx momentum=0.9 seed=74"));
   add(generated("f16_offset_fwd_nchw", "f16 data around 100 with spread 1: few bits of spread",
                 "forward_training nchw f16:f32 mb2ic2ih4iw4 seed=75 x=normal:100:1"));
   add(generated("bf16_fwd_nhwc", "bf16 data (stored as <f4), f32 parameters",
                 "forward_training nhwc bf16:f32 mb2ic4ih3iw3 seed=76"));
   add(generated("bf16_bwd_nchw", "bf16 data backward", "backward nchw bf16:f32 mb2ic4ih3iw3 seed=77"));
   add(generated("bf16_inference_nhwc", "bf16 data inference", "forward_inference nhwc bf16:f32 mb2ic4ih3iw3 seed=78"));
-  add(generated("bf16_params_bf16_fwd_nc", "bf16 data and bf16 parameters",
-                "forward_training nc bf16:bf16 mb8ic4 profile=cudnn seed=79"));
 
   // Odd (prime) sizes: no power-of-two tiling works out evenly.
   add(generated("odd_sizes_fwd_f32_nchw", "mb3 ic5 ih7 iw3", "forward_training nchw f32:f32 mb3ic5ih7iw3 seed=81"));

@@ -104,7 +104,7 @@ TEST_F(cli, reference_writes_every_output_and_numpy_reads_them) {
     GTEST_SKIP() << "/usr/bin/python3 has no numpy (install python3-numpy) so the numpy read is not checked";
   const std::string script =
       py + " -c \"import numpy as n; y=n.load('" + out() + "/y.npy'); g=n.load('" + in() + "/gamma.npy');"
-      " z=y/g[None,:,None,None]; m=z.mean(axis=(0,2,3)); assert y.dtype==n.float64 and y.shape==(2,3,2,2);"
+      " b=n.load('" + in() + "/beta.npy'); z=(y-b[None,:,None,None])/g[None,:,None,None]; m=z.mean(axis=(0,2,3)); assert y.dtype==n.float64 and y.shape==(2,3,2,2);"
       " assert abs(m).max() < 1e-6, m\"";
   EXPECT_EQ(std::system(script.c_str()), 0);
 }

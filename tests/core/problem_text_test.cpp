@@ -80,6 +80,7 @@ TEST(problem_text, rejects_bad_text_with_input_error) {
       "nchw mb2ic3id2ih2iw2",                    // depth on a 2-D layout
       "nchw mb2ic3ih2iw2 profile=tf",            // unknown profile
       "nchw mb2ic3ih2iw2 f32:f8",                // unknown dtype
+      "nchw mb2ic3ih2iw2 f16:f16",               // parameters narrower than f32
       "nchw mb2ic3ih2iw2 x=gauss:0:1",           // unknown fill
       "nchw mb2ic3ih2iw2 colour=red",            // unknown key
       "nchw nhwc mb2ic3",                        // two layouts

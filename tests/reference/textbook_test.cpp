@@ -95,7 +95,7 @@ const char* const problems[] = {
     "ndhwc f32:f64 mb2ic3id2ih1iw2 seed=6 gamma=uniform:-2:-0.5",
     "nc f64:f64 mb3ic4 seed=7 x=uniform:-1e-300:1e-300 eps=0",
     "nchw f64:f64 mb2ic2ih2iw2 seed=8 x=uniform:-1e-310:1e-310 eps=1e-300",  // subnormal x
-    "nc f16:f16 mb1ic3 seed=9 profile=onnx",                                   // m = 1
+    "nc f16:f32 mb1ic3 seed=9 profile=onnx",                                   // m = 1
     "nhwc f32:f32 mb3ic2ih5iw5 seed=10 x=uniform:1e30:1.0001e30 profile=cudnn momentum=0.75",
 };
 
