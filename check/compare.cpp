@@ -54,6 +54,7 @@ check_result compare(const test_case& c, const tensor_map& got) {
       r.max_normalized = std::max(r.max_normalized, n);
       if (n > 1) {
         ++r.failed;
+        if (std::isnan(g) && !std::isnan(e)) ++r.nans;
         r.pass = false;
       }
       if (r.worst.size() < max_worst || n > r.worst.back().normalized) {

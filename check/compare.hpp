@@ -28,6 +28,7 @@ struct check_result {
   bool pass = true;
   int64_t checked = 0;                ///< elements compared
   int64_t failed = 0;                 ///< elements over their bound
+  int64_t nans = 0;                   ///< of those, NaN where a number was expected
   double max_normalized = 0;          ///< worst normalized error over all outputs
   std::vector<element_error> worst;   ///< at most 10, worst first
   std::string missing;                ///< outputs the kernel did not give, if any

@@ -65,8 +65,9 @@ std::string failure_report(const test_case& c, const std::string& kernel_name, c
       out << line;
     }
   }
-  out << "  stats: " << r.checked << " elements checked, " << r.failed << " over bound, max err/bound "
-      << num("%.3g", r.max_normalized);
+  out << "  stats: " << r.checked << " elements checked, " << r.failed << " over bound";
+  if (r.nans) out << " (" << r.nans << " NaN)";
+  out << ", max err/bound " << num("%.3g", r.max_normalized);
   if (!r.worst.empty()) out << " (" << r.worst.front().tensor << ")";
   out << "\n" << repro_line(c, kernel_name) << "\n";
   return out.str();

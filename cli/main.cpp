@@ -7,6 +7,7 @@
 #include "cli/commands.hpp"
 #include "core/error.hpp"
 #include "core/kernel.hpp"
+#include "tests/mutants/catalog.hpp"
 
 int main(int argc, char** argv) {
   using namespace bncheck;
@@ -18,6 +19,8 @@ int main(int argc, char** argv) {
   cli::run_options ro;
   std::string kernels;
   for (const auto& k : kernel_names()) kernels += (kernels.empty() ? "" : ", ") + k;
+  kernels += "; broken on purpose, for demonstration:";
+  for (const auto& k : mutants::mutant_names()) kernels += " " + k;
   auto* run = app.add_subcommand("run", "Run the gate: judge a kernel on the golden corpus (or on --problem).");
   run->add_option("--kernel", ro.kernel, "kernel to judge (" + kernels + ")")->capture_default_str();
   run->add_option("--golden", ro.golden, "golden corpus folder")->capture_default_str();

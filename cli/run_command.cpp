@@ -7,14 +7,17 @@
 #include "cli/commands.hpp"
 #include "core/error.hpp"
 #include "golden/store.hpp"
+#include "tests/mutants/catalog.hpp"
 
 namespace bncheck::cli {
 
 int run(const run_options& o) {
   std::unique_ptr<kernel> k = make_kernel(o.kernel);
+  if (!k) k = mutants::make_mutant(o.kernel);
   if (!k) {
     std::string known;
     for (const auto& n : kernel_names()) known += (known.empty() ? "" : ", ") + n;
+    for (const auto& n : mutants::mutant_names()) known += ", " + n + " (broken on purpose)";
     throw input_error("unknown kernel '" + o.kernel + "' (known: " + known + ")");
   }
   // Load everything first: a bad input stops the run before any verdict.

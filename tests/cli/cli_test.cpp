@@ -167,6 +167,19 @@ TEST_F(cli, run_and_verify_report_a_corrupted_golden_array_with_exit_2) {
   EXPECT_NE(r.output.find(name), std::string::npos) << r.output;
 }
 
+TEST_F(cli, a_broken_kernel_fails_with_exit_1_and_its_repro_line_reproduces_the_failure) {
+  const result r = bncheck("run --kernel naive_variance --golden " +
+                           (fs::path(BNCHECK_SOURCE_DIR) / "golden/cases").string() + " --case offset_1e4_f32_nchw");
+  EXPECT_EQ(r.status, 1) << r.output;
+  const std::string prefix = "REPRO: bncheck ";
+  const auto at = r.output.find(prefix);
+  ASSERT_NE(at, std::string::npos) << r.output;
+  const std::string args = r.output.substr(at + prefix.size(), r.output.find('\n', at) - at - prefix.size());
+  const result again = bncheck(args);
+  EXPECT_EQ(again.status, 1) << again.output;
+  EXPECT_NE(again.output.find("FAIL"), std::string::npos) << again.output;
+}
+
 TEST_F(cli, gate_on_the_committed_corpus_passes_for_our_kernel) {
   const result r = bncheck("run --kernel eigen --golden " + (fs::path(BNCHECK_SOURCE_DIR) / "golden/cases").string());
   EXPECT_EQ(r.status, 0) << r.output;

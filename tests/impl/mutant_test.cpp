@@ -2,8 +2,12 @@
 // a large-offset case, and its report says where and how to reproduce.
 #include <gtest/gtest.h>
 
+#include <iostream>
+
 #include "check/compare.hpp"
+#include "check/gate.hpp"
 #include "check/harness.hpp"
+#include "golden/store.hpp"
 #include "core/kernel.hpp"
 #include "tests/mutants/naive_variance.hpp"
 
@@ -39,6 +43,22 @@ TEST(naive_variance, eigen_kernel_passes_the_same_case) {
   ASSERT_EQ(out.result.status, kernel_status::ok) << out.result.message;
   const check_result r = compare(c, out.got);
   EXPECT_TRUE(r.pass) << failure_report(c, k->name(), r);
+}
+
+// The gate over the committed corpus, as `bncheck run` judges it: the
+// cancellation case must fail, with a report a person can read.
+TEST(naive_variance, fails_the_gate_on_the_committed_offset_case) {
+  const std::filesystem::path corpus = std::filesystem::path(BNCHECK_SOURCE_DIR) / "golden/cases";
+  auto k = mutants::make_naive_variance();
+  const case_outcome o = judge(*k, read_case(corpus / "offset_1e4_f32_nchw"));
+  EXPECT_EQ(o.v, verdict::fail);
+  EXPECT_GT(o.max_normalized, 1000.0);
+  for (const char* part : {"FAIL offset_1e4_f32_nchw", "problem: forward_training nchw f32:f32", "kernel: naive_variance",
+                           "worst elements", "stats: ", "REPRO: bncheck run --kernel naive_variance --problem '"})
+    EXPECT_NE(o.report.find(part), std::string::npos) << part << "\n" << o.report;
+  std::cout << o.report;  // the readable report, shown in the test log
+  // The same kernel passes cases without an offset: the failure is the bug, not noise.
+  EXPECT_EQ(judge(*k, read_case(corpus / "profile_pytorch_fwd")).v, verdict::pass);
 }
 
 }  // namespace
