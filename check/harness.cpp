@@ -89,48 +89,20 @@ test_case make_case(const problem& p, tensor_map inputs, reference::rounding_sta
 }
 
 kernel_output run_kernel(kernel& k, const problem& p, const tensor_map& inputs) {
-  std::map<std::string, native> in, out;
-  for (const auto& name : input_names(p)) in[name] = encode(need(inputs, name, p));
-  kernel_io io;
-  io.x = in.at("x").data();
-  io.gamma = in.at("gamma").data();
+  std::map<std::string, native> buffers;
   std::vector<std::string> produced;
-  switch (p.op) {
-    case op_kind::forward_training:
-      produced = {"y", "mean", "var", "invstd", "running_mean", "running_var"};
-      for (const auto& n : produced) out[n] = n.rfind("running_", 0) == 0 ? in.at(n) : poisoned(p, n);
-      io.beta = in.at("beta").data();
-      io.y = out["y"].data();
-      io.mean = out["mean"].data();
-      io.var = out["var"].data();
-      io.invstd = out["invstd"].data();
-      io.running_mean = out["running_mean"].data();
-      io.running_var = out["running_var"].data();
-      break;
-    case op_kind::forward_inference:
-      produced = {"y"};
-      out["y"] = poisoned(p, "y");
-      io.beta = in.at("beta").data();
-      io.running_mean = in.at("running_mean").data();
-      io.running_var = in.at("running_var").data();
-      io.y = out["y"].data();
-      break;
-    case op_kind::backward:
-      produced = {"dx", "dgamma", "dbeta"};
-      for (const auto& n : produced) out[n] = poisoned(p, n);
-      io.dy = in.at("dy").data();
-      io.mean = in.at("mean").data();
-      io.var = in.at("var").data();
-      io.invstd = in.at("invstd").data();
-      io.dx = out["dx"].data();
-      io.dgamma = out["dgamma"].data();
-      io.dbeta = out["dbeta"].data();
-      break;
+  for (const io_slot& slot : io_slots(p.op)) {
+    const std::string name = slot.name;
+    if (!slot.written) buffers[name] = encode(need(inputs, name, p));
+    else if (name.rfind("running_", 0) == 0) buffers[name] = encode(need(inputs, name, p));  // updated in place
+    else buffers[name] = poisoned(p, name);
+    if (slot.written) produced.push_back(name);
   }
+  const kernel_io io = bind_io(p.op, [&](const std::string& name) { return buffers.at(name).data(); });
   kernel_output result;
   result.result = k.run(p, io);
   if (result.result.status == kernel_status::ok)
-    for (const auto& n : produced) result.got[n] = decode(out.at(n));
+    for (const auto& n : produced) result.got[n] = decode(buffers.at(n));
   return result;
 }
 

@@ -2,6 +2,7 @@
 // CUDA), adapters for third-party libraries, and deliberately broken kernels.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,6 +34,19 @@ struct kernel_io {
   void* dgamma = nullptr;       ///< backward
   void* dbeta = nullptr;        ///< backward
 };
+
+/// A buffer of kernel_io, by tensor name, and whether the kernel writes it.
+struct io_slot {
+  const char* name;
+  bool written;  ///< forward_training reads and rewrites running_mean, running_var
+};
+/// The buffers an op hands a kernel, in a fixed order:
+///   forward_training:  x gamma beta | y mean var invstd running_mean running_var (written)
+///   forward_inference: x gamma beta running_mean running_var | y (written)
+///   backward:          x gamma dy mean var invstd | dx dgamma dbeta (written)
+std::vector<io_slot> io_slots(op_kind op);
+/// A kernel_io whose every slot of op points at buffer(name).
+kernel_io bind_io(op_kind op, const std::function<void*(const std::string&)>& buffer);
 
 enum class kernel_status {
   ok,

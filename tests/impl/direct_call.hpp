@@ -55,39 +55,13 @@ inline direct_call call_direct(kernel& k, const problem& p, const tensor_map& in
     }
     return call.buffers[name].data();
   };
-  auto input = [&](const std::string& name) -> void* {
-    auto it = call.buffers.find(name);
-    return it == call.buffers.end() ? nullptr : it->second.data();
-  };
-  kernel_io io;
-  io.x = input("x");
-  io.gamma = input("gamma");
-  switch (p.op) {
-    case op_kind::forward_training:
-      io.beta = input("beta");
-      io.y = output("y");
-      io.mean = output("mean");
-      io.var = output("var");
-      io.invstd = output("invstd");
-      io.running_mean = output("running_mean");
-      io.running_var = output("running_var");
-      break;
-    case op_kind::forward_inference:
-      io.beta = input("beta");
-      io.running_mean = input("running_mean");
-      io.running_var = input("running_var");
-      io.y = output("y");
-      break;
-    case op_kind::backward:
-      io.dy = input("dy");
-      io.mean = input("mean");
-      io.var = input("var");
-      io.invstd = input("invstd");
-      io.dx = output("dx");
-      io.dgamma = output("dgamma");
-      io.dbeta = output("dbeta");
-      break;
-  }
+  const std::vector<io_slot> slots = io_slots(p.op);
+  const kernel_io io = bind_io(p.op, [&](const std::string& name) -> void* {
+    bool written = false;
+    for (const io_slot& s : slots) written = written || (s.written && name == s.name);
+    if (!written && !call.buffers.count(name)) return nullptr;  // an input the caller left out
+    return output(name);
+  });
   call.result = k.run(p, io);
   return call;
 }
