@@ -1,0 +1,90 @@
+// Element access of the plain kernel: where it believes each element lives,
+// which elements each channel's reductions visit, and how it stores results.
+// Every offset stays inside the tensor, whatever the fault, so a mutant reads
+// and writes wrong elements but never out of bounds.
+#include <cstddef>
+
+#include "core/dtype.hpp"
+#include "tests/mutants/plain_parts.hpp"
+
+namespace bncheck::mutants::plain {
+
+int64_t view::at(int64_t i, int64_t c, int64_t s) const {
+  const int64_t S = spatial_size(p_);
+  switch (f_.index) {
+    case indexing::correct: break;
+    case indexing::channel_first:
+      // nhwc data read with the nchw formula (the same for nc, where S = 1).
+      return (i * p_.c + c) * S + s;
+    case indexing::stride_w:
+      // (i*C + c)*w + s <= (n*c - 1)*w + S - 1 < n*c*S: in bounds, overlapping.
+      if (!channel_last(p_.lay)) return (i * p_.c + c) * p_.w + s;
+      break;
+    case indexing::wrap_12bit:
+      // An index type that wraps at 2^12 elements, standing in for int32 at
+      // 2^31: the wrapped offset is smaller, so still in bounds.
+      return offset(p_, i, c, s) & 0xFFF;
+  }
+  return offset(p_, i, c, s);
+}
+
+int64_t view::channels() const { return f_.last_channel_skipped ? p_.c - 1 : p_.c; }
+
+std::vector<group> view::groups(int64_t c) const {
+  const int64_t S = spatial_size(p_), M = reduction_size(p_);
+  // Offsets of samples [i0, i1) at spatial positions [0, s_end), in logical order.
+  auto positions = [&](int64_t i0, int64_t i1, int64_t s_end) {
+    std::vector<int64_t> out;
+    out.reserve(static_cast<std::size_t>((i1 - i0) * s_end));
+    for (int64_t i = i0; i < i1; ++i)
+      for (int64_t s = 0; s < s_end; ++s) out.push_back(at(i, c, s));
+    return out;
+  };
+  const std::vector<int64_t> all = positions(0, p_.n, S);
+  if (f_.params_first_sample && p_.op == op_kind::backward) return {{positions(0, 1, S), all, M}};
+  switch (f_.reduce) {
+    case reduction_set::all: break;
+    case reduction_set::skip_last: {
+      std::vector<int64_t> most(all.begin(), all.end() - 1);
+      return {{most, all, M}};
+    }
+    case reduction_set::first_depth_slice: {
+      // Positions s < h*w are depth 0 in both 3-D layouts; 2-D layouts are unaffected.
+      const int64_t slice = spatial_rank(p_.lay) == 3 ? p_.h * p_.w : S;
+      return {{positions(0, p_.n, slice), all, p_.n * slice}};
+    }
+    case reduction_set::per_sample: {
+      std::vector<group> out;
+      for (int64_t i = 0; i < p_.n; ++i) {
+        std::vector<int64_t> own = positions(i, i + 1, S);
+        out.push_back({own, own, S});
+      }
+      return out;
+    }
+  }
+  return {{all, all, M}};
+}
+
+double view::load_data(const void* base, int64_t off) const {
+  const auto* bytes = static_cast<const unsigned char*>(base);
+  return load(p_.data_type, bytes + off * static_cast<int64_t>(size_of(p_.data_type)));
+}
+
+void view::put_data(void* base, int64_t off, double v) const {
+  // A loop over memory in vectors of 8 with the remainder loop forgotten.
+  if (f_.tail_skipped && off >= element_count(p_) / 8 * 8) return;
+  auto* bytes = static_cast<unsigned char*>(base);
+  store(p_.data_type, round_to(p_.data_type, v), bytes + off * static_cast<int64_t>(size_of(p_.data_type)));
+}
+
+double view::param(const void* base, int64_t c) const {
+  return load(p_.param_type, static_cast<const unsigned char*>(base) + c * static_cast<int64_t>(size_of(p_.param_type)));
+}
+
+void view::put_param(void* base, int64_t c, double v) const {
+  if (base == nullptr) return;
+  store(p_.param_type, round_to(p_.param_type, v),
+        static_cast<unsigned char*>(base) + c * static_cast<int64_t>(size_of(p_.param_type)));
+}
+
+}  // namespace bncheck::mutants::plain
