@@ -29,8 +29,8 @@ struct channel_scales {
 struct model {
   real ua;   // unit roundoff of the arithmetic a correct kernel must at least use (section 2.1)
   real ud;   // unit roundoff of the data format (x, y, dy, dx)
-  real up;   // unit roundoff of the parameter format (gamma, beta, statistics)
-  real L;    // reduction depth: ceil(log2 M) + 1 (section 2.2)
+  real L;    // reduction depth: reduction_depth(M) (section 2.2)
+  real eta;  // half the smallest subnormal of the arithmetic's format: the absolute floor of one rounding (section 3)
   real M;
   real K = tolerance_safety;
 };
@@ -85,7 +85,7 @@ real final_rounding(dtype t, real v) {
 // a blocked or pairwise sum of M terms errs by at most L*u*sum|x|, the
 // division adds u*|mu|.
 real mean_error(const model& m, const channel_scales& k) {
-  return m.L * m.ua * k.abs_mean + m.ua * std::fabs(k.mean);
+  return m.L * m.ua * k.abs_mean + m.ua * std::fabs(k.mean) + (m.L + 1) * m.eta;
 }
 
 // Error bound of the computed biased variance before its final rounding
@@ -94,7 +94,7 @@ real mean_error(const model& m, const channel_scales& k) {
 real var_error(const model& m, const channel_scales& k) {
   const real delta = mean_error(m, k);
   const real sigma = std::sqrt(k.var);
-  return delta * delta + (m.L + 4) * m.ua * k.var + m.L * m.ua * sigma * k.abs_mean;
+  return delta * delta + (m.L + 4) * m.ua * k.var + m.L * m.ua * sigma * k.abs_mean + (m.L + 4) * m.eta;
 }
 
 // Relative error bound of the computed invstd (section 4.4): half the
@@ -105,13 +105,20 @@ real invstd_rel_error(const model& m, const channel_scales& k, real eps) {
 
 }  // namespace
 
+double reduction_depth(int64_t m) {
+  const int64_t blocks = (m + sequential_run - 1) / sequential_run;
+  int levels = 0;
+  while ((int64_t{1} << levels) < blocks) ++levels;
+  return static_cast<double>(std::min(m, sequential_run) + levels);
+}
+
 tensor_map tolerance_bounds(const problem& p, const tensor_map& inputs, const tensor_map& expected) {
   model m;
   m.ua = std::min(unit_roundoff(p.data_type), std::ldexp(1.0, -24));
   m.ud = unit_roundoff(p.data_type);
-  m.up = unit_roundoff(p.param_type);
   m.M = static_cast<real>(reduction_size(p));
-  m.L = std::ceil(std::log2(m.M)) + 1;
+  m.L = reduction_depth(reduction_size(p));
+  m.eta = denorm_min(m.ua < unit_roundoff(dtype::f32) ? dtype::f64 : dtype::f32) / 2;
   const real eps = p.eps;
   const auto ch = scales(p, inputs);
   const int64_t S = spatial_size(p);
@@ -127,10 +134,11 @@ tensor_map tolerance_bounds(const problem& p, const tensor_map& inputs, const te
   const std::vector<double>& gamma = inputs.at("gamma").values;
 
   // Statistics carry the parameter format's rounding when a kernel keeps them
-  // in it (section 4.3): mu and s as a kernel may use them for y.
-  auto mean_used = [&](const channel_scales& k) { return mean_error(m, k) + m.up * std::fabs(k.mean); };
+  // in it (section 4.3): mu and s as a kernel may use them for y. That
+  // rounding has the subnormal floor too: a subnormal mean keeps few bits.
+  auto mean_used = [&](const channel_scales& k) { return mean_error(m, k) + final_rounding(p.param_type, k.mean); };
   auto invstd_used = [&](const channel_scales& k) {
-    return k.invstd * (invstd_rel_error(m, k, eps) + m.up);
+    return k.invstd * invstd_rel_error(m, k, eps) + final_rounding(p.param_type, k.invstd);
   };
 
   for (const auto& name : output_names(p)) {
@@ -156,7 +164,7 @@ tensor_map tolerance_bounds(const problem& p, const tensor_map& inputs, const te
         const bool var = name == "running_var";
         const real w = var && !onnx ? w0 * m.M / (m.M - 1) : w0;
         const real stat = var ? k.var : k.mean;
-        const real stat_err = var ? var_error(m, k) + m.up * k.var : mean_used(k);
+        const real stat_err = var ? var_error(m, k) + final_rounding(p.param_type, k.var) : mean_used(k);
         const real prop = std::fabs(w) * stat_err + 3 * m.ua * (std::fabs(a * r[c]) + std::fabs(w * stat));
         b[static_cast<std::size_t>(c)] = static_cast<double>(final_rounding(t, e[c]) + m.K * prop);
       }
@@ -182,10 +190,10 @@ tensor_map tolerance_bounds(const problem& p, const tensor_map& inputs, const te
               continue;
             }
             const real xv = x[o], d = std::fabs(xv - mu);
-            // section 4.6: statistics' errors, the elementwise roundings of
+            // section 4.6: statistics' errors (with their product), the elementwise roundings of
             // (x - mu)*s*gamma + beta, and of the folded form (gamma*s)*x + (beta - gamma*s*mu).
-            const real prop = g * (s * dmu + d * ds) + 4 * m.ua * (g * s * d + bt) +
-                              2 * m.ua * g * s * (std::fabs(xv) + std::fabs(mu));
+            const real prop = g * (s * dmu + d * ds + dmu * ds) + 4 * m.ua * (g * s * d + bt) +
+                              2 * m.ua * g * s * (std::fabs(xv) + std::fabs(mu)) + m.eta * (g * s + g + 2);
             b[o] = static_cast<double>(final_rounding(t, e[o]) + m.K * prop);
           }
       }
@@ -196,7 +204,7 @@ tensor_map tolerance_bounds(const problem& p, const tensor_map& inputs, const te
         // recomputes them: either way these bounds hold (section 5.1).
         const real dmu = mean_used(k), ds = invstd_used(k);
         const real g = std::fabs(static_cast<real>(gamma[c]));
-        const real e_dbeta = m.L * m.ua * k.sum_abs_dy;
+        const real e_dbeta = m.L * m.ua * k.sum_abs_dy + m.L * m.eta;
         // per-element error of xhat: s*dmu + |x - mu|*ds + 2u|xhat|, summed against |dy|
         real sum_dy_dxhat = 0;
         const std::vector<double>& dy = inputs.at("dy").values;
@@ -206,7 +214,7 @@ tensor_map tolerance_bounds(const problem& p, const tensor_map& inputs, const te
             const real d = std::fabs(x[o] - k.mean);
             sum_dy_dxhat += std::fabs(static_cast<real>(dy[o])) * (k.invstd * dmu + d * ds + 2 * m.ua * d * k.invstd);
           }
-        const real e_dgamma = m.L * m.ua * k.sum_abs_dy_xhat + sum_dy_dxhat;
+        const real e_dgamma = m.L * m.ua * k.sum_abs_dy_xhat + sum_dy_dxhat + m.L * m.eta;
         if (name == "dbeta") {
           b[c] = static_cast<double>(final_rounding(t, e[c]) + m.K * e_dbeta);
         } else if (name == "dgamma") {
@@ -220,10 +228,11 @@ tensor_map tolerance_bounds(const problem& p, const tensor_map& inputs, const te
               const real dxhat = k.invstd * dmu + d * ds + 2 * m.ua * xhat;
               const real carried = std::fabs(static_cast<real>(dy[o])) + mdb + xhat * mdg;
               // section 5.3: error of gamma*s times the bracket, the bracket's
-              // sums and xhat, and four elementwise roundings.
+              // sums and xhat (the product xhat*dgamma with its cross term),
+              // and four elementwise roundings.
               const real prop = g * ds * carried +
-                                g * k.invstd * (e_dbeta / m.M + xhat * e_dgamma / m.M + dxhat * mdg) +
-                                4 * m.ua * g * k.invstd * carried;
+                                g * k.invstd * (e_dbeta / m.M + (xhat + dxhat) * e_dgamma / m.M + dxhat * mdg) +
+                                4 * m.ua * g * k.invstd * carried + 4 * m.eta * (g * k.invstd + 1);
               b[o] = static_cast<double>(final_rounding(t, e[o]) + m.K * prop);
             }
         }

@@ -9,8 +9,16 @@
 namespace bncheck {
 
 /// Safety factor on the propagated (non-final-rounding) part of every bound;
-/// docs/tolerances.md section 2 says why 2.
+/// docs/tolerances.md section 2.3 says why 2.
 inline constexpr double tolerance_safety = 2.0;
+
+/// The longest run of terms a correct kernel may add sequentially before
+/// combining partial sums pairwise (docs/tolerances.md section 2.2).
+inline constexpr int64_t sequential_run = 32;
+
+/// Error factor of a sum of m terms under that rule: |error| <= L*u*sum|terms|
+/// with L = min(m, B) + ceil(log2(ceil(m / B))), B = sequential_run.
+double reduction_depth(int64_t m);
 
 /// For every output in output_names(p), a tensor of per-element absolute
 /// bounds (same shape, f64). An element passes when |got - expected| <= bound.

@@ -229,6 +229,10 @@ std::vector<case_spec> corpus_specs() {
   // The long reduction: one channel, M = 2^18 (this case is most of the corpus's bytes).
   add(generated("long_reduction_f32_nchw", "one channel, M = 2^18 = 262144: accumulation error of long sums",
                 "forward_training nchw f32:f32 mb4ic1ih256iw256 seed=41 x=normal:3:2"));
+  add(generated("long_constant_dy_bwd_f32_nchw",
+                "M = 4096 with dy = 0.1 everywhere: dbeta's roundings all have one sign, so a long sequential "
+                "float sum errs by ~M*u",
+                "backward nchw f32:f32 mb1ic1ih64iw64 seed=1 dy=const:0.1"));
 
   // gamma = 0 and negative gamma.
   add(generated("gamma_zero_fwd_f32_nchw", "gamma = 0: y equals beta exactly",
@@ -250,8 +254,11 @@ std::vector<case_spec> corpus_specs() {
                 "forward_inference nc f32:f32 mb6ic3 eps=100 seed=64"));
   add(generated("eps_0_fwd_f64_nc", "eps = 0: invstd is exactly 1/sqrt(var)",
                 "forward_training nc f64:f64 mb6ic3 eps=0 seed=65"));
+  add(generated("eps_0_constant_channel_fwd_f64_nc",
+                "eps = 0 on constant channels: invstd is +inf and y = 0*inf is NaN, which must not be hidden",
+                "forward_training nc f64:f64 mb5ic3 eps=0 seed=66 x=const:3"));
 
-  // Low-precision data with f32 parameters (and one each with low-precision parameters).
+  // Low-precision data with f32 parameters.
   add(generated("f16_fwd_nchw", "f16 data, f32 parameters", "forward_training nchw f16:f32 mb2ic4ih3iw3 seed=71"));
   add(generated("f16_bwd_nhwc", "f16 data backward", "backward nhwc f16:f32 mb2ic4ih3iw3 seed=72"));
   add(generated("f16_inference_nchw", "f16 data inference", "forward_inference nchw f16:f32 mb2ic4ih3iw3 seed=73"));
