@@ -1,0 +1,236 @@
+// problem + kernel_io <-> bnc_batch_norm_args, both directions.
+#include "abi/convert.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <vector>
+
+#include "core/tensor.hpp"
+
+namespace bncheck::abi {
+namespace {
+
+bool per_channel(const std::string& name) {
+  return name != "x" && name != "dy" && name != "y" && name != "dx";
+}
+
+// Logical channel-first shape (N, C, [D,] H, W) and the dense strides of
+// layout l, in elements (bncheck_kernel.h's table).
+int data_rank(layout l) { return 2 + spatial_rank(l); }
+
+void data_geometry(const problem& p, int64_t* shape, int64_t* strides) {
+  const int64_t S = p.d * p.h * p.w;
+  const bool last = channel_last(p.lay);
+  const int rank = data_rank(p.lay);
+  shape[0] = p.n;
+  shape[1] = p.c;
+  strides[0] = p.c * S;
+  strides[1] = last ? 1 : S;
+  // Spatial axes: innermost is w; channel-last layouts scale them by C.
+  const int64_t spatial[3] = {p.d, p.h, p.w};
+  const int64_t inner = last ? p.c : 1;
+  int64_t stride = inner;
+  for (int k = rank - 1; k >= 2; --k) {
+    shape[k] = spatial[3 - (rank - k)];
+    strides[k] = stride;
+    stride *= shape[k];
+  }
+}
+
+std::string type_text(DLDataType t) {
+  return "{code " + std::to_string(t.code) + ", bits " + std::to_string(t.bits) + ", lanes " +
+         std::to_string(t.lanes) + "}";
+}
+
+}  // namespace
+
+DLDataType dl_type(dtype t) {
+  switch (t) {
+    case dtype::f64: return {kDLFloat, 64, 1};
+    case dtype::f32: return {kDLFloat, 32, 1};
+    case dtype::f16: return {kDLFloat, 16, 1};
+    case dtype::bf16: return {kDLBfloat, 16, 1};
+  }
+  return {kDLFloat, 64, 1};
+}
+
+std::optional<dtype> from_dl_type(DLDataType t) {
+  if (t.lanes != 1) return std::nullopt;
+  if (t.code == kDLFloat && t.bits == 64) return dtype::f64;
+  if (t.code == kDLFloat && t.bits == 32) return dtype::f32;
+  if (t.code == kDLFloat && t.bits == 16) return dtype::f16;
+  if (t.code == kDLBfloat && t.bits == 16) return dtype::bf16;
+  return std::nullopt;
+}
+
+bnc_op to_c(op_kind op) {
+  switch (op) {
+    case op_kind::forward_training: return BNC_OP_FORWARD_TRAINING;
+    case op_kind::forward_inference: return BNC_OP_FORWARD_INFERENCE;
+    case op_kind::backward: return BNC_OP_BACKWARD;
+  }
+  return -1;
+}
+
+bnc_layout to_c(layout l) {
+  switch (l) {
+    case layout::nc: return BNC_LAYOUT_NC;
+    case layout::nchw: return BNC_LAYOUT_NCHW;
+    case layout::nhwc: return BNC_LAYOUT_NHWC;
+    case layout::ncdhw: return BNC_LAYOUT_NCDHW;
+    case layout::ndhwc: return BNC_LAYOUT_NDHWC;
+  }
+  return -1;
+}
+
+bnc_profile to_c(profile p) {
+  switch (p) {
+    case profile::onnx: return BNC_PROFILE_ONNX;
+    case profile::pytorch: return BNC_PROFILE_PYTORCH;
+    case profile::cudnn: return BNC_PROFILE_CUDNN;
+  }
+  return -1;
+}
+
+const DLTensor* call_args::describe(descriptor& d, const problem& p, const std::string& name,
+                                    const void* data) {
+  if (data == nullptr) return nullptr;
+  DLTensor& t = d.tensor;
+  t.data = const_cast<void*>(data);  // DLTensor has no const data; inputs are still read-only
+  t.device = {kDLCPU, 0};
+  t.dtype = dl_type(type_of(p, name));
+  t.byte_offset = 0;
+  if (per_channel(name)) {
+    t.ndim = 1;
+    d.shape[0] = p.c;
+    d.strides[0] = 1;
+  } else {
+    t.ndim = data_rank(p.lay);
+    data_geometry(p, d.shape.data(), d.strides.data());
+  }
+  t.shape = d.shape.data();
+  t.strides = d.strides.data();
+  return &t;
+}
+
+call_args::call_args(const problem& p, const kernel_io& io) {
+  args_.struct_size = sizeof(bnc_batch_norm_args);
+  args_.op = to_c(p.op);
+  args_.layout = to_c(p.lay);
+  args_.profile = to_c(p.prof);
+  args_.reserved = 0;
+  args_.eps = p.eps;
+  args_.momentum = p.momentum;
+  auto* d = descriptors_.data();
+  args_.x = describe(d[0], p, "x", io.x);
+  args_.dy = describe(d[1], p, "dy", io.dy);
+  args_.gamma = describe(d[2], p, "gamma", io.gamma);
+  args_.beta = describe(d[3], p, "beta", io.beta);
+  args_.y = describe(d[4], p, "y", io.y);
+  args_.dx = describe(d[5], p, "dx", io.dx);
+  args_.mean = describe(d[6], p, "mean", io.mean);
+  args_.var = describe(d[7], p, "var", io.var);
+  args_.invstd = describe(d[8], p, "invstd", io.invstd);
+  args_.running_mean = describe(d[9], p, "running_mean", io.running_mean);
+  args_.running_var = describe(d[10], p, "running_var", io.running_var);
+  args_.dgamma = describe(d[11], p, "dgamma", io.dgamma);
+  args_.dbeta = describe(d[12], p, "dbeta", io.dbeta);
+}
+
+decoded_call decode_args(const bnc_batch_norm_args& a) {
+  if (a.struct_size < BNC_BATCH_NORM_ARGS_SIZE_1_0)
+    throw std::invalid_argument("bnc_batch_norm_args.struct_size " + std::to_string(a.struct_size) +
+                                " is smaller than version 1.0's");
+  decoded_call call;
+  problem& p = call.prob;
+  switch (a.op) {
+    case BNC_OP_FORWARD_TRAINING: p.op = op_kind::forward_training; break;
+    case BNC_OP_FORWARD_INFERENCE: p.op = op_kind::forward_inference; break;
+    case BNC_OP_BACKWARD: p.op = op_kind::backward; break;
+    default: throw unsupported_call("unknown op " + std::to_string(a.op));
+  }
+  switch (a.layout) {
+    case BNC_LAYOUT_NC: p.lay = layout::nc; break;
+    case BNC_LAYOUT_NCHW: p.lay = layout::nchw; break;
+    case BNC_LAYOUT_NHWC: p.lay = layout::nhwc; break;
+    case BNC_LAYOUT_NCDHW: p.lay = layout::ncdhw; break;
+    case BNC_LAYOUT_NDHWC: p.lay = layout::ndhwc; break;
+    default: throw unsupported_call("unknown layout " + std::to_string(a.layout));
+  }
+  switch (a.profile) {
+    case BNC_PROFILE_ONNX: p.prof = profile::onnx; break;
+    case BNC_PROFILE_PYTORCH: p.prof = profile::pytorch; break;
+    case BNC_PROFILE_CUDNN: p.prof = profile::cudnn; break;
+    default: throw unsupported_call("unknown profile " + std::to_string(a.profile));
+  }
+  p.eps = a.eps;
+  p.momentum = a.momentum;
+
+  const std::map<std::string, const DLTensor*> given = {
+      {"x", a.x},       {"dy", a.dy},         {"gamma", a.gamma},
+      {"beta", a.beta}, {"y", a.y},           {"dx", a.dx},
+      {"mean", a.mean}, {"var", a.var},       {"invstd", a.invstd},
+      {"running_mean", a.running_mean},       {"running_var", a.running_var},
+      {"dgamma", a.dgamma},                   {"dbeta", a.dbeta}};
+  if (a.x == nullptr || a.gamma == nullptr) throw std::invalid_argument("x and gamma are required");
+  if (a.x->ndim != data_rank(p.lay) || a.x->shape == nullptr)
+    throw std::invalid_argument("x has " + std::to_string(a.x->ndim) + " axes; layout " +
+                                std::string(to_string(p.lay)) + " has " + std::to_string(data_rank(p.lay)));
+  const auto data_t = from_dl_type(a.x->dtype);
+  const auto param_t = from_dl_type(a.gamma->dtype);
+  if (!data_t) throw unsupported_call("x has the unsupported DLPack type " + type_text(a.x->dtype));
+  if (!param_t) throw unsupported_call("gamma has the unsupported DLPack type " + type_text(a.gamma->dtype));
+  p.data_type = *data_t;
+  p.param_type = *param_t;
+  const int64_t* s = a.x->shape;
+  p.n = s[0];
+  p.c = s[1];
+  const int rank = data_rank(p.lay);
+  if (rank == 4) p.h = s[2], p.w = s[3];
+  if (rank == 5) p.d = s[2], p.h = s[3], p.w = s[4];
+  try {
+    validate(p);
+  } catch (const std::exception& e) {
+    throw std::invalid_argument(e.what());
+  }
+
+  std::map<std::string, void*> buffers;
+  for (const io_slot& slot : io_slots(p.op)) {
+    const std::string name = slot.name;
+    const DLTensor* t = given.at(name);
+    if (t == nullptr) throw std::invalid_argument(name + " is required by " + std::string(to_string(p.op)));
+    if (t->device.device_type != kDLCPU)
+      throw std::invalid_argument(name + " is not in CPU memory (device type " +
+                                  std::to_string(t->device.device_type) + ")");
+    if (from_dl_type(t->dtype) != type_of(p, name))
+      throw std::invalid_argument(name + " has DLPack type " + type_text(t->dtype) + ", not that of " +
+                                  (per_channel(name) ? "gamma" : "x"));
+    int64_t shape[5], strides[5];
+    int ndim = 1;
+    if (per_channel(name)) {
+      shape[0] = p.c;
+      strides[0] = 1;
+    } else {
+      ndim = data_rank(p.lay);
+      data_geometry(p, shape, strides);
+    }
+    if (t->ndim != ndim || t->shape == nullptr || !std::equal(shape, shape + ndim, t->shape))
+      throw std::invalid_argument(name + " has a shape that disagrees with x's");
+    if (t->strides != nullptr ? !std::equal(strides, strides + ndim, t->strides)
+                              : (!per_channel(name) && channel_last(p.lay) && p.c > 1 && spatial_size(p) > 1))
+      throw unsupported_call(name + " is not dense in layout " + std::string(to_string(p.lay)));
+    buffers[name] = static_cast<char*>(t->data) + t->byte_offset;
+  }
+  call.io = bind_io(p.op, [&](const std::string& name) { return buffers.at(name); });
+  return call;
+}
+
+void set_message(char* message, std::size_t capacity, const std::string& text) {
+  if (message == nullptr || capacity == 0) return;
+  const std::size_t n = std::min(capacity - 1, text.size());
+  std::memcpy(message, text.data(), n);
+  message[n] = '\0';
+}
+
+}  // namespace bncheck::abi

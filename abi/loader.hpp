@@ -1,0 +1,35 @@
+// Loading a kernel plugin (a shared library implementing abi/bncheck_kernel.h)
+// with dlopen and adapting it to the C++ kernel interface (core/kernel.hpp).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/kernel.hpp"
+
+namespace bncheck::abi {
+
+/// True when --kernel names a plugin file rather than a built-in kernel: the
+/// text ends in ".so" or contains ".so." (a versioned library name).
+bool is_plugin_path(const std::string& kernel_name);
+
+/// A loaded plugin as a kernel. name() is the path as given, so that REPRO
+/// lines load the same file again; description() is the plugin's own name.
+class plugin_kernel : public kernel {
+ public:
+  /// The plugin's self-reported name (bnc_kernel_api::name), or "" when it gives none.
+  virtual std::string description() const = 0;
+};
+
+/// Loads the plugin at path (a path without '/' is looked up in the current
+/// folder first, then where dlopen looks). Throws input_error when the file
+/// cannot be loaded, lacks bnc_get_kernel_api, returns no table for major
+/// version BNC_API_MAJOR, or gives a table that is too short or lacks
+/// batch_norm. The library is never unloaded. The plugin's create runs
+/// lazily, on the first call in the process that makes it (so an isolated
+/// run creates the instance in each child, never in the parent).
+/// Statuses map as BNC_OK -> ok, BNC_UNIMPLEMENTED -> unimplemented (a skip),
+/// anything else -> error, with the plugin's message.
+std::unique_ptr<plugin_kernel> load_plugin(const std::string& path);
+
+}  // namespace bncheck::abi

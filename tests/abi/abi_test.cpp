@@ -1,0 +1,201 @@
+// The C interface through the loader: our Eigen kernel as a plugin passes the
+// golden corpus bit for bit like the built-in; the example vendor plugin
+// passes what it implements and is skipped, with its reason, on the rest;
+// version negotiation and broken plugins give one-line load errors; the
+// DLPack descriptors carry every layout both ways.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <map>
+
+#include "abi/convert.hpp"
+#include "abi/loader.hpp"
+#include "check/gate.hpp"
+#include "core/dtype.hpp"
+#include "core/error.hpp"
+#include "core/tensor.hpp"
+#include "golden/store.hpp"
+
+namespace bncheck {
+namespace {
+
+std::filesystem::path corpus() { return std::filesystem::path(BNCHECK_SOURCE_DIR) / "golden" / "cases"; }
+
+std::vector<test_case> golden_cases() {
+  std::vector<test_case> cases;
+  for (const auto& name : list_cases(corpus())) cases.push_back(read_case(corpus() / name));
+  return cases;
+}
+
+std::string load_error(const std::string& path) {
+  try {
+    abi::load_plugin(path);
+  } catch (const input_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(abi_loader, eigen_plugin_passes_the_golden_corpus_bit_for_bit_like_the_builtin) {
+  auto plugin = abi::load_plugin(BNC_EIGEN_PLUGIN);
+  auto builtin = make_kernel("eigen");
+  EXPECT_EQ(plugin->name(), BNC_EIGEN_PLUGIN);
+  EXPECT_NE(plugin->description().find("eigen"), std::string::npos);
+  int checked = 0;
+  for (const test_case& c : golden_cases()) {
+    const case_outcome o = judge(*plugin, c);
+    EXPECT_EQ(o.v, verdict::pass) << c.name << "\n" << o.report;
+    const kernel_output a = run_kernel(*plugin, c.prob, c.inputs);
+    const kernel_output b = run_kernel(*builtin, c.prob, c.inputs);
+    ASSERT_EQ(a.result.status, b.result.status) << c.name;
+    for (const auto& [name, t] : b.got) {
+      ASSERT_EQ(a.got.at(name).values.size(), t.values.size());
+      for (std::size_t i = 0; i < t.values.size(); ++i) {
+        const double x = a.got.at(name).values[i], y = t.values[i];
+        EXPECT_TRUE(x == y || (std::isnan(x) && std::isnan(y))) << c.name << " " << name << "[" << i << "]";
+      }
+    }
+    ++checked;
+  }
+  EXPECT_GE(checked, 60);
+}
+
+TEST(abi_loader, example_plugin_passes_f32_and_f64_and_is_skipped_with_its_reason_on_f16_and_bf16) {
+  auto plugin = abi::load_plugin(BNC_EXAMPLE_PLUGIN);
+  int passed = 0, skipped = 0;
+  for (const test_case& c : golden_cases()) {
+    const case_outcome o = judge(*plugin, c);
+    const bool narrow = c.prob.data_type == dtype::f16 || c.prob.data_type == dtype::bf16;
+    if (narrow) {
+      EXPECT_EQ(o.v, verdict::skip) << c.name;
+      EXPECT_NE(o.report.find("only float32 and float64"), std::string::npos) << o.report;
+      ++skipped;
+    } else {
+      EXPECT_EQ(o.v, verdict::pass) << c.name << "\n" << o.report;
+      ++passed;
+    }
+  }
+  EXPECT_GT(passed, 40);
+  EXPECT_GT(skipped, 3);
+}
+
+TEST(abi_loader, a_plugin_for_another_major_version_is_refused_by_name) {
+  const std::string e = load_error(BNC_FUTURE_PLUGIN);
+  EXPECT_NE(e.find("does not speak the bncheck kernel interface major version 1"), std::string::npos) << e;
+}
+
+TEST(abi_loader, broken_plugins_give_one_line_load_errors) {
+  EXPECT_NE(load_error(BNC_SHORT_TABLE_PLUGIN).find("shorter than version 1.0"), std::string::npos);
+  EXPECT_NE(load_error(BNC_NO_GETTER_PLUGIN).find("does not export bnc_get_kernel_api"), std::string::npos);
+  const std::string missing = load_error("/nonexistent/libnothing.so");
+  EXPECT_NE(missing.find("cannot load plugin '/nonexistent/libnothing.so'"), std::string::npos) << missing;
+  for (const char* path : {BNC_SHORT_TABLE_PLUGIN, BNC_NO_GETTER_PLUGIN, "/nonexistent/libnothing.so"})
+    EXPECT_EQ(load_error(path).find('\n'), std::string::npos);
+}
+
+TEST(abi_loader, a_failing_create_fails_every_case_with_the_plugins_message) {
+  auto plugin = abi::load_plugin(BNC_CREATE_FAILS_PLUGIN);
+  const test_case c = make_case(parse_problem("forward_training nc f32:f32 mb4ic2 seed=1"));
+  for (int i = 0; i < 2; ++i) {
+    const case_outcome o = judge(*plugin, c);
+    EXPECT_EQ(o.v, verdict::fail);
+    EXPECT_NE(o.report.find("no licence for this machine"), std::string::npos) << o.report;
+    EXPECT_NE(o.report.find("REPRO: bncheck run --kernel " + std::string(BNC_CREATE_FAILS_PLUGIN)),
+              std::string::npos);
+  }
+}
+
+TEST(abi_loader, unimplemented_is_a_skip_with_the_plugins_message) {
+  auto example = abi::load_plugin(BNC_EXAMPLE_PLUGIN);
+  const case_outcome o = judge(*example, make_case(parse_problem("forward_inference nhwc f16:f32 mb2ic3ih2iw2 seed=4")));
+  EXPECT_EQ(o.v, verdict::skip);
+  EXPECT_NE(o.report.find("does not implement this problem: example: only float32 and float64"), std::string::npos)
+      << o.report;
+}
+
+TEST(abi_loader, plugin_paths_are_told_from_kernel_names) {
+  EXPECT_TRUE(abi::is_plugin_path("./libfoo.so"));
+  EXPECT_TRUE(abi::is_plugin_path("libfoo.so"));
+  EXPECT_TRUE(abi::is_plugin_path("/opt/acme/lib/libacme_bn.so.2"));
+  EXPECT_FALSE(abi::is_plugin_path("eigen"));
+  EXPECT_FALSE(abi::is_plugin_path("naive_variance"));
+}
+
+// Descriptors: the strides table of bncheck_kernel.h, and decode_args as the
+// exact inverse of call_args for every layout and op.
+TEST(abi_convert, nhwc_and_ndhwc_strides_follow_the_header_table) {
+  problem p = parse_problem("forward_inference nhwc f32:f64 mb2ic3ih4iw5");
+  std::vector<float> x(120), y(120);
+  std::vector<double> g(3), b(3), rm(3), rv(3);
+  kernel_io io;
+  io.x = x.data(), io.y = y.data(), io.gamma = g.data(), io.beta = b.data();
+  io.running_mean = rm.data(), io.running_var = rv.data();
+  abi::call_args call(p, io);
+  const DLTensor* t = call.args().x;
+  ASSERT_EQ(t->ndim, 4);
+  EXPECT_EQ(std::vector<int64_t>(t->shape, t->shape + 4), (std::vector<int64_t>{2, 3, 4, 5}));
+  EXPECT_EQ(std::vector<int64_t>(t->strides, t->strides + 4), (std::vector<int64_t>{60, 1, 15, 3}));
+  EXPECT_EQ(call.args().gamma->dtype.bits, 64);
+  EXPECT_EQ(call.args().dy, nullptr);
+  p = parse_problem("forward_inference ndhwc f32:f32 mb2ic3id2ih4iw5");
+  abi::call_args call5(p, io);
+  t = call5.args().x;
+  EXPECT_EQ(std::vector<int64_t>(t->shape, t->shape + 5), (std::vector<int64_t>{2, 3, 2, 4, 5}));
+  EXPECT_EQ(std::vector<int64_t>(t->strides, t->strides + 5), (std::vector<int64_t>{120, 1, 60, 15, 3}));
+  p = parse_problem("forward_inference ncdhw f32:f32 mb2ic3id2ih4iw5");
+  abi::call_args call5c(p, io);
+  t = call5c.args().x;
+  EXPECT_EQ(std::vector<int64_t>(t->strides, t->strides + 5), (std::vector<int64_t>{120, 40, 20, 5, 1}));
+}
+
+TEST(abi_convert, decode_args_inverts_call_args_for_every_layout_and_op) {
+  for (const char* text :
+       {"forward_training nc f64:f64 mb5ic3 eps=0.5 momentum=0.25 profile=onnx",
+        "forward_inference nchw f16:f32 mb2ic3ih4iw5 profile=cudnn",
+        "backward nhwc bf16:f32 mb2ic3ih1iw5", "backward ncdhw f32:f64 mb1ic2id3ih1iw2",
+        "forward_training ndhwc f32:f32 mb2ic4id2ih2iw3 momentum=0.9"}) {
+    const problem p = parse_problem(text);
+    std::map<std::string, int> tags;
+    const kernel_io io = bind_io(p.op, [&](const std::string& name) {
+      return reinterpret_cast<void*>(static_cast<std::uintptr_t>(4096 * (1 + tags.size() + tags[name]++)));
+    });
+    abi::call_args call(p, io);
+    const abi::decoded_call back = abi::decode_args(call.args());
+    problem expected = p;
+    expected.seed = 0;
+    EXPECT_EQ(back.prob, expected) << text;
+    EXPECT_EQ(back.io.x, io.x);
+    EXPECT_EQ(back.io.dy, io.dy);
+    EXPECT_EQ(back.io.y, io.y);
+    EXPECT_EQ(back.io.dx, io.dx);
+    EXPECT_EQ(back.io.mean, io.mean);
+    EXPECT_EQ(back.io.invstd, io.invstd);
+    EXPECT_EQ(back.io.running_var, io.running_var);
+    EXPECT_EQ(back.io.dbeta, io.dbeta);
+  }
+}
+
+TEST(abi_convert, decode_args_refuses_what_breaks_the_contract) {
+  const problem p = parse_problem("forward_training nchw f32:f32 mb2ic3ih4iw5");
+  const kernel_io io = bind_io(p.op, [](const std::string&) { return reinterpret_cast<void*>(4096); });
+  abi::call_args call(p, io);
+  bnc_batch_norm_args a = call.args();
+  a.y = nullptr;
+  EXPECT_THROW(abi::decode_args(a), std::invalid_argument);
+  a = call.args();
+  a.layout = 99;
+  EXPECT_THROW(abi::decode_args(a), abi::unsupported_call);
+  a = call.args();
+  a.struct_size = BNC_STRUCT_SIZE(bnc_batch_norm_args, momentum);
+  EXPECT_THROW(abi::decode_args(a), std::invalid_argument);
+  DLTensor strided = *call.args().y;
+  int64_t odd_strides[4] = {120, 1, 30, 6};
+  strided.strides = odd_strides;
+  a = call.args();
+  a.y = &strided;
+  EXPECT_THROW(abi::decode_args(a), abi::unsupported_call);
+}
+
+}  // namespace
+}  // namespace bncheck

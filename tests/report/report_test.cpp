@@ -1,0 +1,166 @@
+// JUnit XML and JSON reports: well-formed (our strict reader and, when
+// installed, xmllint), the counts and elements CI reporters read, text that
+// XML cannot hold replaced; --shard parsing and partitions; atomic writes.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "core/error.hpp"
+#include "golden/npy.hpp"
+#include "report/report.hpp"
+#include "report/shard.hpp"
+#include "tests/report/xml_shape.hpp"
+
+namespace bncheck {
+namespace {
+
+using testing::check_junit_shape;
+using testing::xml_node;
+using testing::xml_reader;
+
+std::vector<report::suite> sample() {
+  case_outcome pass{"offset_1e4_f32_nchw", "forward_training nchw f32:f32 mb4ic3ih5iw5", verdict::pass, 0.25, "y", "", 0.002};
+  case_outcome fail{"tiny <spread> & \"quotes\" 'too'", "backward nc f32:f32 mb2ic3", verdict::fail,
+                    std::numeric_limits<double>::infinity(), "dx",
+                    "FAIL tiny\n  kernel: k reported a \x01 control char and bad UTF-8 \xff and caf\xc3\xa9\n"
+                    "REPRO: bncheck run --kernel ./libk.so --problem 'backward nc f32:f32 mb2ic3'\n",
+                    0.5};
+  case_outcome skip{"f16_fwd_nchw", "forward_training nchw f16:f32 mb2ic3ih2iw2", verdict::skip, 0, "",
+                    "skipped: ./libk.so does not implement this problem: only float32 and float64", 0.001};
+  case_outcome crash{"crash_case", "forward_inference nc f64:f64 mb2ic2", verdict::fail, 0, "",
+                     "FAIL crash_case\n  kernel: ./libk.so reported an error: isolated call: the kernel crashed\n"
+                     "REPRO: bncheck run --kernel ./libk.so --problem 'forward_inference nc f64:f64 mb2ic2'\n",
+                     0.1};
+  case_outcome property{"shift_invariance", "", verdict::pass, 0, "", "", 1.5};
+  return {{"golden", {pass, fail, skip, crash}}, {"properties", {property}}};
+}
+
+report::run_info info() { return {"./libk.so", "2/4", true, 10, "20250301"}; }
+
+TEST(report_junit, is_well_formed_with_consistent_counts_and_every_element_ci_reads) {
+  const std::string xml = report::junit_xml(info(), sample());
+  const xml_node root = xml_reader(xml).document();
+  check_junit_shape(root);
+  EXPECT_EQ(root.attr("tests"), "5");
+  EXPECT_EQ(root.attr("failures"), "2");
+  EXPECT_EQ(root.attr("skipped"), "1");
+  EXPECT_EQ(root.attr("errors"), "0");
+  const auto suites = root.all("testsuite");
+  ASSERT_EQ(suites.size(), 2u);
+  EXPECT_EQ(suites[0]->attr("name"), "golden");
+  const auto cases = suites[0]->all("testcase");
+  ASSERT_EQ(cases.size(), 4u);
+  EXPECT_EQ(cases[0]->attr("classname"), "bncheck.golden");
+  EXPECT_TRUE(cases[0]->children.empty());
+  // Markup characters survive the round trip exactly.
+  EXPECT_EQ(cases[1]->attr("name"), "tiny <spread> & \"quotes\" 'too'");
+  const xml_node& failure = *cases[1]->all("failure").at(0);
+  EXPECT_EQ(failure.attr("message"), "FAIL tiny");
+  EXPECT_EQ(failure.attr("type"), "FAIL");
+  // A control character and a broken UTF-8 byte are replaced; valid UTF-8 stays.
+  EXPECT_NE(failure.text.find("a ? control char and bad UTF-8 ? and caf\xc3\xa9"), std::string::npos) << failure.text;
+  EXPECT_NE(failure.text.find("REPRO: bncheck run --kernel ./libk.so"), std::string::npos);
+  EXPECT_EQ(cases[2]->all("skipped").at(0)->attr("message"),
+            "skipped: ./libk.so does not implement this problem: only float32 and float64");
+  std::map<std::string, std::string> props;
+  for (const xml_node* p : suites[0]->all("properties").at(0)->all("property")) props[p->attr("name")] = p->attr("value");
+  EXPECT_EQ(props["kernel"], "./libk.so");
+  EXPECT_EQ(props["shard"], "2/4");
+  EXPECT_EQ(props["isolated"], "true");
+  EXPECT_EQ(props["seed"], "20250301");
+}
+
+TEST(report_junit, the_shape_check_rejects_what_it_should) {
+  EXPECT_THROW(xml_reader("<a><b></a>").document(), std::runtime_error);
+  EXPECT_THROW(xml_reader("<a x='1'/>").document(), std::runtime_error);
+  EXPECT_THROW(xml_reader("<a>&nbsp;</a>").document(), std::runtime_error);
+  EXPECT_THROW(xml_reader("<a>\x01</a>").document(), std::runtime_error);
+  EXPECT_THROW(xml_reader("<a/><b/>").document(), std::runtime_error);
+  const xml_node lying = xml_reader(
+      "<testsuites tests=\"2\" failures=\"0\" errors=\"0\" skipped=\"0\" time=\"0\">"
+      "<testsuite name=\"s\" tests=\"1\" failures=\"0\" errors=\"0\" skipped=\"0\" time=\"0\">"
+      "<testcase classname=\"c\" name=\"n\" time=\"0\"/></testsuite></testsuites>").document();
+  EXPECT_THROW(check_junit_shape(lying), std::runtime_error);
+}
+
+TEST(report_junit, xmllint_accepts_it) {
+  if (std::system("command -v xmllint > /dev/null 2>&1") != 0)
+    GTEST_SKIP() << "xmllint is not installed (ci/deps installs libxml2-utils)";
+  const std::filesystem::path file =
+      std::filesystem::temp_directory_path() / ("bncheck_junit_" + std::to_string(getpid()) + ".xml");
+  report::write_report(file, report::junit_xml(info(), sample()));
+  const int status = std::system(("xmllint --noout " + file.string()).c_str());
+  std::filesystem::remove(file);
+  EXPECT_EQ(status, 0);
+}
+
+TEST(report_json, holds_every_outcome_with_its_verdict_error_and_repro) {
+  const auto j = nlohmann::json::parse(report::json_report(info(), sample()));
+  EXPECT_EQ(j["format"], "bncheck-run");
+  EXPECT_EQ(j["version"], 1);
+  EXPECT_EQ(j["kernel"], "./libk.so");
+  EXPECT_EQ(j["shard"], "2/4");
+  EXPECT_EQ(j["isolated"], true);
+  EXPECT_EQ(j["timeout_seconds"], 10);
+  EXPECT_EQ(j["seed"], "20250301");
+  EXPECT_EQ(j["totals"]["cases"], 5);
+  EXPECT_EQ(j["totals"]["pass"], 2);
+  EXPECT_EQ(j["totals"]["fail"], 2);
+  EXPECT_EQ(j["totals"]["skip"], 1);
+  const auto& golden = j["suites"][0]["cases"];
+  EXPECT_EQ(golden[0]["verdict"], "pass");
+  EXPECT_EQ(golden[0]["max_err_over_bound"], 0.25);
+  EXPECT_EQ(golden[0]["worst_output"], "y");
+  EXPECT_EQ(golden[1]["max_err_over_bound"], "inf");
+  EXPECT_EQ(golden[1]["repro"], "bncheck run --kernel ./libk.so --problem 'backward nc f32:f32 mb2ic3'");
+  EXPECT_EQ(golden[2]["verdict"], "skip");
+  EXPECT_FALSE(golden[2].contains("max_err_over_bound"));
+  EXPECT_FALSE(golden[3].contains("max_err_over_bound"));  // a crash compares nothing
+  EXPECT_EQ(j["suites"][1]["name"], "properties");
+}
+
+TEST(report_files, are_written_whole_and_a_missing_folder_is_an_input_error) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("bncheck_report_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  report::write_report(dir / "r.json", "{}\n");
+  EXPECT_EQ(read_file_bytes(dir / "r.json"), "{}\n");
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), {}), 1);  // no temporary left
+  EXPECT_THROW(report::write_report(dir / "no" / "r.json", "{}"), input_error);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(report_shard, parses_i_of_n_and_refuses_anything_else) {
+  const report::shard s = report::parse_shard("2/4");
+  EXPECT_EQ(s.index, 2);
+  EXPECT_EQ(s.count, 4);
+  EXPECT_EQ(report::to_string(s), "2/4");
+  for (const char* bad : {"0/4", "5/4", "1/0", "a/b", "2", "1/4x", "-1/4", "/4", "1/", ""})
+    EXPECT_THROW(report::parse_shard(bad), input_error) << bad;
+}
+
+TEST(report_shard, shards_partition_the_list_evenly_and_deterministically) {
+  std::vector<int> list(65);
+  for (int i = 0; i < 65; ++i) list[i] = i;
+  for (int n = 1; n <= 8; ++n) {
+    std::set<int> seen;
+    std::size_t smallest = list.size(), largest = 0;
+    for (int i = 1; i <= n; ++i) {
+      const auto part = report::select_shard({i, n}, list);
+      EXPECT_EQ(part, report::select_shard({i, n}, list));
+      smallest = std::min(smallest, part.size());
+      largest = std::max(largest, part.size());
+      for (int v : part) EXPECT_TRUE(seen.insert(v).second) << v << " in two shards of " << n;
+    }
+    EXPECT_EQ(seen.size(), list.size());
+    EXPECT_LE(largest - smallest, 1u);
+  }
+}
+
+}  // namespace
+}  // namespace bncheck
