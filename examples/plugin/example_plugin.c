@@ -2,7 +2,7 @@
  * (abi/bncheck_kernel.h), as a vendor would write one: plain C99, float32 or
  * float64 data with float32 or float64 parameters, any layout (it follows
  * the DLPack strides), every op and profile, computed in double with a
- * two-pass variance. Build it and judge it on the golden corpus:
+ * shifted two-pass variance. Build it and judge it on the golden corpus:
  *
  *   gcc -std=c99 -O2 -shared -fPIC -I abi examples/plugin/example_plugin.c -o libexample_plugin.so -lm
  *   build/cli/bncheck run --kernel ./libexample_plugin.so
@@ -73,10 +73,14 @@ static bnc_status example_batch_norm(void* instance, const bnc_batch_norm_args* 
   for (c = 0; c < C; ++c) {
     const double gamma = get(a->gamma, c);
     if (a->op == BNC_OP_FORWARD_TRAINING) {
+      /* Sums of x - K with K the channel's first element: a constant channel
+       * gives mean = K and var = 0 exactly (so y = beta exactly), and a large
+       * offset does not cost the sum its precision. */
+      const double K = get(x, offset(x, 0, c, 0));
       double sum = 0, m2 = 0, mean, var, invstd, m = a->momentum;
       for (n = 0; n < N; ++n)
-        for (s = 0; s < S; ++s) sum += get(x, offset(x, n, c, s));
-      mean = sum / (double)M;
+        for (s = 0; s < S; ++s) sum += get(x, offset(x, n, c, s)) - K;
+      mean = K + sum / (double)M;
       for (n = 0; n < N; ++n)
         for (s = 0; s < S; ++s) {
           const double d = get(x, offset(x, n, c, s)) - mean;
