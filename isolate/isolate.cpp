@@ -170,6 +170,16 @@ long long first_changed(const isolation::placed_buffer& b, const void* original,
 }  // namespace
 
 kernel_result isolated_kernel::run(const problem& p, const kernel_io& io) {
+  // kernel::run must not throw: a failure to isolate (no memory to map, no
+  // process to fork) fails the case, saying it was bncheck's.
+  try {
+    return run_in_child(p, io);
+  } catch (const std::exception& e) {
+    return {kernel_status::error, std::string("bncheck could not isolate the call: ") + e.what()};
+  }
+}
+
+kernel_result isolated_kernel::run_in_child(const problem& p, const kernel_io& io) {
   std::vector<buffer_spec> specs;
   std::vector<const void*> originals;
   for (const io_slot& slot : io_slots(p.op)) {

@@ -42,6 +42,8 @@ class isolated_kernel final : public kernel {
   kernel_result run(const problem& p, const kernel_io& io) override;
 
  private:
+  kernel_result run_in_child(const problem& p, const kernel_io& io);
+
   kernel& inner_;
   isolation_options options_;
 };
