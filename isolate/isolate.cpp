@@ -256,9 +256,11 @@ kernel_result isolated_kernel::run_in_child(const problem& p, const kernel_io& i
   if (!broken.empty()) return {kernel_status::error, prefix + broken};
   for (std::size_t i = 0; i < specs.size(); ++i)
     if (!specs[i].input) std::memcpy(const_cast<void*>(originals[i]), a.buffers()[i].start, specs[i].bytes);
+  if (c.status < static_cast<int>(kernel_status::ok) || c.status > static_cast<int>(kernel_status::error))
+    return {kernel_status::error, prefix + "the kernel overwrote bncheck's control block"};
   kernel_result r;
   r.status = static_cast<kernel_status>(c.status);
-  r.message = c.message;
+  r.message = std::string(c.message, strnlen(c.message, sizeof c.message));
   return r;
 }
 
