@@ -5,14 +5,44 @@
 
 #include "core/kernel.hpp"
 #include "impl/eigen/eigen_kernel.hpp"
+#if defined(BNCHECK_HAVE_ONEDNN)
+#include "adapters/onednn/onednn_kernel.hpp"
+#endif
+#if defined(BNCHECK_HAVE_DLIB)
+#include "adapters/dlib/dlib_kernel.hpp"
+#endif
+#if defined(BNCHECK_HAVE_LIBTORCH)
+#include "adapters/libtorch/libtorch_loader.hpp"
+#endif
 
 namespace bncheck {
 
 std::unique_ptr<kernel> make_kernel(const std::string& name) {
   if (name == "eigen") return eigen::make_eigen_kernel();
+#if defined(BNCHECK_HAVE_ONEDNN)
+  if (name == "onednn") return onednn::make_onednn_kernel();
+#endif
+#if defined(BNCHECK_HAVE_LIBTORCH)
+  if (name == "libtorch") return libtorch::load_libtorch_kernel();  // loads libtorch on first use
+#endif
+#if defined(BNCHECK_HAVE_DLIB)
+  if (name == "dlib") return dlib_adapter::make_dlib_kernel();
+#endif
   return nullptr;
 }
 
-std::vector<std::string> kernel_names() { return {"eigen"}; }
+std::vector<std::string> kernel_names() {
+  std::vector<std::string> names = {"eigen"};
+#if defined(BNCHECK_HAVE_ONEDNN)
+  names.push_back("onednn");
+#endif
+#if defined(BNCHECK_HAVE_LIBTORCH)
+  names.push_back("libtorch");
+#endif
+#if defined(BNCHECK_HAVE_DLIB)
+  names.push_back("dlib");
+#endif
+  return names;
+}
 
 }  // namespace bncheck

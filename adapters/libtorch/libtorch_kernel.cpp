@@ -1,0 +1,180 @@
+// The libtorch adapter: the harness's buffers borrowed as ATen tensors
+// (at::from_blob, strides for the layout), at::native_batch_norm and
+// at::native_batch_norm_backward on them, results copied into the output
+// buffers. The only translation unit that includes ATen. It is built into a
+// loadable module (libtorch_loader.hpp), so it uses nothing of bncheck_core
+// beyond its headers' inline definitions.
+#include "adapters/libtorch/libtorch_kernel.hpp"
+
+#include <ATen/Parallel.h>
+#include <ATen/core/Tensor.h>
+#include <ATen/ops/from_blob.h>
+#include <ATen/ops/native_batch_norm.h>
+#include <ATen/ops/native_batch_norm_backward.h>
+
+#include <cstdlib>
+#include <exception>
+#include <string>
+#include <vector>
+
+namespace bncheck::libtorch {
+namespace {
+
+std::string format_name(dtype t) {
+  switch (t) {
+    case dtype::f64: return "f64";
+    case dtype::f32: return "f32";
+    case dtype::f16: return "f16";
+    case dtype::bf16: return "bf16";
+  }
+  return "?";
+}
+
+// BNCHECK_THREADS if it is a positive integer, else 2.
+int thread_count() {
+  const char* s = std::getenv("BNCHECK_THREADS");
+  if (s == nullptr) return 2;
+  char* end = nullptr;
+  const long n = std::strtol(s, &end, 10);
+  return end != s && *end == '\0' && n > 0 && n < 4096 ? static_cast<int>(n) : 2;
+}
+
+at::ScalarType scalar_type(dtype t) {
+  switch (t) {
+    case dtype::f64: return at::kDouble;
+    case dtype::f32: return at::kFloat;
+    case dtype::f16: return at::kHalf;
+    case dtype::bf16: return at::kBFloat16;
+  }
+  return at::kFloat;
+}
+
+// What libtorch 1.13's CPU batch norm accepts (measured: anything else
+// throws): equal data and parameter formats in f32 or f64, and bf16 data with
+// f32 parameters. f16 has no CPU kernel in 1.13.
+bool supported_formats(const problem& p) {
+  if (p.data_type == p.param_type) return p.data_type == dtype::f32 || p.data_type == dtype::f64;
+  return p.data_type == dtype::bf16 && p.param_type == dtype::f32;
+}
+
+// Logical sizes (N, C, [D, H, W]) and the strides of p.lay's dense layout:
+// nhwc and ndhwc are PyTorch's channels_last and channels_last_3d.
+struct geometry {
+  std::vector<int64_t> sizes, strides;
+};
+
+geometry geometry_of(const problem& p) {
+  const int64_t n = p.n, c = p.c, d = p.d, h = p.h, w = p.w;
+  switch (p.lay) {
+    case layout::nc: return {{n, c}, {c, 1}};
+    case layout::nchw: return {{n, c, h, w}, {c * h * w, h * w, w, 1}};
+    case layout::nhwc: return {{n, c, h, w}, {h * w * c, 1, w * c, c}};
+    case layout::ncdhw: return {{n, c, d, h, w}, {c * d * h * w, d * h * w, h * w, w, 1}};
+    case layout::ndhwc: return {{n, c, d, h, w}, {d * h * w * c, 1, h * w * c, w * c, c}};
+  }
+  return {};
+}
+
+// Borrows a harness buffer; ATen never frees it. Inputs are only read (the
+// const_cast is from_blob's signature).
+at::Tensor data_tensor(const problem& p, const void* data) {
+  const geometry g = geometry_of(p);
+  return at::from_blob(const_cast<void*>(data), g.sizes, g.strides, at::TensorOptions().dtype(scalar_type(p.data_type)));
+}
+
+at::Tensor channel_tensor(const problem& p, const void* data) {
+  return at::from_blob(const_cast<void*>(data), {p.c}, at::TensorOptions().dtype(scalar_type(p.param_type)));
+}
+
+// var = 1/invstd^2 - eps in double, rounded once to the parameter format.
+template <class T>
+void derive_var(const problem& p, const void* invstd, void* var) {
+  for (int64_t c = 0; c < p.c; ++c) {
+    const double s = static_cast<const T*>(invstd)[c];
+    static_cast<T*>(var)[c] = static_cast<T>(1.0 / (s * s) - p.eps);
+  }
+}
+
+class libtorch_kernel final : public kernel {
+ public:
+  libtorch_kernel() { at::set_num_threads(thread_count()); }
+
+  std::string name() const override { return "libtorch"; }
+
+  kernel_result run(const problem& p, const kernel_io& io) override {
+    try {
+      if (!supported_formats(p))
+        return {kernel_status::unimplemented,
+                "libtorch: the CPU batch norm of libtorch 1.13 takes f32:f32, f64:f64 or bf16:f32 "
+                "(data:parameters), not " +
+                    format_name(p.data_type) + ":" + format_name(p.param_type)};
+      switch (p.op) {
+        case op_kind::forward_training:
+          if (p.prof == profile::onnx)
+            return {kernel_status::unimplemented,
+                    "libtorch: PyTorch updates the running statistics with the pytorch profile's formulas "
+                    "(momentum on the batch statistic, unbiased variance), not onnx's"};
+          forward_training(p, io);
+          break;
+        case op_kind::forward_inference: forward_inference(p, io); break;
+        case op_kind::backward: backward(p, io); break;
+      }
+      return {};
+    } catch (const std::exception& e) {
+      std::string what = e.what();
+      if (const auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);  // c10 appends a backtrace
+      return {kernel_status::error, "libtorch: " + what};
+    }
+  }
+
+ private:
+  // native_batch_norm(training) computes y, save_mean and save_invstd =
+  // 1/sqrt(var + eps), and updates the borrowed running statistics in place.
+  // PyTorch saves no variance: the adapter writes var = 1/invstd^2 - eps in
+  // double (not checked for the pytorch and cudnn profiles, whose saved
+  // statistic is invstd; docs/adapters.md).
+  static void forward_training(const problem& p, const kernel_io& io) {
+    at::Tensor running_mean = channel_tensor(p, io.running_mean);
+    at::Tensor running_var = channel_tensor(p, io.running_var);
+    const auto [y, mean, invstd] =
+        at::native_batch_norm(data_tensor(p, io.x), channel_tensor(p, io.gamma), channel_tensor(p, io.beta),
+                              running_mean, running_var, /*training=*/true, p.momentum, p.eps);
+    data_tensor(p, io.y).copy_(y);
+    channel_tensor(p, io.mean).copy_(mean);
+    channel_tensor(p, io.invstd).copy_(invstd);
+    if (p.param_type == dtype::f64)
+      derive_var<double>(p, io.invstd, io.var);
+    else
+      derive_var<float>(p, io.invstd, io.var);
+  }
+
+  static void forward_inference(const problem& p, const kernel_io& io) {
+    const auto [y, unused_mean, unused_invstd] = at::native_batch_norm(
+        data_tensor(p, io.x), channel_tensor(p, io.gamma), channel_tensor(p, io.beta),
+        channel_tensor(p, io.running_mean), channel_tensor(p, io.running_var), /*training=*/false, p.momentum, p.eps);
+    data_tensor(p, io.y).copy_(y);
+  }
+
+  // train = true: the gradient through the batch statistics, from the saved
+  // mean and invstd (the saved var is not an argument).
+  static void backward(const problem& p, const kernel_io& io) {
+    const auto [dx, dgamma, dbeta] = at::native_batch_norm_backward(
+        data_tensor(p, io.dy), data_tensor(p, io.x), channel_tensor(p, io.gamma), /*running_mean=*/{},
+        /*running_var=*/{}, channel_tensor(p, io.mean), channel_tensor(p, io.invstd), /*train=*/true, p.eps,
+        {true, true, true});
+    data_tensor(p, io.dx).copy_(dx);
+    channel_tensor(p, io.dgamma).copy_(dgamma);
+    channel_tensor(p, io.dbeta).copy_(dbeta);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<kernel> make_libtorch_kernel() { return std::make_unique<libtorch_kernel>(); }
+
+}  // namespace bncheck::libtorch
+
+/// The module's entry point (libtorch_loader.cpp): a new kernel, owned by the caller.
+extern "C" __attribute__((visibility("default"))) bncheck::kernel* bncheck_libtorch_kernel_new() {
+  return bncheck::libtorch::make_libtorch_kernel().release();
+}
