@@ -13,6 +13,16 @@ struct run_options {
   std::vector<std::string> cases;     ///< only these golden cases (all when empty)
   std::vector<std::string> problems;  ///< generated problems instead of the corpus
   bool quiet = false;                 ///< only failures and the summary
+  // Properties (properties/runner.hpp); they run with the whole corpus, not
+  // with --case or --problem.
+  int property_cases = -1;            ///< cases per property; -1: default (nightly: 10^4)
+  std::string seed;                   ///< run seed: empty (the fixed default), a number, or "random"
+  bool nightly = false;               ///< 10^4 cases per property and reductions up to 2^20
+  bool no_properties = false;         ///< the corpus only
+  std::vector<std::string> properties;  ///< only these properties, and not the corpus
+  std::string reproduce;              ///< a RapidCheck reproduce string: replay its shrunk case(s)
+  std::string save_regressions;       ///< write each failure's shrunk case here as a golden case
+  bool known_model_gaps = false;      ///< also generate where the tolerance model is known incomplete
 };
 int run(const run_options& o);
 
@@ -28,9 +38,5 @@ struct reference_options {
   std::string profile = "pytorch";
 };
 int reference(const reference_options& o);
-
-/// bncheck identify: prints the conventions the kernel named follows
-/// (adapters/identify.hpp); mutants and controls are accepted too.
-int identify(const std::string& kernel_name);
 
 }  // namespace bncheck::cli

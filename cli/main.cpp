@@ -7,6 +7,7 @@
 #include "cli/commands.hpp"
 #include "core/error.hpp"
 #include "core/kernel.hpp"
+#include "properties/runner.hpp"
 #include "tests/mutants/catalog.hpp"
 
 int main(int argc, char** argv) {
@@ -21,7 +22,7 @@ int main(int argc, char** argv) {
   for (const auto& k : kernel_names()) kernels += (kernels.empty() ? "" : ", ") + k;
   kernels += "; broken on purpose, for demonstration:";
   for (const auto& k : mutants::mutant_names()) kernels += " " + k;
-  auto* run = app.add_subcommand("run", "Run the gate: judge a kernel on the golden corpus (or on --problem).");
+  auto* run = app.add_subcommand("run", "Run the gate: judge a kernel on the golden corpus and the properties (or on --problem).");
   run->add_option("--kernel", ro.kernel, "kernel to judge (" + kernels + ")")->capture_default_str();
   run->add_option("--golden", ro.golden, "golden corpus folder")->capture_default_str();
   run->add_option("--case", ro.cases, "run only this golden case (repeatable)");
@@ -29,6 +30,21 @@ int main(int argc, char** argv) {
                   "run a generated problem given in its text form instead of the corpus (repeatable), e.g.\n"
                   "'forward_training nchw f32:f32 mb2ic3ih4iw4 eps=1e-05 momentum=0.1 profile=pytorch seed=1'");
   run->add_flag("--quiet", ro.quiet, "print only failures and the summary");
+  run->add_option("--cases", ro.property_cases, "cases per property (default " + std::to_string(properties::default_cases) +
+                                           "; --nightly " + std::to_string(properties::nightly_cases) + ")");
+  run->add_option("--seed", ro.seed,
+                  "seed of the property run: a number, or 'random' (default " +
+                      std::to_string(properties::default_seed) + ", fixed so that runs reproduce)");
+  run->add_flag("--nightly", ro.nightly, "10^4 cases per property and long reductions up to 2^20");
+  run->add_flag("--no-properties", ro.no_properties, "run the golden corpus only");
+  run->add_option("--property", ro.properties, "run only this property, not the corpus (repeatable)");
+  run->add_option("--reproduce", ro.reproduce,
+                  "replay a property failure from the reproduce string it printed (implies its --property)");
+  run->add_option("--save-regressions", ro.save_regressions,
+                  "write each failing property's shrunk case into this folder as a golden case");
+  run->add_flag("--known-model-gaps", ro.known_model_gaps,
+                "also generate the problems where the tolerance model is known to be incomplete "
+                "(docs/properties.md, Known gaps); our kernel fails some of them");
 
   auto* golden = app.add_subcommand("golden", "Regenerate or verify the golden corpus.");
   golden->require_subcommand(1);
@@ -56,13 +72,6 @@ int main(int argc, char** argv) {
   ref->add_option("--profile", fo.profile, "running-statistics convention: onnx, pytorch, cudnn")
       ->capture_default_str();
 
-  std::string identify_kernel = "eigen";
-  auto* ident = app.add_subcommand(
-      "identify",
-      "Probe a kernel's conventions: eps inside or outside the square root, biased or unbiased variance,\n"
-      "momentum meaning, saved and running statistics, what backward reads, supported layouts and formats.");
-  ident->add_option("--kernel", identify_kernel, "kernel to probe (as for run; controls too)")->capture_default_str();
-
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -78,7 +87,6 @@ int main(int argc, char** argv) {
     if (regen->parsed()) return cli::golden_regen(regen_dir);
     if (verify->parsed()) return cli::golden_verify(verify_dir);
     if (ref->parsed()) return cli::reference(fo);
-    if (ident->parsed()) return cli::identify(identify_kernel);
   } catch (const input_error& e) {
     std::cerr << "bncheck: " << e.what() << "\n";
     return 2;

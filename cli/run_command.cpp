@@ -1,42 +1,126 @@
-// bncheck run: judge a kernel on the golden corpus or on generated problems,
-// print the per-case table, the failure reports, and exit 0/1/2.
+// bncheck run: judge a kernel on the golden corpus (or on generated problems)
+// and on the properties; print the per-case table, the property table, the
+// failure reports, and exit 0/1/2.
 #include <iostream>
+#include <random>
 
 #include "check/gate.hpp"
 #include "check/harness.hpp"
 #include "cli/commands.hpp"
 #include "core/error.hpp"
 #include "golden/store.hpp"
+#include "properties/regression.hpp"
+#include "properties/runner.hpp"
 #include "tests/mutants/catalog.hpp"
 
 namespace bncheck::cli {
+namespace {
+
+std::unique_ptr<kernel> kernel_named(const std::string& name) {
+  std::unique_ptr<kernel> k = make_kernel(name);
+  if (!k) k = mutants::make_mutant(name);
+  if (k) return k;
+  std::string known;
+  for (const auto& n : kernel_names()) known += (known.empty() ? "" : ", ") + n;
+  for (const auto& n : mutants::mutant_names()) known += ", " + n + " (broken on purpose)";
+  throw input_error("unknown kernel '" + name + "' (known: " + known + ")");
+}
+
+uint64_t run_seed(const std::string& text) {
+  if (text.empty()) return properties::default_seed;
+  if (text == "random") {
+    std::random_device rd;
+    return (static_cast<uint64_t>(rd()) << 32) ^ rd();
+  }
+  std::size_t used = 0;
+  uint64_t v = 0;
+  try {
+    v = std::stoull(text, &used, 0);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || text[0] == '-')
+    throw input_error("--seed must be a non-negative integer or 'random', got '" + text + "'");
+  return v;
+}
+
+}  // namespace
 
 int run(const run_options& o) {
-  std::unique_ptr<kernel> k = make_kernel(o.kernel);
-  if (!k) k = mutants::make_mutant(o.kernel);
-  if (!k) {
-    std::string known;
-    for (const auto& n : kernel_names()) known += (known.empty() ? "" : ", ") + n;
-    for (const auto& n : mutants::mutant_names()) known += ", " + n + " (broken on purpose)";
-    throw input_error("unknown kernel '" + o.kernel + "' (known: " + known + ")");
-  }
+  std::unique_ptr<kernel> k = kernel_named(o.kernel);
+  const bool targeted = !o.problems.empty() || !o.cases.empty();
+  const bool property_only = !o.properties.empty() || !o.reproduce.empty();
+  if (targeted && property_only)
+    throw input_error("--property and --reproduce run properties; give them without --case or --problem");
+  if (o.no_properties && property_only) throw input_error("--no-properties contradicts --property and --reproduce");
+  if (o.property_cases == 0 || o.property_cases < -1) throw input_error("--cases must be at least 1");
+  const bool run_corpus = !property_only;
+  const bool run_props = !targeted && !o.no_properties;
+
+  properties::property_config pc;
+  pc.seed = run_seed(o.seed);
+  pc.cases = o.property_cases > 0 ? o.property_cases : o.nightly ? properties::nightly_cases : properties::default_cases;
+  if (o.nightly) pc.lim.max_reduction = int64_t{1} << 20;
+  pc.lim.known_model_gaps = o.known_model_gaps;
+  pc.properties = o.properties;
+  pc.reproduce = o.reproduce;
+
   // Load everything first: a bad input stops the run before any verdict.
   std::vector<test_case> cases;
   if (!o.problems.empty()) {
     if (!o.cases.empty()) throw input_error("give either --problem or --case, not both");
     for (const auto& text : o.problems) cases.push_back(make_case(parse_problem(text)));
-  } else {
+  } else if (run_corpus) {
     std::vector<std::string> names = o.cases.empty() ? list_cases(o.golden) : o.cases;
-    if (names.empty()) throw input_error("no golden cases in '" + o.golden + "'");
+    if (names.empty() && !run_props) throw input_error("no golden cases in '" + o.golden + "'");
     for (const auto& name : names) cases.push_back(read_case(std::filesystem::path(o.golden) / name));
   }
+  if (run_props)
+    std::cout << "bncheck run: kernel " << k->name() << ", seed " << pc.seed << ", " << pc.cases
+              << " cases per property\n";
+
+  gate_totals t;
   std::vector<case_outcome> outcomes;
-  for (const auto& c : cases) outcomes.push_back(judge(*k, c));
-  const gate_totals t = print_table(outcomes, k->name(), std::cout, o.quiet);
+  if (run_corpus) {
+    if (cases.empty()) {
+      std::cout << "no golden cases in '" << o.golden << "'\n";
+    } else {
+      for (const auto& c : cases) outcomes.push_back(judge(*k, c));
+      t = print_table(outcomes, k->name(), std::cout, o.quiet);
+    }
+  }
+
+  std::vector<properties::property_result> results;
+  int property_failures = 0;
+  if (run_props) {
+    std::cout << "\n";
+    properties::print_property_header(std::cout);
+    pc.on_result = [&](const properties::property_result& r) {
+      if (!o.quiet || !r.passed) properties::print_property_row(r, std::cout);
+      std::cout.flush();
+    };
+    results = properties::run_properties(*k, pc);
+    int cases_run = 0;
+    for (const auto& r : results) property_failures += r.passed ? 0 : 1, cases_run += r.cases;
+    std::cout << "kernel " << k->name() << ": " << results.size() - property_failures << " properties passed, "
+              << property_failures << " failed, " << cases_run << " cases (seed " << pc.seed << ")\n";
+  }
+
   for (const auto& oc : outcomes)
     if (oc.v == verdict::fail) std::cout << "\n" << oc.report;
-  if (t.fail) return 1;
-  if (t.pass == 0) {
+  for (const auto& r : results) {
+    if (r.passed) continue;
+    std::cout << "\n" << properties::failure_text(r, k->name(), pc.seed);
+    if (!o.save_regressions.empty() && r.shrunk) {
+      const std::string name = properties::save_regression(r, k->name(), pc.seed, o.save_regressions);
+      std::cout << "  saved the shrunk case as " << (std::filesystem::path(o.save_regressions) / name).string()
+                << "\n"
+                << properties::regression_repro(k->name(), o.save_regressions, name) << "\n";
+    }
+  }
+  if (t.fail || property_failures) return 1;
+  const bool property_passed = results.size() > static_cast<std::size_t>(property_failures);
+  if (t.pass == 0 && !property_passed) {
     std::cout << "nothing was checked: every case was skipped by kernel " << k->name() << "\n";
     return 1;
   }

@@ -1,0 +1,18 @@
+// Property: on every forward problem the kernel's outputs agree with the
+// reference within the tolerance model (compare(), docs/tolerances.md).
+#include "check/compare.hpp"
+#include "properties/support.hpp"
+
+namespace bncheck::properties {
+
+void agreement(kernel& k, case_log& log, const limits& lim) {
+  const generated_case g =
+      *gen_case(space_of(lim, {op_kind::forward_training, op_kind::forward_inference}, true));
+  const test_case c = build(g, log);
+  const auto got = run(k, c, log);
+  if (!got) return;
+  const check_result r = compare(c, *got);
+  if (!r.pass) fail(failure_report(c, k.name(), r));
+}
+
+}  // namespace bncheck::properties

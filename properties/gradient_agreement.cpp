@@ -1,0 +1,17 @@
+// Property: the kernel's dx, dgamma and dbeta agree with the reference's
+// backward within the tolerance model (compare(), docs/tolerances.md section 5).
+#include "check/compare.hpp"
+#include "properties/support.hpp"
+
+namespace bncheck::properties {
+
+void gradient_agreement(kernel& k, case_log& log, const limits& lim) {
+  const generated_case g = *gen_case(space_of(lim, {op_kind::backward}, true));
+  const test_case c = build(g, log);
+  const auto got = run(k, c, log);
+  if (!got) return;
+  const check_result r = compare(c, *got);
+  if (!r.pass) fail(failure_report(c, k.name(), r));
+}
+
+}  // namespace bncheck::properties

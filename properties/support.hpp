@@ -1,0 +1,95 @@
+// What every property body does the same way: build a case (reference and
+// all), run the kernel or note that it skipped, widen the tolerance model's
+// bounds to bounds around the exact value, and compare exactly in MPFR,
+// collecting the worst violations into the report RC_FAIL carries.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "check/harness.hpp"
+#include "properties/gen.hpp"
+#include "properties/precise.hpp"
+#include "properties/property.hpp"
+
+namespace bncheck::properties {
+
+/// Fails the current case with text as RapidCheck's description (RC_FAIL
+/// without the file:line wrapping, so the report reads as it is).
+[[noreturn]] void fail(const std::string& text);
+/// Discards the current case (it does not count; RapidCheck draws another).
+[[noreturn]] void discard(const std::string& why);
+
+/// The problem space of a property: these ops, the generators' limits;
+/// long reductions only where allowed (they cost up to a second each).
+inline problem_space space_of(const limits& lim, std::vector<op_kind> ops, bool long_reductions) {
+  problem_space s;
+  s.ops = std::move(ops);
+  s.max_elements = lim.max_elements;
+  s.max_reduction = long_reductions ? lim.max_reduction : 0;
+  s.known_model_gaps = lim.known_model_gaps;
+  return s;
+}
+
+/// make_case for the inputs (the saved statistics of backward are added),
+/// logged. A case whose exact outputs overflow their formats is not a
+/// meaningful problem and is discarded (RC_DISCARD): docs/properties.md.
+test_case build(const problem& p, const tensor_map& inputs, case_log& log);
+inline test_case build(const generated_case& g, case_log& log) { return build(g.prob, g.inputs, log); }
+
+/// The kernel's outputs for c; nullopt when the kernel does not implement the
+/// problem (log.skipped is set; the case counts as passed). A kernel error
+/// fails the property with the kernel's message.
+std::optional<tensor_map> run(kernel& k, const test_case& c, case_log& log);
+
+/// Bounds around the exact values: tolerance_bounds (which bound the distance
+/// to the reference's float64 value r) plus 2^-52 |r| for the distance from r
+/// to the exact value (the reference rounds once to nearest, so that distance
+/// is at most 2^-53 |exact| <= 2^-52 |r|). One tensor per output_names(c.prob).
+tensor_map exact_bounds(const test_case& c);
+
+/// True when every value of channel ch of data tensor t is the same.
+bool constant_channel(const problem& p, const std::vector<double>& t, int64_t ch);
+
+/// Collects exact comparisons and reports the worst violations.
+class checker {
+ public:
+  /// invariant: one line saying what is checked, for the report.
+  explicit checker(std::string invariant);
+
+  /// |got - want| <= bound, decided exactly. NaN want needs NaN got; an
+  /// infinite want needs the same infinity.
+  void near(const std::string& where, const mpfr_float& got, const mpfr_float& want, const mpfr_float& bound);
+  void near(const std::string& where, double got, const mpfr_float& want, const mpfr_float& bound) {
+    near(where, exact(got), want, bound);
+  }
+  /// got == want bit for bit as values (NaN equals NaN; -0 equals +0).
+  void equal(const std::string& where, double got, double want);
+
+  bool ok() const { return failed_ == 0; }
+  int64_t checked() const { return checked_; }
+
+  /// RC_FAIL with report() when a comparison failed.
+  void require(const test_case& c, const std::string& kernel_name) const;
+  /// Header (invariant, problem, kernel), at most ten worst violations with
+  /// got, want, error and bound as hex floats and err/bound, one statistics line.
+  std::string report(const test_case& c, const std::string& kernel_name) const;
+
+ private:
+  struct entry {
+    std::string where;
+    double got, want, err, bound, ratio;
+  };
+  void record(entry e);
+
+  std::string invariant_;
+  int64_t checked_ = 0, failed_ = 0;
+  double max_ratio_ = 0;
+  std::vector<entry> worst_;
+};
+
+/// "y[1,0,2,3]": position of flat index i in shape.
+std::string element_name(const std::string& tensor, const std::vector<int64_t>& shape, std::size_t i);
+
+}  // namespace bncheck::properties
