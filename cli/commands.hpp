@@ -39,4 +39,8 @@ struct reference_options {
 };
 int reference(const reference_options& o);
 
+/// bncheck identify: prints the conventions the kernel named follows
+/// (adapters/identify.hpp); mutants and controls are accepted too.
+int identify(const std::string& kernel_name);
+
 }  // namespace bncheck::cli

@@ -72,6 +72,13 @@ int main(int argc, char** argv) {
   ref->add_option("--profile", fo.profile, "running-statistics convention: onnx, pytorch, cudnn")
       ->capture_default_str();
 
+  std::string identify_kernel = "eigen";
+  auto* ident = app.add_subcommand(
+      "identify",
+      "Probe a kernel's conventions: eps inside or outside the square root, biased or unbiased variance,\n"
+      "momentum meaning, saved and running statistics, what backward reads, supported layouts and formats.");
+  ident->add_option("--kernel", identify_kernel, "kernel to probe (as for run; controls too)")->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -87,6 +94,7 @@ int main(int argc, char** argv) {
     if (regen->parsed()) return cli::golden_regen(regen_dir);
     if (verify->parsed()) return cli::golden_verify(verify_dir);
     if (ref->parsed()) return cli::reference(fo);
+    if (ident->parsed()) return cli::identify(identify_kernel);
   } catch (const input_error& e) {
     std::cerr << "bncheck: " << e.what() << "\n";
     return 2;
