@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "cli/run_extras.hpp"
+
 namespace bncheck::cli {
 
 struct run_options {
@@ -13,6 +15,7 @@ struct run_options {
   std::vector<std::string> cases;     ///< only these golden cases (all when empty)
   std::vector<std::string> problems;  ///< generated problems instead of the corpus
   bool quiet = false;                 ///< only failures and the summary
+  run_extras extras;                  ///< plugin paths, isolation, --shard, --junit/--json
   // Properties (properties/runner.hpp); they run with the whole corpus, not
   // with --case or --problem.
   int property_cases = -1;            ///< cases per property; -1: default (nightly: 10^4)

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/exchange_commands.hpp"
 #include "core/error.hpp"
 #include "core/kernel.hpp"
 #include "properties/runner.hpp"
@@ -23,13 +24,14 @@ int main(int argc, char** argv) {
   kernels += "; broken on purpose, for demonstration:";
   for (const auto& k : mutants::mutant_names()) kernels += " " + k;
   auto* run = app.add_subcommand("run", "Run the gate: judge a kernel on the golden corpus and the properties (or on --problem).");
-  run->add_option("--kernel", ro.kernel, "kernel to judge (" + kernels + ")")->capture_default_str();
+  run->add_option("--kernel", ro.kernel, "kernel to judge: a plugin .so path (docs/plugins.md), or " + kernels)->capture_default_str();
   run->add_option("--golden", ro.golden, "golden corpus folder")->capture_default_str();
   run->add_option("--case", ro.cases, "run only this golden case (repeatable)");
   run->add_option("--problem", ro.problems,
                   "run a generated problem given in its text form instead of the corpus (repeatable), e.g.\n"
                   "'forward_training nchw f32:f32 mb2ic3ih4iw4 eps=1e-05 momentum=0.1 profile=pytorch seed=1'");
   run->add_flag("--quiet", ro.quiet, "print only failures and the summary");
+  cli::add_run_extras(*run, ro.extras);
   run->add_option("--cases", ro.property_cases, "cases per property (default " + std::to_string(properties::default_cases) +
                                            "; --nightly " + std::to_string(properties::nightly_cases) + ")");
   run->add_option("--seed", ro.seed,
@@ -79,6 +81,9 @@ int main(int argc, char** argv) {
       "momentum meaning, saved and running statistics, what backward reads, supported layouts and formats.");
   ident->add_option("--kernel", identify_kernel, "kernel to probe (as for run; controls too)")->capture_default_str();
 
+  cli::exchange_commands exchange;
+  cli::add_exchange_commands(app, exchange);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -91,6 +96,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (run->parsed()) return cli::run(ro);
+    if (const auto status = cli::run_exchange_commands(exchange)) return *status;
     if (regen->parsed()) return cli::golden_regen(regen_dir);
     if (verify->parsed()) return cli::golden_verify(verify_dir);
     if (ref->parsed()) return cli::reference(fo);

@@ -7,6 +7,7 @@
 #include "check/gate.hpp"
 #include "check/harness.hpp"
 #include "cli/commands.hpp"
+#include "cli/run_extras.hpp"
 #include "core/error.hpp"
 #include "golden/store.hpp"
 #include "properties/regression.hpp"
@@ -47,7 +48,7 @@ uint64_t run_seed(const std::string& text) {
 }  // namespace
 
 int run(const run_options& o) {
-  std::unique_ptr<kernel> k = kernel_named(o.kernel);
+  std::unique_ptr<kernel> k = open_kernel(o.kernel, o.extras, kernel_named);  // a name or a plugin .so
   const bool targeted = !o.problems.empty() || !o.cases.empty();
   const bool property_only = !o.properties.empty() || !o.reproduce.empty();
   if (targeted && property_only)
@@ -55,14 +56,15 @@ int run(const run_options& o) {
   if (o.no_properties && property_only) throw input_error("--no-properties contradicts --property and --reproduce");
   if (o.property_cases == 0 || o.property_cases < -1) throw input_error("--cases must be at least 1");
   const bool run_corpus = !property_only;
-  const bool run_props = !targeted && !o.no_properties;
+  std::vector<std::string> selected = o.properties;
+  const bool run_props = !targeted && !o.no_properties && shard_properties(o.extras, selected);
 
   properties::property_config pc;
   pc.seed = run_seed(o.seed);
   pc.cases = o.property_cases > 0 ? o.property_cases : o.nightly ? properties::nightly_cases : properties::default_cases;
   if (o.nightly) pc.lim.max_reduction = int64_t{1} << 20;
   pc.lim.known_model_gaps = o.known_model_gaps;
-  pc.properties = o.properties;
+  pc.properties = selected;
   pc.reproduce = o.reproduce;
 
   // Load everything first: a bad input stops the run before any verdict.
@@ -75,6 +77,7 @@ int run(const run_options& o) {
     if (names.empty() && !run_props) throw input_error("no golden cases in '" + o.golden + "'");
     for (const auto& name : names) cases.push_back(read_case(std::filesystem::path(o.golden) / name));
   }
+  cases = shard_list(o.extras, std::move(cases));
   if (run_props)
     std::cout << "bncheck run: kernel " << k->name() << ", seed " << pc.seed << ", " << pc.cases
               << " cases per property\n";
@@ -118,6 +121,7 @@ int run(const run_options& o) {
                 << properties::regression_repro(k->name(), o.save_regressions, name) << "\n";
     }
   }
+  write_run_reports(o.extras, o.kernel, outcomes, !o.problems.empty(), results, pc.seed);
   if (t.fail || property_failures) return 1;
   const bool property_passed = results.size() > static_cast<std::size_t>(property_failures);
   if (t.pass == 0 && !property_passed) {

@@ -1,0 +1,168 @@
+// bncheck judge: the verdict on outputs a kernel wrote into an export folder,
+// through the same judge() as bncheck run, by a kernel that reads files.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "check/gate.hpp"
+#include "cli/exchange_commands.hpp"
+#include "core/dtype.hpp"
+#include "core/error.hpp"
+#include "golden/npy.hpp"
+#include "golden/store.hpp"
+#include "report/report.hpp"
+
+namespace fs = std::filesystem;
+
+namespace bncheck::cli {
+namespace {
+
+void* io_pointer(const kernel_io& io, const std::string& n) {
+  if (n == "y") return io.y;
+  if (n == "dx") return io.dx;
+  if (n == "mean") return io.mean;
+  if (n == "var") return io.var;
+  if (n == "invstd") return io.invstd;
+  if (n == "running_mean") return io.running_mean;
+  if (n == "running_var") return io.running_var;
+  if (n == "dgamma") return io.dgamma;
+  if (n == "dbeta") return io.dbeta;
+  return nullptr;
+}
+
+bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0 || (std::isnan(a) && std::isnan(b)); }
+
+// A "kernel" whose outputs are the .npy files in a case folder. The harness
+// hands it NaN-poisoned buffers; it fills them from the files, so judge()
+// compares exactly what the external kernel wrote.
+class folder_kernel final : public kernel {
+ public:
+  folder_kernel(std::string name, fs::path dir, const test_case& c) : name_(std::move(name)), dir_(std::move(dir)), case_(c) {}
+  std::string name() const override { return name_; }
+
+  kernel_result run(const problem& p, const kernel_io& io) override {
+    try {
+      return read_outputs(p, io);
+    } catch (const input_error& e) {
+      return {kernel_status::error, e.what()};
+    }
+  }
+
+ private:
+  kernel_result read_outputs(const problem& p, const kernel_io& io) {
+    if (fs::exists(dir_ / "UNIMPLEMENTED")) {
+      std::ifstream in(dir_ / "UNIMPLEMENTED");
+      std::string reason;
+      std::getline(in, reason);
+      return {kernel_status::unimplemented, reason.empty() ? "the kernel wrote UNIMPLEMENTED" : reason};
+    }
+    const std::vector<std::string> outputs = output_names(p);
+    const auto is_output = [&](const std::string& n) {
+      return std::find(outputs.begin(), outputs.end(), n) != outputs.end();
+    };
+    // Inputs the kernel only reads must be as exported (running statistics are updated in place).
+    for (const auto& name : input_names(p)) {
+      if (is_output(name)) continue;
+      const fs::path file = dir_ / (name + ".npy");
+      if (!fs::exists(file)) return {kernel_status::error, "the kernel removed its input " + name + ".npy"};
+      const tensor now = read_npy(file, type_of(p, name));
+      const tensor& was = case_.inputs.at(name);
+      bool same = now.shape == was.shape;
+      for (std::size_t i = 0; same && i < was.values.size(); ++i) same = same_bits(now.values[i], was.values[i]);
+      if (!same) return {kernel_status::error, "the kernel changed its input " + name + ".npy"};
+    }
+    std::string missing;
+    for (const auto& name : outputs)
+      if (!fs::exists(dir_ / (name + ".npy"))) missing += (missing.empty() ? "" : ", ") + name + ".npy";
+    if (!missing.empty())
+      return {kernel_status::error, "the kernel wrote no " + missing + " in " + dir_.string() +
+                                        " (outputs.txt lists the files to write)"};
+    for (const auto& name : outputs) {
+      const dtype t = type_of(p, name);
+      const tensor got = read_npy(dir_ / (name + ".npy"), t);
+      if (got.shape != shape_of(p, name))
+        return {kernel_status::error, name + ".npy has the wrong shape for " + to_text(p)};
+      unsigned char* dst = static_cast<unsigned char*>(io_pointer(io, name));
+      for (std::size_t i = 0; i < got.values.size(); ++i) store(t, got.values[i], dst + i * size_of(t));
+    }
+    return {};
+  }
+
+  std::string name_;
+  fs::path dir_;
+  const test_case& case_;
+};
+
+std::string export_repro(const std::string& golden, const std::string& name) {
+  const std::string dir = name + ".export";
+  return "REPRO: bncheck export --golden " + golden + " --case " + name + " --out " + dir +
+         " && <run your kernel on " + dir + "/" + name + "> && bncheck judge --in " + dir + " --case " + name;
+}
+
+// The REPRO: line of a report, replaced: a judged case reproduces by export and judge.
+std::string with_repro(const std::string& report, const std::string& repro) {
+  std::string out;
+  std::size_t begin = 0;
+  while (begin < report.size()) {
+    std::size_t end = report.find('\n', begin);
+    if (end == std::string::npos) end = report.size();
+    const std::string line = report.substr(begin, end - begin);
+    out += (line.rfind("REPRO: ", 0) == 0 ? repro : line) + (end < report.size() ? "\n" : "");
+    begin = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+int judge_exported(const judge_options& o) {
+  const fs::path root = o.in;
+  const fs::path manifest_path = root / ".bncheck" / "export.json";
+  if (!fs::exists(manifest_path))
+    throw input_error("'" + o.in + "' is not a folder bncheck export wrote (no .bncheck/export.json)");
+  nlohmann::json manifest;
+  try {
+    manifest = nlohmann::json::parse(read_file_bytes(manifest_path));
+  } catch (const nlohmann::json::exception& e) {
+    throw input_error(manifest_path.string() + ": " + e.what());
+  }
+  if (manifest.value("format", "") != "bncheck-export" || manifest.value("version", 0) != 1)
+    throw input_error(manifest_path.string() + ": not a version 1 bncheck export");
+  const std::string golden = manifest.value("golden", "golden/cases");
+  const std::vector<std::string> exported = manifest.at("cases").get<std::vector<std::string>>();
+  std::vector<std::string> names = o.cases.empty() ? exported : o.cases;
+  for (const auto& n : names)
+    if (std::find(exported.begin(), exported.end(), n) == exported.end())
+      throw input_error("case '" + n + "' was not exported to '" + o.in + "'");
+  std::vector<test_case> cases;
+  for (const auto& n : names) cases.push_back(read_case(root / ".bncheck" / "cases" / n));
+
+  const std::string kernel_name = "outputs in " + o.in;
+  std::vector<case_outcome> outcomes;
+  for (const test_case& c : cases) {
+    folder_kernel k(kernel_name, root / c.name, c);
+    case_outcome oc = judge(k, c);
+    if (oc.v == verdict::fail) oc.report = with_repro(oc.report, export_repro(golden, c.name));
+    outcomes.push_back(std::move(oc));
+  }
+  const gate_totals t = print_table(outcomes, kernel_name, std::cout, o.quiet);
+  for (const auto& oc : outcomes)
+    if (oc.v == verdict::fail) std::cout << "\n" << oc.report;
+  report::run_info run;
+  run.kernel = kernel_name;
+  const std::vector<report::suite> suites{{"judged", outcomes}};
+  if (!o.junit.empty()) report::write_report(o.junit, report::junit_xml(run, suites));
+  if (!o.json.empty()) report::write_report(o.json, report::json_report(run, suites));
+  if (t.fail) return 1;
+  if (t.pass == 0) {
+    std::cout << "nothing was checked: every case was skipped\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace bncheck::cli

@@ -1,0 +1,214 @@
+// The command end to end for third-party kernels: plugins by path (isolated
+// by default), a crash or hang failing one case while the run goes on,
+// JUnit/JSON files, shards that partition the corpus, usage errors, and
+// export -> numpy kernel -> judge.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+
+#include "golden/npy.hpp"
+#include "tests/report/xml_shape.hpp"
+
+namespace fs = std::filesystem;
+
+namespace bncheck {
+namespace {
+
+struct result {
+  int status = -1;
+  std::string output;  // stdout and stderr together
+};
+
+result shell(const std::string& cmd) {
+  result r;
+  FILE* pipe = popen((cmd + " 2>&1").c_str(), "r");
+  std::array<char, 4096> buf;
+  while (std::size_t n = fread(buf.data(), 1, buf.size(), pipe)) r.output.append(buf.data(), n);
+  const int st = pclose(pipe);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+// Runs in the source root, where the corpus is golden/cases.
+result bncheck(const std::string& args) {
+  return shell("cd " + std::string(BNCHECK_SOURCE_DIR) + " && " + BNCHECK_BIN + " " + args);
+}
+
+class command : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("bncheck_command_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string file(const std::string& name) const { return (dir_ / name).string(); }
+  fs::path dir_;
+};
+
+// Cases in the committed corpus.
+std::size_t corpus_size() {
+  const fs::path dir = fs::path(BNCHECK_SOURCE_DIR) / "golden" / "cases";
+  return static_cast<std::size_t>(std::count_if(fs::directory_iterator(dir), fs::directory_iterator(),
+                                                [](const fs::directory_entry& e) { return e.is_directory(); }));
+}
+
+int count_of(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+TEST_F(command, a_plugin_by_path_is_judged_isolated_with_junit_and_json_reports) {
+  const result r = bncheck(std::string("run --no-properties --kernel ") + BNC_EXAMPLE_PLUGIN + " --junit " +
+                           file("junit.xml") + " --json " + file("result.json"));
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("skipped, of " + std::to_string(corpus_size()) + " cases"), std::string::npos) << r.output;
+  const testing::xml_node root = testing::xml_reader(read_file_bytes(file("junit.xml"))).document();
+  testing::check_junit_shape(root);
+  EXPECT_EQ(root.attr("failures"), "0");
+  EXPECT_NE(root.attr("skipped"), "0");  // f16 and bf16 cases: the example does not implement them
+  const auto j = nlohmann::json::parse(read_file_bytes(file("result.json")));
+  EXPECT_EQ(j["isolated"], true);
+  EXPECT_EQ(j["totals"]["cases"], std::stoi(root.attr("tests")));
+  EXPECT_EQ(j["totals"]["skip"], std::stoi(root.attr("skipped")));
+  if (std::system("command -v xmllint > /dev/null 2>&1") == 0) {
+    EXPECT_EQ(shell("xmllint --noout " + file("junit.xml")).status, 0);
+  }
+}
+
+TEST_F(command, a_crashing_plugin_fails_its_cases_and_the_run_goes_on) {
+  const result r = bncheck(std::string("run --no-properties --kernel ") + BNC_CRASH_PLUGIN +
+                           " --case profile_onnx_fwd --case profile_onnx_bwd --case profile_pytorch_fwd"
+                           " --case profile_onnx_inference --junit " + file("junit.xml"));
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("2 passed, 2 failed, 0 skipped, of 4 cases"), std::string::npos) << r.output;
+  EXPECT_EQ(count_of(r.output, "the kernel crashed: signal 11 (Segmentation fault)"), 2) << r.output;
+  EXPECT_EQ(count_of(r.output, "REPRO: bncheck run --kernel " + std::string(BNC_CRASH_PLUGIN)), 2);
+  const testing::xml_node root = testing::xml_reader(read_file_bytes(file("junit.xml"))).document();
+  testing::check_junit_shape(root);
+  EXPECT_EQ(root.attr("failures"), "2");
+}
+
+TEST_F(command, a_hanging_plugin_is_killed_at_the_timeout) {
+  const result r = bncheck(std::string("run --no-properties --kernel ") + BNC_HANG_PLUGIN +
+                           " --timeout 0.2 --case profile_onnx_fwd --case profile_onnx_bwd");
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("did not return within 0.2 s and was killed"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("1 passed, 1 failed"), std::string::npos) << r.output;
+}
+
+TEST_F(command, isolate_runs_a_builtin_kernel_in_a_child_with_the_same_verdicts) {
+  const std::string args = "run --no-properties --kernel naive_variance --case offset_1e4_f32_nchw --case profile_onnx_fwd";
+  const result in_process = bncheck(args);
+  const result isolated = bncheck(args + " --isolate --json " + file("r.json"));
+  EXPECT_EQ(in_process.status, 1);
+  EXPECT_EQ(isolated.status, 1);
+  EXPECT_EQ(nlohmann::json::parse(read_file_bytes(file("r.json")))["isolated"], true);
+  const auto failure = [](const std::string& out) { return out.substr(out.find("FAIL offset_1e4_f32_nchw")); };
+  EXPECT_EQ(failure(isolated.output), failure(in_process.output));
+}
+
+TEST_F(command, properties_are_a_suite_of_the_reports) {
+  const result r = bncheck(std::string("run --kernel ") + BNC_EXAMPLE_PLUGIN +
+                           " --property shift_invariance --cases 10 --junit " + file("junit.xml") + " --json " +
+                           file("r.json"));
+  EXPECT_EQ(r.status, 0) << r.output;
+  const testing::xml_node root = testing::xml_reader(read_file_bytes(file("junit.xml"))).document();
+  testing::check_junit_shape(root);
+  const auto suites = root.all("testsuite");
+  ASSERT_EQ(suites.size(), 1u);
+  EXPECT_EQ(suites[0]->attr("name"), "properties");
+  EXPECT_EQ(suites[0]->all("testcase").at(0)->attr("name"), "shift_invariance");
+  const auto j = nlohmann::json::parse(read_file_bytes(file("r.json")));
+  EXPECT_FALSE(j["seed"].get<std::string>().empty());
+  EXPECT_EQ(j["suites"][0]["cases"][0]["verdict"], "pass");
+}
+
+TEST_F(command, shards_partition_the_corpus) {
+  std::multiset<std::string> seen;
+  for (int i = 1; i <= 3; ++i) {
+    const std::string json = file("shard" + std::to_string(i) + ".json");
+    const result r = bncheck(std::string("run --no-properties --kernel eigen --shard ") + std::to_string(i) +
+                             "/3 --json " + json);
+    EXPECT_EQ(r.status, 0) << r.output;
+    const auto j = nlohmann::json::parse(read_file_bytes(json));
+    EXPECT_EQ(j["shard"], std::to_string(i) + "/3");
+    for (const auto& c : j["suites"][0]["cases"]) seen.insert(c["name"].get<std::string>());
+  }
+  EXPECT_EQ(seen.size(), corpus_size());
+  EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), seen.size());
+}
+
+TEST_F(command, usage_errors_exit_2_with_one_line) {
+  for (const std::string& args :
+       {std::string("run --kernel eigen --shard 0/3"), std::string("run --kernel eigen --shard 4/3"),
+        std::string("run --kernel eigen --isolate --no-isolate"), std::string("run --kernel eigen --timeout 0"),
+        std::string("run --kernel /nonexistent/libnothing.so"),
+        std::string("run --kernel eigen --junit /nonexistent/dir/junit.xml"),
+        std::string("run --kernel ") + BNC_FUTURE_PLUGIN, std::string("judge --in /nonexistent"),
+        std::string("export --out ") + BNCHECK_SOURCE_DIR}) {
+    const result r = bncheck(args);
+    EXPECT_EQ(r.status, 2) << args << "\n" << r.output;
+    EXPECT_EQ(count_of(r.output, "\n"), 1) << args << "\n" << r.output;
+  }
+}
+
+// export -> numpy kernel -> judge, the kernel right and then wrong.
+TEST_F(command, a_numpy_kernel_passes_through_export_and_judge_and_a_wrong_one_fails) {
+  const std::string out = file("bn");
+  result r = bncheck("export --golden golden/cases --out " + out);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_TRUE(fs::exists(dir_ / "bn" / "offset_1e4_f32_nchw" / "problem.txt"));
+  r = shell(std::string("/usr/bin/python3 ") + BNCHECK_SOURCE_DIR + "/examples/numpy/batch_norm.py " + out);
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = bncheck("judge --in " + out + " --junit " + file("junit.xml"));
+  EXPECT_EQ(r.status, 0) << r.output;
+  const std::string all = std::to_string(corpus_size());
+  EXPECT_NE(r.output.find(all + " passed, 0 failed, 0 skipped, of " + all + " cases"), std::string::npos) << r.output;
+  testing::check_junit_shape(testing::xml_reader(read_file_bytes(file("junit.xml"))).document());
+
+  const std::string wrong = file("wrong");
+  ASSERT_EQ(bncheck("export --golden golden/cases --out " + wrong).status, 0);
+  r = shell(std::string("/usr/bin/python3 ") + BNCHECK_SOURCE_DIR + "/tests/report/wrong_numpy_kernel.py " + wrong);
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = bncheck("judge --in " + wrong);
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("FAIL offset_1e4_f32_nchw"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("REPRO: bncheck export --golden golden/cases --case offset_1e4_f32_nchw --out "
+                          "offset_1e4_f32_nchw.export && <run your kernel on "
+                          "offset_1e4_f32_nchw.export/offset_1e4_f32_nchw> && bncheck judge --in "
+                          "offset_1e4_f32_nchw.export --case offset_1e4_f32_nchw"),
+            std::string::npos)
+      << r.output;
+}
+
+TEST_F(command, judge_reports_missing_outputs_changed_inputs_and_unimplemented) {
+  const std::string out = file("bn");
+  ASSERT_EQ(bncheck("export --out " + out + " --case profile_onnx_fwd --case profile_onnx_bwd --case "
+                    "profile_onnx_inference").status,
+            0);
+  ASSERT_EQ(shell(std::string("/usr/bin/python3 ") + BNCHECK_SOURCE_DIR + "/examples/numpy/batch_norm.py " + out).status, 0);
+  fs::remove(dir_ / "bn" / "profile_onnx_fwd" / "y.npy");
+  write_npy(dir_ / "bn" / "profile_onnx_bwd" / "x.npy", read_npy(dir_ / "bn" / "profile_onnx_bwd" / "dy.npy"));
+  write_file_bytes(dir_ / "bn" / "profile_onnx_inference" / "UNIMPLEMENTED", "no inference on this device\n");
+  const result r = bncheck("judge --in " + out);
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("the kernel wrote no y.npy"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("the kernel changed its input x.npy"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("0 passed, 2 failed, 1 skipped"), std::string::npos) << r.output;
+  EXPECT_EQ(bncheck("judge --in " + out + " --case profile_pytorch_fwd").status, 2);
+}
+
+}  // namespace
+}  // namespace bncheck
