@@ -141,11 +141,14 @@ property_result run_one(const property_info& info, kernel& k, const property_con
     // RapidCheck's draws, in order; the first is the generated case, shown
     // above already unless the kept case was derived from it.
     std::string draws;
-    for (std::size_t i = 0; i < failure.counterExample.size(); ++i) {
+    constexpr std::size_t shown = 24;  // a permutation of a long batch draws one value per sample
+    const std::size_t count = failure.counterExample.size();
+    for (std::size_t i = 0; i < count && i < shown; ++i) {
       const std::string& value = failure.counterExample[i].second;
       if (i == 0 && r.shrunk && value.find(format_tensors(r.shrunk->inputs)) != std::string::npos) continue;
       draws += "    " + value + "\n";
     }
+    if (count > shown) draws += "    ... (" + std::to_string(count - shown) + " more draws)\n";
     if (!draws.empty()) text << "  RapidCheck's draws:\n" << draws;
     r.failure = text.str();
   } else if (rcd::GaveUpResult gave_up; result.match(gave_up)) {

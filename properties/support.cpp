@@ -132,7 +132,10 @@ std::string element_name(const std::string& tensor, const std::vector<int64_t>& 
     rest /= shape[k];
   }
   std::string s = tensor + "[";
-  for (std::size_t k = 0; k < idx.size(); ++k) s += (k ? "," : "") + std::to_string(idx[k]);
+  for (std::size_t k = 0; k < idx.size(); ++k) {
+    if (k) s += ',';
+    s += std::to_string(idx[k]);
+  }
   return s + "]";
 }
 
