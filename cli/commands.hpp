@@ -2,8 +2,13 @@
 // status: 0 success, 1 check failures, 2 usage or bad input.
 #pragma once
 
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "core/kernel.hpp"
+#include "properties/runner.hpp"
 
 #include "cli/run_extras.hpp"
 
@@ -28,6 +33,18 @@ struct run_options {
   bool known_model_gaps = false;      ///< also generate where the tolerance model is known incomplete
 };
 int run(const run_options& o);
+
+/// A kernel by name: ours, a mutant or a control; throws input_error naming the choices.
+std::unique_ptr<kernel> kernel_by_name(const std::string& name);
+
+struct mutants_options {
+  std::string golden = "golden/cases";
+  uint64_t seed = properties::default_seed;
+  int cases = properties::default_cases;  ///< cases per property
+};
+/// Runs every mutant (must be killed) and every control (must pass) through
+/// the corpus and the properties; 0 when all mutants die and all controls pass.
+int mutants_run(const mutants_options& o);
 
 int golden_regen(const std::string& dir);
 int golden_verify(const std::string& dir);

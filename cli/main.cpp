@@ -81,6 +81,16 @@ int main(int argc, char** argv) {
       "momentum meaning, saved and running statistics, what backward reads, supported layouts and formats.");
   ident->add_option("--kernel", identify_kernel, "kernel to probe (as for run; controls too)")->capture_default_str();
 
+  cli::mutants_options mo;
+  auto* mut = app.add_subcommand(
+      "mutants",
+      "Measure detection power: every deliberately broken kernel of the catalog must fail the golden corpus or a\n"
+      "property, every correct control must pass both. Prints which case or property killed each mutant, the shrunk\n"
+      "counterexample's size, and 'killed K of N'; exit 0 only when all die and all controls pass.");
+  mut->add_option("--golden", mo.golden, "golden corpus folder")->capture_default_str();
+  mut->add_option("--seed", mo.seed, "run seed of the properties")->capture_default_str();
+  mut->add_option("--cases", mo.cases, "cases per property")->capture_default_str()->check(CLI::PositiveNumber);
+
   cli::exchange_commands exchange;
   cli::add_exchange_commands(app, exchange);
 
@@ -101,6 +111,7 @@ int main(int argc, char** argv) {
     if (verify->parsed()) return cli::golden_verify(verify_dir);
     if (ref->parsed()) return cli::reference(fo);
     if (ident->parsed()) return cli::identify(identify_kernel);
+    if (mut->parsed()) return cli::mutants_run(mo);
   } catch (const input_error& e) {
     std::cerr << "bncheck: " << e.what() << "\n";
     return 2;

@@ -12,20 +12,9 @@
 #include "golden/store.hpp"
 #include "properties/regression.hpp"
 #include "properties/runner.hpp"
-#include "tests/mutants/catalog.hpp"
 
 namespace bncheck::cli {
 namespace {
-
-std::unique_ptr<kernel> kernel_named(const std::string& name) {
-  std::unique_ptr<kernel> k = make_kernel(name);
-  if (!k) k = mutants::make_mutant(name);
-  if (k) return k;
-  std::string known;
-  for (const auto& n : kernel_names()) known += (known.empty() ? "" : ", ") + n;
-  for (const auto& n : mutants::mutant_names()) known += ", " + n + " (broken on purpose)";
-  throw input_error("unknown kernel '" + name + "' (known: " + known + ")");
-}
 
 uint64_t run_seed(const std::string& text) {
   if (text.empty()) return properties::default_seed;
@@ -48,7 +37,7 @@ uint64_t run_seed(const std::string& text) {
 }  // namespace
 
 int run(const run_options& o) {
-  std::unique_ptr<kernel> k = open_kernel(o.kernel, o.extras, kernel_named);  // a name or a plugin .so
+  std::unique_ptr<kernel> k = open_kernel(o.kernel, o.extras, kernel_by_name);  // a name or a plugin .so
   const bool targeted = !o.problems.empty() || !o.cases.empty();
   const bool property_only = !o.properties.empty() || !o.reproduce.empty();
   if (targeted && property_only)

@@ -15,6 +15,7 @@
 
 #include "core/tensor.hpp"
 #include "golden/npy.hpp"
+#include "tests/mutants/catalog.hpp"
 
 namespace fs = std::filesystem;
 
@@ -178,6 +179,20 @@ TEST_F(cli, a_broken_kernel_fails_with_exit_1_and_its_repro_line_reproduces_the_
   const result again = bncheck(args);
   EXPECT_EQ(again.status, 1) << again.output;
   EXPECT_NE(again.output.find("FAIL"), std::string::npos) << again.output;
+}
+
+// Detection power, enforced: the default gate kills every mutant of the
+// catalog and passes every correct control (issue 3).
+TEST_F(cli, mutants_are_all_killed_and_controls_all_pass) {
+  const result r = bncheck("mutants --golden " + (fs::path(BNCHECK_SOURCE_DIR) / "golden/cases").string());
+  EXPECT_EQ(r.status, 0) << r.output;
+  const std::size_t n = mutants::mutant_catalog().size(), c = mutants::control_catalog().size();
+  EXPECT_GE(n, 30u);
+  EXPECT_GE(c, 4u);
+  EXPECT_NE(r.output.find("killed " + std::to_string(n) + " of " + std::to_string(n)), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("controls passed " + std::to_string(c) + " of " + std::to_string(c)), std::string::npos)
+      << r.output;
+  EXPECT_EQ(r.output.find("SURVIVED"), std::string::npos) << r.output;
 }
 
 TEST_F(cli, gate_on_the_committed_corpus_passes_for_our_kernel) {
