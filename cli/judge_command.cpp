@@ -21,19 +21,6 @@ namespace fs = std::filesystem;
 namespace bncheck::cli {
 namespace {
 
-void* io_pointer(const kernel_io& io, const std::string& n) {
-  if (n == "y") return io.y;
-  if (n == "dx") return io.dx;
-  if (n == "mean") return io.mean;
-  if (n == "var") return io.var;
-  if (n == "invstd") return io.invstd;
-  if (n == "running_mean") return io.running_mean;
-  if (n == "running_var") return io.running_var;
-  if (n == "dgamma") return io.dgamma;
-  if (n == "dbeta") return io.dbeta;
-  return nullptr;
-}
-
 bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0 || (std::isnan(a) && std::isnan(b)); }
 
 // A "kernel" whose outputs are the .npy files in a case folder. The harness
@@ -86,7 +73,7 @@ class folder_kernel final : public kernel {
       const tensor got = read_npy(dir_ / (name + ".npy"), t);
       if (got.shape != shape_of(p, name))
         return {kernel_status::error, name + ".npy has the wrong shape for " + to_text(p)};
-      unsigned char* dst = static_cast<unsigned char*>(io_pointer(io, name));
+      unsigned char* dst = static_cast<unsigned char*>(io_output(io, name));
       for (std::size_t i = 0; i < got.values.size(); ++i) store(t, got.values[i], dst + i * size_of(t));
     }
     return {};

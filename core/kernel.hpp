@@ -47,6 +47,10 @@ struct io_slot {
 std::vector<io_slot> io_slots(op_kind op);
 /// A kernel_io whose every slot of op points at buffer(name).
 kernel_io bind_io(op_kind op, const std::function<void*(const std::string&)>& buffer);
+/// The buffer io holds for a tensor name (input or output); null if none or unknown.
+const void* io_buffer(const kernel_io& io, const std::string& name);
+/// The writable buffer io holds for an output name; null for inputs and unknown names.
+void* io_output(const kernel_io& io, const std::string& name);
 
 enum class kernel_status {
   ok,

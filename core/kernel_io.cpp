@@ -1,8 +1,40 @@
 // Which named buffer goes into which kernel_io slot, for each op: the one
-// place that knows it (the harness and direct test calls both bind through it).
+// place that knows it (the harness, isolation, judge and direct test calls
+// all bind and look up through it).
 #include "core/kernel.hpp"
 
 namespace bncheck {
+namespace {
+
+// Every kernel_io field by tensor name: outputs (writable) or inputs.
+struct field {
+  const char* name;
+  void* kernel_io::*out;
+  const void* kernel_io::*in;
+};
+constexpr field fields[] = {
+    {"x", nullptr, &kernel_io::x},
+    {"dy", nullptr, &kernel_io::dy},
+    {"gamma", nullptr, &kernel_io::gamma},
+    {"beta", nullptr, &kernel_io::beta},
+    {"y", &kernel_io::y, nullptr},
+    {"dx", &kernel_io::dx, nullptr},
+    {"mean", &kernel_io::mean, nullptr},
+    {"var", &kernel_io::var, nullptr},
+    {"invstd", &kernel_io::invstd, nullptr},
+    {"running_mean", &kernel_io::running_mean, nullptr},
+    {"running_var", &kernel_io::running_var, nullptr},
+    {"dgamma", &kernel_io::dgamma, nullptr},
+    {"dbeta", &kernel_io::dbeta, nullptr},
+};
+
+const field* find(const std::string& name) {
+  for (const field& f : fields)
+    if (name == f.name) return &f;
+  return nullptr;
+}
+
+}  // namespace
 
 std::vector<io_slot> io_slots(op_kind op) {
   switch (op) {
@@ -22,20 +54,23 @@ std::vector<io_slot> io_slots(op_kind op) {
 
 kernel_io bind_io(op_kind op, const std::function<void*(const std::string&)>& buffer) {
   kernel_io io;
-  const std::pair<const char*, void**> writable[] = {
-      {"y", &io.y},           {"dx", &io.dx},         {"mean", &io.mean},
-      {"var", &io.var},       {"invstd", &io.invstd}, {"running_mean", &io.running_mean},
-      {"running_var", &io.running_var}, {"dgamma", &io.dgamma}, {"dbeta", &io.dbeta}};
-  const std::pair<const char*, const void**> readonly[] = {
-      {"x", &io.x}, {"dy", &io.dy}, {"gamma", &io.gamma}, {"beta", &io.beta}};
   for (const io_slot& slot : io_slots(op)) {
-    const std::string name = slot.name;
-    for (const auto& [n, field] : writable)
-      if (name == n) *field = buffer(name);
-    for (const auto& [n, field] : readonly)
-      if (name == n) *field = buffer(name);
+    const field* f = find(slot.name);
+    if (f->out) io.*(f->out) = buffer(slot.name);
+    else io.*(f->in) = buffer(slot.name);
   }
   return io;
+}
+
+const void* io_buffer(const kernel_io& io, const std::string& name) {
+  const field* f = find(name);
+  if (!f) return nullptr;
+  return f->out ? io.*(f->out) : io.*(f->in);
+}
+
+void* io_output(const kernel_io& io, const std::string& name) {
+  const field* f = find(name);
+  return f && f->out ? io.*(f->out) : nullptr;
 }
 
 }  // namespace bncheck

@@ -51,23 +51,6 @@ void on_fault(int sig, siginfo_t* info, void* context) {
   if (info->si_code <= 0) raise(sig);  // sent by kill(), not a fault: deliver it again, now fatal
 }
 
-const void* io_pointer(const kernel_io& io, const std::string& n) {
-  if (n == "x") return io.x;
-  if (n == "dy") return io.dy;
-  if (n == "gamma") return io.gamma;
-  if (n == "beta") return io.beta;
-  if (n == "y") return io.y;
-  if (n == "dx") return io.dx;
-  if (n == "mean") return io.mean;
-  if (n == "var") return io.var;
-  if (n == "invstd") return io.invstd;
-  if (n == "running_mean") return io.running_mean;
-  if (n == "running_var") return io.running_var;
-  if (n == "dgamma") return io.dgamma;
-  if (n == "dbeta") return io.dbeta;
-  return nullptr;
-}
-
 [[noreturn]] void child_main(kernel& inner, const problem& p, arena& a, bool protect, pid_t parent) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive bncheck
   if (getppid() != parent) _exit(125);
@@ -183,7 +166,7 @@ kernel_result isolated_kernel::run_in_child(const problem& p, const kernel_io& i
   std::vector<buffer_spec> specs;
   std::vector<const void*> originals;
   for (const io_slot& slot : io_slots(p.op)) {
-    const void* ptr = io_pointer(io, slot.name);
+    const void* ptr = io_buffer(io, slot.name);
     if (ptr == nullptr) continue;
     int64_t count = 1;
     for (int64_t s : shape_of(p, slot.name)) count *= s;
