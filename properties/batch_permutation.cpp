@@ -48,7 +48,10 @@ void batch_permutation(kernel& k, case_log& log, const limits& lim) {
   if (!got2) return;
   const tensor_map b1 = exact_bounds(c1), b2 = exact_bounds(c2);
   std::string text;
-  for (int64_t v : perm) text += (text.empty() ? "" : " ") + std::to_string(v);
+  for (int64_t v : perm) {
+    if (!text.empty()) text += ' ';
+    text += std::to_string(v);
+  }
   checker chk("samples permuted by (" + text + "): y and dx permuted, per-channel outputs equal, within b1 + b2");
   for (const std::string& name : output_names(p)) {
     const bool data = name == "y" || name == "dx";

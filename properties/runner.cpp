@@ -174,13 +174,19 @@ std::vector<property_result> run_properties(kernel& k, const property_config& cf
   for (const std::string& name : cfg.properties)
     if (!find_property(name)) {
       std::string known;
-      for (const property_info& p : property_catalog()) known += (known.empty() ? "" : ", ") + p.name;
+      for (const property_info& p : property_catalog()) {
+        if (!known.empty()) known += ", ";
+        known += p.name;
+      }
       throw input_error("unknown property '" + name + "' (known: " + known + ")");
     }
   reproduce_map replay;
   if (!cfg.reproduce.empty()) replay = parse_reproduce(cfg.reproduce);
-  else if (const char* env = std::getenv("RC_PARAMS"); env && std::string(env).find("reproduce=") != std::string::npos)
-    replay = rcd::configFromString(env).reproduce;
+  else if (const char* env = std::getenv("RC_PARAMS"); env && std::string(env).find("reproduce=") != std::string::npos) {
+    // Only a string that names our properties: RC_PARAMS may be meant for a test binary's RC_GTEST_PROPs.
+    for (auto& [id, r] : rcd::configFromString(env).reproduce)
+      if (find_property(id)) replay.emplace(id, r);
+  }
   std::vector<property_result> out;
   for (const property_info& info : property_catalog()) {
     if (!cfg.properties.empty() &&

@@ -80,8 +80,10 @@ void shard_merge(kernel& k, case_log& log, const limits& lim) {
     shards.push_back(std::move(s));
   }
   std::string text;
-  for (std::size_t j = 0; j + 1 < cuts.size(); ++j)
-    text += (j ? ", " : "") + std::to_string(cuts[j]) + ".." + std::to_string(cuts[j + 1] - 1);
+  for (std::size_t j = 0; j + 1 < cuts.size(); ++j) {
+    if (j) text += ", ";
+    text += std::to_string(cuts[j]) + ".." + std::to_string(cuts[j + 1] - 1);
+  }
   checker chk("samples " + text + " as shards, their kernel mean and var merged (Chan) equal the full batch's exact "
               "statistics within the propagated shard bounds");
   const test_case whole{"", p, g.inputs, {}};  // the report names the unsplit problem
@@ -120,7 +122,7 @@ void shard_merge(kernel& k, case_log& log, const limits& lim) {
     const mpfr_float merged_mu = div(A, M);
     const mpfr_float merged_var = div(sub(mul(M, Q), mul(A, A)), mul(M, M));
     const mpfr_float grow = add(exact(1), work_margin());  // the bounds' own roundings at work_bits
-    const std::string tag = "[" + std::to_string(ch) + "]";
+    const std::string tag = '[' + std::to_string(ch) + ']';
     chk.near("merged mean" + tag, merged_mu, mu,
              add(mul(b_mu, grow), mul(work_margin(), add(abs(mu), abs(merged_mu)))));
     chk.near("merged var" + tag, merged_var, var,
