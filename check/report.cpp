@@ -40,9 +40,13 @@ std::string num(const char* fmt, double v) {
 }  // namespace
 
 std::string repro_line(const test_case& c, const std::string& kernel_name) {
-  if (!c.name.empty() && !generatable(c.prob))
+  if (generatable(c.prob))
+    return "REPRO: bncheck run --kernel " + kernel_name + " --problem '" + to_text(c.prob) + "'";
+  if (!c.name.empty())
     return "REPRO: bncheck run --kernel " + kernel_name + " --golden golden/cases --case " + c.name;
-  return "REPRO: bncheck run --kernel " + kernel_name + " --problem '" + to_text(c.prob) + "'";
+  // Explicit inputs that live in no folder yet: the text form cannot carry them.
+  return "REPRO: (inputs are explicit values, not a fill) save the case with --save-regressions DIR, then "
+         "bncheck run --kernel " + kernel_name + " --golden DIR --case NAME";
 }
 
 std::string failure_report(const test_case& c, const std::string& kernel_name, const check_result& r) {

@@ -156,6 +156,15 @@ TEST(compare, report_has_header_worst_elements_statistics_and_a_repro_line) {
   EXPECT_EQ(parse_problem(text), p);
 }
 
+TEST(compare, repro_line_never_offers_a_problem_text_that_cannot_regenerate_the_inputs) {
+  test_case c = make_case(small(op_kind::forward_training, layout::nc, dtype::f32));
+  EXPECT_NE(repro_line(c, "k").find("--problem '"), std::string::npos);
+  c.prob.x = {fill_kind::file, 0, 0};
+  EXPECT_EQ(repro_line(c, "k").find("--problem"), std::string::npos) << repro_line(c, "k");
+  c.name = "seeds_example_fwd";
+  EXPECT_NE(repro_line(c, "k").find("--case seeds_example_fwd"), std::string::npos);
+}
+
 TEST(gate, counts_skips_and_failures_and_never_passes_silently) {
   struct refuses : kernel {
     std::string name() const override { return "refuses"; }
