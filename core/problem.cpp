@@ -3,10 +3,21 @@
 
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 #include "core/error.hpp"
 
 namespace bncheck {
+
+fill_spec& fill_of(problem& p, const std::string& name) {
+  if (name == "x") return p.x;
+  if (name == "dy") return p.dy;
+  if (name == "gamma") return p.gamma;
+  if (name == "beta") return p.beta;
+  if (name == "running_mean") return p.running_mean;
+  if (name == "running_var") return p.running_var;
+  throw std::invalid_argument("no fill for tensor '" + name + "'");
+}
 
 int64_t spatial_size(const problem& p) { return p.d * p.h * p.w; }
 int64_t reduction_size(const problem& p) { return p.n * spatial_size(p); }

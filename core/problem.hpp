@@ -80,6 +80,10 @@ struct problem {
   friend bool operator==(const problem&, const problem&) = default;
 };
 
+/// The fill of input tensor `name` (x, dy, gamma, beta, running_mean,
+/// running_var); throws std::invalid_argument for a name without one.
+fill_spec& fill_of(problem& p, const std::string& name);
+
 /// Number of spatial positions per (sample, channel): d*h*w.
 int64_t spatial_size(const problem& p);
 /// Reduction length per channel M = n*d*h*w.

@@ -12,16 +12,6 @@
 namespace bncheck {
 namespace {
 
-fill_spec& fill_of(problem& p, const std::string& name) {
-  if (name == "x") return p.x;
-  if (name == "dy") return p.dy;
-  if (name == "gamma") return p.gamma;
-  if (name == "beta") return p.beta;
-  if (name == "running_mean") return p.running_mean;
-  if (name == "running_var") return p.running_var;
-  throw std::invalid_argument("no fill for tensor '" + name + "'");
-}
-
 case_spec generated(std::string name, std::string description, std::string_view text) {
   return {std::move(name), std::move(description), parse_problem(text), {}};
 }

@@ -170,16 +170,6 @@ rc::Gen<generated_case> gen_case(const problem_space& s) {
                          [s](const generated_case& g) { return shrink_case(g, s); });
 }
 
-fill_spec& fill_of(problem& p, const std::string& name) {
-  if (name == "x") return p.x;
-  if (name == "dy") return p.dy;
-  if (name == "gamma") return p.gamma;
-  if (name == "beta") return p.beta;
-  if (name == "running_mean") return p.running_mean;
-  if (name == "running_var") return p.running_var;
-  throw std::invalid_argument("fill_of: '" + name + "' has no fill");
-}
-
 void mark_explicit(problem& p, const tensor_map& m) {
   for (const auto& [name, t] : m)
     if (name != "mean" && name != "var" && name != "invstd") fill_of(p, name) = {fill_kind::file, 0, 0};

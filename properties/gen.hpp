@@ -97,8 +97,6 @@ inline constexpr int64_t long_reduction = int64_t{1} << 18;
 /// True when p's inputs come from fills (a long reduction).
 bool from_fills(const problem& p);
 
-/// Mutable access to the fill of a named input of p.
-fill_spec& fill_of(problem& p, const std::string& name);
 /// Marks every input of m as given explicitly (fill 'file') in p.
 void mark_explicit(problem& p, const tensor_map& m);
 

@@ -16,27 +16,16 @@
 #include "core/tensor.hpp"
 #include "golden/npy.hpp"
 #include "tests/mutants/catalog.hpp"
+#include "tests/support/shell.hpp"
 
 namespace fs = std::filesystem;
 
 namespace bncheck {
 namespace {
 
-struct result {
-  int status = -1;
-  std::string output;  // stdout and stderr together
-};
+using result = testing::shell_result;
 
-result bncheck(const std::string& args) {
-  const std::string cmd = std::string(BNCHECK_BIN) + " " + args + " 2>&1";
-  result r;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf;
-  while (std::size_t n = fread(buf.data(), 1, buf.size(), pipe)) r.output.append(buf.data(), n);
-  const int st = pclose(pipe);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+result bncheck(const std::string& args) { return testing::shell(std::string(BNCHECK_BIN) + " " + args); }
 
 class cli : public ::testing::Test {
  protected:

@@ -11,6 +11,7 @@
 
 #include "golden/npy.hpp"
 #include "tests/golden/temp_dir.hpp"
+#include "tests/support/shell.hpp"
 
 namespace bncheck {
 namespace {
@@ -22,14 +23,8 @@ std::pair<int, std::string> run_python(const std::string& script, const std::str
   temp_dir tmp;
   const auto path = tmp.path() / "script.py";
   write_file_bytes(path, script);
-  const std::string cmd = std::string(python) + " " + path.string() + " '" + arg + "' 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return {-1, "popen failed"};
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  const testing::shell_result r = testing::shell(std::string(python) + " " + path.string() + " '" + arg + "'");
+  return {r.status, r.output};
 }
 
 TEST(numpy, loads_every_committed_array_with_the_manifest_shape_dtype_and_checksum) {

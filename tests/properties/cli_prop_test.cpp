@@ -12,25 +12,17 @@
 #include <regex>
 #include <string>
 
+#include "tests/support/shell.hpp"
+
 namespace fs = std::filesystem;
 
 namespace bncheck {
 namespace {
 
-struct result {
-  int status = -1;
-  std::string output;
-};
+using result = testing::shell_result;
 
 result bncheck(const std::string& args) {
-  const std::string cmd = std::string("cd ") + BNCHECK_SOURCE_DIR + " && " + BNCHECK_BIN + " " + args + " 2>&1";
-  result r;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf;
-  while (std::size_t n = fread(buf.data(), 1, buf.size(), pipe)) r.output.append(buf.data(), n);
-  const int st = pclose(pipe);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
+  return testing::shell(std::string("cd ") + BNCHECK_SOURCE_DIR + " && " + BNCHECK_BIN + " " + args);
 }
 
 class cli_properties : public ::testing::Test {

@@ -17,26 +17,15 @@
 
 #include "golden/npy.hpp"
 #include "tests/report/xml_shape.hpp"
+#include "tests/support/shell.hpp"
 
 namespace fs = std::filesystem;
 
 namespace bncheck {
 namespace {
 
-struct result {
-  int status = -1;
-  std::string output;  // stdout and stderr together
-};
-
-result shell(const std::string& cmd) {
-  result r;
-  FILE* pipe = popen((cmd + " 2>&1").c_str(), "r");
-  std::array<char, 4096> buf;
-  while (std::size_t n = fread(buf.data(), 1, buf.size(), pipe)) r.output.append(buf.data(), n);
-  const int st = pclose(pipe);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+using result = testing::shell_result;
+using testing::shell;
 
 // Runs in the source root, where the corpus is golden/cases.
 result bncheck(const std::string& args) {
