@@ -10,13 +10,12 @@
 #include "check/compare.hpp"
 #include "check/harness.hpp"
 #include "core/kernel.hpp"
+#include "tests/support/problem_sweep.hpp"
 
 namespace bncheck {
 namespace {
 
-struct sizes {
-  int64_t n, c, d, h, w;
-};
+using sizes = testing::sweep_sizes;
 
 // Per layout rank: a single sample (nc only), odd sizes, and M above the
 // kernel's 256-value chunk with chunks straddling samples.
@@ -29,26 +28,8 @@ std::vector<sizes> sizes_for(layout lay) {
 }
 
 std::vector<problem> grid() {
-  std::vector<problem> out;
   uint64_t seed = 100;
-  for (op_kind op : {op_kind::forward_training, op_kind::forward_inference, op_kind::backward})
-    for (layout lay : {layout::nc, layout::nchw, layout::nhwc, layout::ncdhw, layout::ndhwc})
-      for (dtype dt : {dtype::f64, dtype::f32, dtype::f16, dtype::bf16})
-        for (profile prof : {profile::onnx, profile::pytorch, profile::cudnn}) {
-          // Inference does not depend on the profile.
-          if (op == op_kind::forward_inference && prof != profile::pytorch) continue;
-          for (const sizes& s : sizes_for(lay)) {
-            problem p;
-            p.op = op;
-            p.lay = lay;
-            p.data_type = dt;
-            p.param_type = dt == dtype::f64 && prof == profile::onnx ? dtype::f64 : dtype::f32;
-            p.prof = prof;
-            p.n = s.n, p.c = s.c, p.d = s.d, p.h = s.h, p.w = s.w;
-            p.seed = seed++;
-            out.push_back(p);
-          }
-        }
+  std::vector<problem> out = testing::problem_sweep(seed, sizes_for);
   // Large offsets (x ~ 10^4 with unit spread) and constant channels.
   for (op_kind op : {op_kind::forward_training, op_kind::backward})
     for (layout lay : {layout::nc, layout::nchw, layout::nhwc})

@@ -4,13 +4,12 @@
 #include <filesystem>
 
 #include "golden/store.hpp"
+#include "tests/support/problem_sweep.hpp"
 
 namespace bncheck::mutants {
 namespace {
 
-struct sizes {
-  int64_t n, c, d, h, w;
-};
+using sizes = testing::sweep_sizes;
 
 // Per spatial rank: a batch of one (M = 1 for nc) and odd sizes.
 std::vector<sizes> sizes_for(layout lay) {
@@ -22,26 +21,8 @@ std::vector<sizes> sizes_for(layout lay) {
 }
 
 std::vector<problem> grid_problems() {
-  std::vector<problem> out;
   uint64_t seed = 500;
-  for (op_kind op : {op_kind::forward_training, op_kind::forward_inference, op_kind::backward})
-    for (layout lay : {layout::nc, layout::nchw, layout::nhwc, layout::ncdhw, layout::ndhwc})
-      for (dtype dt : {dtype::f64, dtype::f32, dtype::f16, dtype::bf16})
-        for (profile prof : {profile::onnx, profile::pytorch, profile::cudnn}) {
-          if (op == op_kind::forward_inference && prof != profile::pytorch) continue;
-          for (const sizes& s : sizes_for(lay)) {
-            problem p;
-            p.op = op;
-            p.lay = lay;
-            p.data_type = dt;
-            p.param_type = dt == dtype::f64 && prof == profile::onnx ? dtype::f64 : dtype::f32;
-            p.prof = prof;
-            p.momentum = prof == profile::onnx ? 0.9 : 0.1;
-            p.n = s.n, p.c = s.c, p.d = s.d, p.h = s.h, p.w = s.w;
-            p.seed = seed++;
-            out.push_back(p);
-          }
-        }
+  std::vector<problem> out = testing::problem_sweep(seed, sizes_for);
   // Offsets (x ~ 10^4 with unit spread), constant channels, f32 data with f64 parameters.
   for (op_kind op : {op_kind::forward_training, op_kind::backward})
     for (dtype dt : {dtype::f64, dtype::f32, dtype::f16, dtype::bf16})
