@@ -1,0 +1,371 @@
+#!/usr/bin/env python3
+"""Turns bench_cpu's Google Benchmark JSON into bench/RESULTS.md and a chart
+(bench/results.svg). Python 3 standard library only. Every number written is
+a median from the JSON or a ratio of two medians of the same run.
+
+  bench/report.py RESULTS_JSON --md OUT.md --svg OUT.svg --command "..." \
+      --load-before "a b c" --load-after "a b c" --load-samples FILE --started T --finished T
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+from collections import OrderedDict
+
+OPS = ["forward_training", "forward_inference", "backward"]
+KERNELS = ["eigen", "onednn", "libtorch"]
+KERNEL_TITLE = {"eigen": "eigen (ours)", "onednn": "oneDNN", "libtorch": "libtorch"}
+NOTES_MARK = "<!-- Hand-written notes below this line are kept by bench/report.py. -->"
+
+
+def sh(*cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, check=False).stdout.strip()
+    except OSError:
+        return ""
+
+
+def load(path):
+    """{(op, layout, shape, kernel): {'median': ms, 'cv': x, 'op_bytes': b, 'label': s, 'error': msg}}."""
+    with open(path) as f:
+        data = json.load(f)
+    rows = {}
+    for b in data["benchmarks"]:
+        name = b.get("run_name", b["name"])
+        name = re.sub(r"/real_time$", "", name)
+        parts = name.split("/")
+        if len(parts) != 4:
+            continue
+        key = tuple(parts)
+        row = rows.setdefault(key, {})
+        if b.get("error_occurred"):
+            row["error"] = b.get("error_message", "error")
+            continue
+        scale = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}[b.get("time_unit", "ns")]
+        agg = b.get("aggregate_name")
+        if agg == "median" or (agg is None and b.get("run_type") == "iteration" and "median" not in row):
+            row["median"] = b["real_time"] * scale
+            row["op_bytes"] = b["op_bytes"]
+            row["sets"] = b.get("sets")
+            row["working_set_MiB"] = b.get("working_set_MiB")
+            row["label"] = b.get("label", "")
+        elif agg == "cv":
+            row["cv"] = b["real_time"]
+        if "repetitions" in b:
+            row["reps"] = b["repetitions"]
+    return data["context"], rows
+
+
+def gbs(row):
+    return row["op_bytes"] / (row["median"] * 1e-3) / 1e9
+
+
+def fmt_ms(x):
+    return f"{x:.3f}" if x < 1 else f"{x:.2f}"
+
+
+def shapes_in(rows):
+    out = OrderedDict()
+    for op, lay, shape, kernel in rows:
+        if op in OPS:
+            out.setdefault(shape, [])
+            if lay not in out[shape]:
+                out[shape].append(lay)
+    return out
+
+
+def pretty_shape(shape):
+    m = re.fullmatch(r"N(\d+)C(\d+)H(\d+)W(\d+)", shape)
+    if m:
+        return f"N{m[1]} C{m[2]} {m[3]}×{m[4]}"
+    m = re.fullmatch(r"N(\d+)C(\d+)", shape)
+    return f"{m[1]} × {m[2]}" if m else shape
+
+
+def short_shape(shape):
+    """The chart's group label: N is 32 in every spatial shape."""
+    m = re.fullmatch(r"N32C(\d+)H(\d+)W(\d+)", shape)
+    return f"C{m[1]} {m[2]}×{m[3]}" if m else pretty_shape(shape)
+
+
+def machine():
+    lines = []
+    want = ("Model name", "CPU(s)", "Thread(s) per core", "Core(s) per socket", "Hypervisor vendor",
+            "L1d cache", "L2 cache", "L3 cache", "Flags")
+    for line in sh("lscpu").splitlines():
+        k, _, v = line.partition(":")
+        if k.strip() in want:
+            v = v.strip()
+            if k.strip() == "Flags":
+                simd = [f for f in ("avx2", "fma", "avx512f", "avx512bw", "avx512_bf16", "amx_tile") if f in v.split()]
+                v = "… " + " ".join(simd) + " …"
+            lines.append(f"{k.strip()}: {v}")
+    mem = sh("sh", "-c", "free -g | awk '/Mem:/ {print $2}'")
+    return lines, mem
+
+
+def write_md(args, context, rows):
+    triad = {s: rows.get(("triad", "any", s, "stream"), {}) for s in shapes_in(rows)}
+    out = []
+    w = out.append
+    w("# Benchmark results: our Eigen kernel, oneDNN and libtorch")
+    w("")
+    w("Written by `bench/run` (bench/report.py) from one run of `bench_cpu` (bench/bench_cpu.cpp);")
+    w("the raw Google Benchmark JSON is `bench/results.json`, the chart `bench/results.svg`. Every")
+    w("number below was measured in that run or is a ratio of two medians of it.")
+    w("")
+    w("## Machine, build and run")
+    w("")
+    lines, mem = machine()
+    for line in lines:
+        w(f"- `lscpu`: {line}")
+    w(f"- Memory: {mem} GiB. Kernel: {sh('uname', '-sr')}.")
+    w(f"- Compiler: {sh('sh', '-c', 'c++ --version | head -1')}; `CMAKE_BUILD_TYPE=Release` (`-O3 -DNDEBUG`),")
+    w("  `-ffp-contract=off`, no `-march` (our kernel and the STREAM loops are compiled for x86-64")
+    w("  baseline; oneDNN picks its JIT ISA at run time, see the impl column).")
+    vers = []
+    for pkg in ("libdnnl2", "libtorch1.13", "libbenchmark1debian", "libeigen3-dev"):
+        v = sh("dpkg-query", "-W", "-f=${Version}", pkg)
+        if v:
+            vers.append(f"{pkg} {v}")
+    w(f"- Packages: {', '.join(vers)}.")
+    w(f"- Threads: {context.get('bncheck_threads', '?')} for every kernel (oneDNN through OpenMP, libtorch through")
+    w("  `at::set_num_threads`, ours through `BNCHECK_THREADS`, copy and triad through OpenMP).")
+    w(f"- Commit: {args.commit}. Date: {args.started} to {args.finished} (UTC).")
+    w(f"- Load average (1, 5, 15 min): {args.load_before} before, {args.load_after} after;"
+      f" 1-min samples during the run: {args.load_range}. {args.load_note}")
+    w("")
+    w("```")
+    w(args.command)
+    w("```")
+    w("")
+    w("## What is measured")
+    w("")
+    reps = sorted({r.get("reps", 1) for r in rows.values() if "median" in r})
+    reps = "/".join(str(x) for x in reps) or "?"
+    w("- f32 data and parameters, default fills, pytorch profile. One call per iteration; time is wall")
+    w(f"  time; each benchmark runs {reps} repetitions (Google Benchmark picks the iterations of each) and")
+    w(f"  the tables give the median repetition; CV is the coefficient of variation of the {reps}.")
+    w("- Kernels: ours through `make_kernel(\"eigen\")`; oneDNN 2.6 through a primitive created once before")
+    w("  timing with the adapter's flags (scale and shift; global statistics for inference); libtorch through")
+    w("  `at::native_batch_norm` / `at::native_batch_norm_backward` on `at::from_blob` tensors (channels_last")
+    w("  strides for nhwc), whose outputs libtorch allocates itself as for any PyTorch caller. Backward")
+    w("  computes dx, dgamma and dbeta in all three. Before timing, each kernel's output on the first buffer")
+    w("  set is checked against our Eigen kernel's (largest difference within 1e-3 of the largest value),")
+    w("  so no kernel is timed doing the wrong thing.")
+    w("- Cache: every benchmark rotates through K sets of buffers, one set per iteration, so that the")
+    w(f"  working set between two uses of a buffer is at least {int(context.get('bncheck_rotation_bytes', 0)) >> 20} MiB"
+      " (max of 1 GiB and twice the L3 the OS reports).")
+    w("- GB/s = the fewest bytes the op must move / median time, in 10^9 bytes/s: forward (training and")
+    w("  inference) reads x and writes y (2 tensors); backward reads x and dy and writes dx (3 tensors);")
+    w("  copy moves 2 tensors and the triad a = b + s·c moves 3. Per-channel tensors are not counted.")
+    w("- **Triad baseline**: a STREAM-like triad over tensors of the same size, rotated the same way, on the")
+    w("  same threads. \"÷ triad\" = op GB/s ÷ triad GB/s. The **floor** of an op is the time it would take")
+    w("  to move its fewest bytes at the triad's bandwidth; \"× floor\" = median time ÷ floor (1.00 means the")
+    w("  op runs at triad bandwidth; the issue's targets are 1.25 for training and backward, 1.1 for")
+    w("  inference).")
+    w("- \"÷ eigen\": this kernel's median time ÷ our kernel's median time, same case, same run (2.0 means")
+    w("  ours is twice as fast).")
+    w("")
+
+    # Summary
+    w("## Summary: our kernel against the floor and the peers")
+    w("")
+    w("| shape | layout | op | floor ms | eigen ms | × floor | oneDNN ms | libtorch ms | oneDNN ÷ eigen | libtorch ÷ eigen |")
+    w("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    for shape, lays in shapes_in(rows).items():
+        t = triad[shape]
+        for lay in lays:
+            for op in OPS:
+                e = rows.get((op, lay, shape, "eigen"), {})
+                if "median" not in e:
+                    continue
+                cells = [pretty_shape(shape), lay, op]
+                floor = e["op_bytes"] / (gbs(t) * 1e9) * 1e3 if "median" in t else None
+                cells.append(fmt_ms(floor) if floor else "–")
+                cells.append(fmt_ms(e["median"]))
+                cells.append(f"{e['median'] / floor:.2f}" if floor else "–")
+                peer_ms, peer_ratio = [], []
+                for k in ("onednn", "libtorch"):
+                    r = rows.get((op, lay, shape, k), {})
+                    peer_ms.append(fmt_ms(r["median"]) if "median" in r else ("skipped" if "error" in r else "–"))
+                    peer_ratio.append(f"{r['median'] / e['median']:.2f}" if "median" in r else "–")
+                w("| " + " | ".join(cells + peer_ms + peer_ratio) + " |")
+    w("")
+
+    # Detail
+    w("## Every kernel, by case")
+    w("")
+    w("| shape | layout | op | kernel | median ms | CV | GB/s | ÷ triad | × floor | ÷ eigen | impl |")
+    w("|---|---|---|---|---:|---:|---:|---:|---:|---:|---|")
+    for shape, lays in shapes_in(rows).items():
+        t = triad[shape]
+        tb = gbs(t) if "median" in t else None
+        for lay in lays:
+            for op in OPS:
+                e = rows.get((op, lay, shape, "eigen"), {})
+                for k in KERNELS:
+                    r = rows.get((op, lay, shape, k))
+                    if r is None:
+                        continue
+                    head = [pretty_shape(shape), lay, op, KERNEL_TITLE[k]]
+                    if "median" not in r:
+                        w("| " + " | ".join(head) + f" | skipped: {r.get('error', '?')} | | | | | | |")
+                        continue
+                    b = gbs(r)
+                    cells = [fmt_ms(r["median"]), f"{r.get('cv', 0) * 100:.1f} %", f"{b:.1f}",
+                             f"{b / tb:.2f}" if tb else "–", f"{tb / b:.2f}" if tb else "–",
+                             f"{r['median'] / e['median']:.2f}" if "median" in e else "–", r.get("label") or ""]
+                    w("| " + " | ".join(head + cells) + " |")
+    w("")
+
+    # Baselines and cache
+    w("## Baselines, and what the cache gives")
+    w("")
+    w("Copy and triad per data-tensor size; `copy unrotated` reuses one pair of buffers every")
+    w("iteration (the working set of the old bench_eigen), `copy` rotates like every other benchmark.")
+    w("")
+    w("| shape | tensor MB | copy GB/s | copy unrotated GB/s | triad GB/s | rotated sets (copy) |")
+    w("|---|---:|---:|---:|---:|---:|")
+    for shape in shapes_in(rows):
+        c = rows.get(("copy", "any", shape, "stream"), {})
+        u = rows.get(("copy_unrotated", "any", shape, "stream"), {})
+        t = triad[shape]
+        if "median" not in c:
+            continue
+        w(f"| {pretty_shape(shape)} | {c['op_bytes'] / 2 / 1e6:.1f} | {gbs(c):.1f} | "
+          f"{gbs(u):.1f} | {gbs(t):.1f} | {int(c['sets'])} |" if "median" in u and "median" in t else
+          f"| {pretty_shape(shape)} | {c['op_bytes'] / 2 / 1e6:.1f} | {gbs(c):.1f} | – | – | {int(c['sets'])} |")
+    w("")
+    probes = sorted(((int(re.sub(r"\D", "", s)), r) for (op, _, s, _), r in rows.items()
+                     if op == "cache_probe" and "median" in r), key=lambda x: x[0])
+    if probes:
+        w("Copy of 8 MiB tensors (16 MiB per set) rotating through a growing working set: where the")
+        w(f"bandwidth falls is the cache this guest really has (the OS reports an L3 of "
+          f"{l3_reported(context)}).")
+        w("")
+        w("| working set MiB | " + " | ".join(str(m) for m, _ in probes) + " |")
+        w("|---|" + "---:|" * len(probes))
+        w("| copy GB/s | " + " | ".join(f"{gbs(r):.1f}" for _, r in probes) + " |")
+        w("")
+    return out
+
+
+def l3_reported(context):
+    for c in context.get("caches", []):
+        if c.get("level") == 3:
+            return f"{c['size'] >> 20} MiB"
+    return "unknown size"
+
+
+def keep_notes(path):
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError:
+        return []
+    i = text.find(NOTES_MARK)
+    return text[i + len(NOTES_MARK):].strip("\n").splitlines() if i >= 0 else []
+
+
+def esc(s):
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def write_svg(rows, context):
+    """Grouped bars of GB/s per case, one panel per op; the triad's GB/s as a line per group."""
+    colors = {"eigen": "#1b7837", "onednn": "#2166ac", "libtorch": "#d6604d"}
+    groups = [(s, lay) for s, lays in shapes_in(rows).items() for lay in lays]
+    triad = {s: gbs(rows[("triad", "any", s, "stream")]) for s, _ in groups
+             if "median" in rows.get(("triad", "any", s, "stream"), {})}
+    top = max([gbs(r) for r in rows.values() if "median" in r and "op_bytes" in r] + list(triad.values()) + [1])
+    step = 5 if top <= 40 else 10
+    ymax = (int(top / step) + 1) * step
+    left, right, panel_h, gap, bar_w, group_gap = 60, 20, 230, 80, 20, 40
+    group_w = bar_w * len(KERNELS) + group_gap
+    width = max(left + right + group_w * len(groups), 760)
+    height = 60 + len(OPS) * (panel_h + gap) + 10
+    o = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+         f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
+         f'<rect width="{width}" height="{height}" fill="white"/>',
+         f'<text x="{left}" y="20" font-size="15" font-weight="bold">Batch norm, f32, '
+         f'{esc(context.get("bncheck_threads", "?"))} threads: effective bandwidth (fewest bytes / median time)</text>']
+    lx = left
+    for k in KERNELS:
+        o.append(f'<rect x="{lx}" y="32" width="12" height="12" fill="{colors[k]}"/>'
+                 f'<text x="{lx + 16}" y="42">{esc(KERNEL_TITLE[k])}</text>')
+        lx += 110
+    o.append(f'<line x1="{lx}" y1="38" x2="{lx + 22}" y2="38" stroke="black" stroke-width="2" '
+             f'stroke-dasharray="4,2"/><text x="{lx + 26}" y="42">triad (same tensor size)</text>')
+    for pi, op in enumerate(OPS):
+        y0 = 60 + pi * (panel_h + gap) + 20
+        yb = y0 + panel_h
+
+        def y(v):
+            return yb - v / ymax * panel_h
+        o.append(f'<text x="{left}" y="{y0 - 6}" font-size="13" font-weight="bold">{op}</text>')
+        for v in range(0, ymax + 1, step):
+            o.append(f'<line x1="{left}" y1="{y(v):.1f}" x2="{width - right}" y2="{y(v):.1f}" stroke="#ddd"/>'
+                     f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{v}</text>')
+        o.append(f'<text x="14" y="{(y0 + yb) / 2:.0f}" transform="rotate(-90 14 {(y0 + yb) / 2:.0f})" '
+                 f'text-anchor="middle">GB/s</text>')
+        for gi, (shape, lay) in enumerate(groups):
+            gx = left + gi * group_w + group_gap / 2
+            for ki, k in enumerate(KERNELS):
+                r = rows.get((op, lay, shape, k), {})
+                x = gx + ki * bar_w
+                if "median" in r:
+                    v = gbs(r)
+                    o.append(f'<rect x="{x:.1f}" y="{y(v):.1f}" width="{bar_w - 2}" height="{yb - y(v):.1f}" '
+                             f'fill="{colors[k]}"><title>{esc(KERNEL_TITLE[k])} {op} {lay} {shape}: '
+                             f'{v:.1f} GB/s, {r["median"]:.2f} ms</title></rect>')
+                elif r:
+                    o.append(f'<text x="{x + bar_w / 2 - 1:.1f}" y="{yb - 4}" text-anchor="middle" '
+                             f'fill="{colors[k]}">×</text>')
+            if shape in triad:
+                ty = y(triad[shape])
+                o.append(f'<line x1="{gx - 3:.1f}" y1="{ty:.1f}" x2="{gx + bar_w * len(KERNELS) + 1:.1f}" '
+                         f'y2="{ty:.1f}" stroke="black" stroke-width="2" stroke-dasharray="4,2"/>')
+            cx = gx + bar_w * len(KERNELS) / 2
+            o.append(f'<text x="{cx:.1f}" y="{yb + 14}" text-anchor="middle">{esc(short_shape(shape))}</text>'
+                     f'<text x="{cx:.1f}" y="{yb + 27}" text-anchor="middle">{lay}</text>')
+        o.append(f'<line x1="{left}" y1="{yb}" x2="{width - right}" y2="{yb}" stroke="black"/>')
+    o.append("</svg>")
+    return "\n".join(o) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("json")
+    ap.add_argument("--md", required=True)
+    ap.add_argument("--svg", required=True)
+    ap.add_argument("--command", default="?")
+    ap.add_argument("--commit", default=None)
+    ap.add_argument("--started", default="?")
+    ap.add_argument("--finished", default="?")
+    ap.add_argument("--load-before", default="?")
+    ap.add_argument("--load-after", default="?")
+    ap.add_argument("--load-samples", default=None, help="file of /proc/loadavg lines taken during the run")
+    ap.add_argument("--load-note", default="", help="a sentence on what else ran")
+    args = ap.parse_args()
+    if args.commit is None:
+        dirty = sh("git", "status", "--porcelain", "--untracked-files=no", "--", "bench", "impl", "core")
+        args.commit = sh("git", "rev-parse", "--short", "HEAD") + (" (with uncommitted changes in bench/, impl/ or core/)" if dirty else "")
+    samples = []
+    if args.load_samples and os.path.exists(args.load_samples):
+        with open(args.load_samples) as f:
+            samples = [float(line.split()[0]) for line in f if line.strip()]
+    args.load_range = f"{min(samples):.2f} to {max(samples):.2f} ({len(samples)} samples)" if samples else "none taken"
+    context, rows = load(args.json)
+    notes = keep_notes(args.md)
+    md = write_md(args, context, rows)
+    md += [NOTES_MARK, ""] + notes
+    with open(args.md, "w") as f:
+        f.write("\n".join(md).rstrip("\n") + "\n")
+    with open(args.svg, "w") as f:
+        f.write(write_svg(rows, context))
+
+
+if __name__ == "__main__":
+    main()
