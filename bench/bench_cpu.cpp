@@ -8,6 +8,7 @@
 //
 // Threads: --threads=N, else BNCHECK_THREADS, else 2, for every kernel.
 #include <benchmark/benchmark.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -87,6 +88,14 @@ std::unique_ptr<runner> make_runner(peer k, case_buffers& cb) {
   throw std::runtime_error(std::string(name_of(k)) + " was not found at build time");
 }
 
+// Minor page faults of the process so far: a kernel that maps fresh memory
+// for its outputs every call shows about one per 4 KiB written.
+long minor_faults() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_minflt;
+}
+
 void set_counters(benchmark::State& state, std::size_t op_bytes, std::size_t sets, std::size_t set_bytes) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * op_bytes));
   state.counters["op_bytes"] = static_cast<double>(op_bytes);
@@ -95,7 +104,8 @@ void set_counters(benchmark::State& state, std::size_t op_bytes, std::size_t set
 }
 
 // One kernel on one case: set up, check the output once against Eigen's,
-// then time one call per iteration on set i % K.
+// then time one call per iteration on set i % K. faults_per_call counts the
+// minor page faults of the timed calls.
 void time_kernel(benchmark::State& state, peer k, problem p) {
   std::string why;
   case_buffers* cb = buffers_for(p, why);
@@ -120,12 +130,22 @@ void time_kernel(benchmark::State& state, peer k, problem p) {
     state.SkipWithError((std::string(name_of(k)) + ": " + why).c_str());
     return;
   }
+  // Two untimed calls, so that one-time costs (libtorch's allocator
+  // settling on where its outputs go, first-touch of scratch memory) are not
+  // in the first timed iterations.
   const std::size_t sets = cb->sets.size();
-  std::size_t i = sets > 1 ? 1 : 0;
+  std::size_t i = 1 % sets;
+  for (int warm = 0; warm < 2; ++warm) {
+    r->run(i);
+    if (++i == sets) i = 0;
+  }
+  const long faults = minor_faults();
   for (auto _ : state) {
     r->run(i);
     if (++i == sets) i = 0;
   }
+  state.counters["faults_per_call"] =
+      benchmark::Counter(static_cast<double>(minor_faults() - faults), benchmark::Counter::kAvgIterations);
   if (k == peer::eigen) {
     if (const std::string& e = static_cast<eigen_runner&>(*r).error(); !e.empty()) {
       state.SkipWithError(e.c_str());

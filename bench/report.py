@@ -50,6 +50,7 @@ def load(path):
             row["sets"] = b.get("sets")
             row["working_set_MiB"] = b.get("working_set_MiB")
             row["label"] = b.get("label", "")
+            row["faults"] = b.get("faults_per_call")
         elif agg == "cv":
             row["cv"] = b["real_time"]
         if "repetitions" in b:
@@ -166,7 +167,8 @@ def write_md(args, context, rows):
     w("  op runs at triad bandwidth; the issue's targets are 1.25 for training and backward, 1.1 for")
     w("  inference).")
     w("- \"÷ eigen\": this kernel's median time ÷ our kernel's median time, same case, same run (2.0 means")
-    w("  ours is twice as fast).")
+    w("  ours is twice as fast). \"faults/call\": minor page faults per timed call (median repetition), after")
+    w("  two untimed calls; about one per 4 KiB means the kernel writes into freshly mapped memory.")
     w("")
 
     # Summary
@@ -197,8 +199,8 @@ def write_md(args, context, rows):
     # Detail
     w("## Every kernel, by case")
     w("")
-    w("| shape | layout | op | kernel | median ms | CV | GB/s | ÷ triad | × floor | ÷ eigen | impl |")
-    w("|---|---|---|---|---:|---:|---:|---:|---:|---:|---|")
+    w("| shape | layout | op | kernel | median ms | CV | GB/s | ÷ triad | × floor | ÷ eigen | faults/call | impl |")
+    w("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
     for shape, lays in shapes_in(rows).items():
         t = triad[shape]
         tb = gbs(t) if "median" in t else None
@@ -211,12 +213,13 @@ def write_md(args, context, rows):
                         continue
                     head = [pretty_shape(shape), lay, op, KERNEL_TITLE[k]]
                     if "median" not in r:
-                        w("| " + " | ".join(head) + f" | skipped: {r.get('error', '?')} | | | | | | |")
+                        w("| " + " | ".join(head) + f" | skipped: {r.get('error', '?')} | | | | | | | |")
                         continue
                     b = gbs(r)
                     cells = [fmt_ms(r["median"]), f"{r.get('cv', 0) * 100:.1f} %", f"{b:.1f}",
                              f"{b / tb:.2f}" if tb else "–", f"{tb / b:.2f}" if tb else "–",
-                             f"{r['median'] / e['median']:.2f}" if "median" in e else "–", r.get("label") or ""]
+                             f"{r['median'] / e['median']:.2f}" if "median" in e else "–",
+                             f"{r['faults']:.0f}" if r.get("faults") is not None else "–", r.get("label") or ""]
                     w("| " + " | ".join(head + cells) + " |")
     w("")
 
