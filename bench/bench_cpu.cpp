@@ -7,10 +7,12 @@
 //   bench_cpu [--threads=N] [Google Benchmark flags]
 //
 // Threads: --threads=N, else BNCHECK_THREADS, else 2, for every kernel.
+// Exit status 2: some benchmark failed its set-up or its output check.
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -88,6 +90,14 @@ std::unique_ptr<runner> make_runner(peer k, case_buffers& cb) {
   throw std::runtime_error(std::string(name_of(k)) + " was not found at build time");
 }
 
+// Benchmarks that failed their set-up or output check; main exits with 2 if any.
+int failures = 0;
+
+void fail(benchmark::State& state, const std::string& why) {
+  ++failures;
+  state.SkipWithError(why.c_str());
+}
+
 // Minor page faults of the process so far: a kernel that maps fresh memory
 // for its outputs every call shows about one per 4 KiB written.
 long minor_faults() {
@@ -110,7 +120,7 @@ void time_kernel(benchmark::State& state, peer k, problem p) {
   std::string why;
   case_buffers* cb = buffers_for(p, why);
   if (cb == nullptr) {
-    state.SkipWithError(why.c_str());
+    fail(state, why);
     return;
   }
   std::unique_ptr<runner> r;
@@ -127,7 +137,7 @@ void time_kernel(benchmark::State& state, peer k, problem p) {
     why = e.what();
   }
   if (!why.empty()) {
-    state.SkipWithError((std::string(name_of(k)) + ": " + why).c_str());
+    fail(state, std::string(name_of(k)) + ": " + why);
     return;
   }
   // Two untimed calls, so that one-time costs (libtorch's allocator
@@ -148,7 +158,7 @@ void time_kernel(benchmark::State& state, peer k, problem p) {
       benchmark::Counter(static_cast<double>(minor_faults() - faults), benchmark::Counter::kAvgIterations);
   if (k == peer::eigen) {
     if (const std::string& e = static_cast<eigen_runner&>(*r).error(); !e.empty()) {
-      state.SkipWithError(e.c_str());
+      fail(state, e);
       return;
     }
   }
@@ -263,5 +273,10 @@ int main(int argc, char** argv) {
   benchmark::RunSpecifiedBenchmarks();
   release_buffers();
   benchmark::Shutdown();
+  if (failures > 0) {
+    std::fprintf(stderr, "bench_cpu: %d benchmark(s) failed their set-up or output check (ERROR OCCURRED above)\n",
+                 failures);
+    return 2;
+  }
   return 0;
 }
