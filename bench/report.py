@@ -307,7 +307,7 @@ def esc(s):
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def write_svg(rows, context):
+def write_svg(rows, context, caption):
     """Grouped bars of GB/s per case, one panel per op; the triad's GB/s as a line per group."""
     colors = {"eigen": "#1b7837", "onednn": "#2166ac", "libtorch": "#d6604d"}
     groups = [(s, lay) for s, lays in shapes_in(rows).items() for lay in lays]
@@ -319,21 +319,23 @@ def write_svg(rows, context):
     left, right, panel_h, gap, bar_w, group_gap = 60, 20, 230, 80, 20, 40
     group_w = bar_w * len(KERNELS) + group_gap
     width = max(left + right + group_w * len(groups), 760)
-    height = 60 + len(OPS) * (panel_h + gap) + 10
+    header = 80
+    height = header + len(OPS) * (panel_h + gap) + 10
     o = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
          f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
          f'<rect width="{width}" height="{height}" fill="white"/>',
          f'<text x="{left}" y="20" font-size="15" font-weight="bold">Batch norm, f32, '
-         f'{esc(context.get("bncheck_threads", "?"))} threads: effective bandwidth (fewest bytes / median time)</text>']
+         f'{esc(context.get("bncheck_threads", "?"))} threads: GB/s from the fewest bytes and the median time</text>']
     lx = left
     for k in KERNELS:
         o.append(f'<rect x="{lx}" y="32" width="12" height="12" fill="{colors[k]}"/>'
                  f'<text x="{lx + 16}" y="42">{esc(KERNEL_TITLE[k])}</text>')
         lx += 110
+    o.append(f'<text x="{left}" y="62" fill="#555">{esc(caption)}</text>')
     o.append(f'<line x1="{lx}" y1="38" x2="{lx + 22}" y2="38" stroke="black" stroke-width="2" '
              f'stroke-dasharray="4,2"/><text x="{lx + 26}" y="42">triad (same tensor size)</text>')
     for pi, op in enumerate(OPS):
-        y0 = 60 + pi * (panel_h + gap) + 20
+        y0 = header + pi * (panel_h + gap) + 20
         yb = y0 + panel_h
 
         def y(v):
@@ -401,7 +403,9 @@ def main():
     with open(args.md, "w") as f:
         f.write("\n".join(md).rstrip("\n") + "\n")
     with open(args.svg, "w") as f:
-        f.write(write_svg(rows, context))
+        caption = (f"{args.started} UTC, commit {args.commit.split()[0]}, load average up to {args.load_max:.2f}"
+                   " (bench/RESULTS.md)")
+        f.write(write_svg(rows, context, caption))
 
 
 if __name__ == "__main__":
