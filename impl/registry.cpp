@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/kernel.hpp"
+#include "impl/cuda/cuda_kernel.hpp"
 #include "impl/eigen/eigen_kernel.hpp"
 #if defined(BNCHECK_HAVE_ONEDNN)
 #include "adapters/onednn/onednn_kernel.hpp"
@@ -19,6 +20,10 @@ namespace bncheck {
 
 std::unique_ptr<kernel> make_kernel(const std::string& name) {
   if (name == "eigen") return eigen::make_eigen_kernel();
+  if (name == "cuda-host") return cuda::make_cuda_host_kernel();  // the CUDA algorithm, emulated on the CPU
+#if defined(BNCHECK_HAVE_CUDA)
+  if (name == "cuda") return cuda::make_cuda_kernel();
+#endif
 #if defined(BNCHECK_HAVE_ONEDNN)
   if (name == "onednn") return onednn::make_onednn_kernel();
 #endif
@@ -32,7 +37,10 @@ std::unique_ptr<kernel> make_kernel(const std::string& name) {
 }
 
 std::vector<std::string> kernel_names() {
-  std::vector<std::string> names = {"eigen"};
+  std::vector<std::string> names = {"eigen", "cuda-host"};
+#if defined(BNCHECK_HAVE_CUDA)
+  names.push_back("cuda");
+#endif
 #if defined(BNCHECK_HAVE_ONEDNN)
   names.push_back("onednn");
 #endif

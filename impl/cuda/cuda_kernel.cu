@@ -1,0 +1,342 @@
+// Our CUDA batch-normalization kernels: the launches of the decomposition in
+// decomposition.hpp (statistics or sums per block, merge kernels, one thread
+// per channel to finalize, elementwise y or dx), the entry point on device
+// pointers, and the "cuda" kernel that copies the harness's host buffers.
+// host_emulation.cpp executes the same launches serially; keep them in step.
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/dtype.hpp"
+#include "impl/cuda/call.hpp"
+#include "impl/cuda/cuda_kernel.hpp"
+
+namespace bncheck::cuda {
+namespace {
+
+// Grid sizes are capped; every kernel loops over its blocks (or elements).
+constexpr int64_t max_grid = int64_t{1} << 20;
+
+unsigned grid_for(int64_t blocks) { return static_cast<unsigned>(std::max<int64_t>(1, std::min(blocks, max_grid))); }
+
+// The tree of one block over slots[0..256), ending with a barrier.
+template <class Item>
+__device__ void block_tree(Item* slots, int t, bool rows) {
+  __syncthreads();
+  for (int h = 1; h < tree_levels_end(rows); h *= 2) {
+    tree_step(slots, t, h, rows);
+    __syncthreads();
+  }
+}
+
+template <class T>
+__global__ void __launch_bounds__(tile_threads) stats_kernel(const T* x, geometry g, moments<acc_t<T>>* partial,
+                                                             int64_t blocks) {
+  __shared__ moments<acc_t<T>> slots[tile_threads];
+  const int t = static_cast<int>(threadIdx.x);
+  for (int64_t k = blockIdx.x; k < blocks; k += gridDim.x) {
+    slots[t] = g.channel_last ? stats_leaf_cl(x, g, k, t) : stats_leaf_cf(x, g, k, t);
+    block_tree(slots, t, g.channel_last);
+    const int64_t at = leaf_output(g, k, t);
+    if (at >= 0) partial[at] = slots[t];
+    __syncthreads();
+  }
+}
+
+template <class T>
+__global__ void __launch_bounds__(tile_threads) sums_kernel(const T* x, const T* dy, const acc_t<T>* mu, geometry g,
+                                                            sum_pair<acc_t<T>>* partial, int64_t blocks) {
+  __shared__ sum_pair<acc_t<T>> slots[tile_threads];
+  const int t = static_cast<int>(threadIdx.x);
+  for (int64_t k = blockIdx.x; k < blocks; k += gridDim.x) {
+    slots[t] = g.channel_last ? sums_leaf_cl(x, dy, mu, g, k, t) : sums_leaf_cf(x, dy, mu, g, k, t);
+    block_tree(slots, t, g.channel_last);
+    const int64_t at = leaf_output(g, k, t);
+    if (at >= 0) partial[at] = slots[t];
+    __syncthreads();
+  }
+}
+
+template <class Item>
+__global__ void __launch_bounds__(tile_threads) merge_kernel(const Item* in, Item* out, int64_t n, int64_t blocks) {
+  __shared__ Item slots[tile_threads];
+  const int t = static_cast<int>(threadIdx.x);
+  for (int64_t k = blockIdx.x; k < blocks; k += gridDim.x) {
+    const int64_t at = merge_input(n, k, t);
+    slots[t] = at >= 0 ? in[at] : Item{0, 0, 0};
+    block_tree(slots, t, false);
+    if (t == 0) out[k] = slots[0];
+    __syncthreads();
+  }
+}
+
+template <class A>
+__global__ void finalize_training_kernel(const moments<A>* all, channel_params cp, channel_io io, factors<A> f) {
+  for (int64_t c = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; c < cp.C; c += int64_t{gridDim.x} * blockDim.x)
+    finalize_training(c, all[c], cp, io, f);
+}
+
+template <class A>
+__global__ void finalize_inference_kernel(channel_params cp, channel_io io, factors<A> f) {
+  for (int64_t c = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; c < cp.C; c += int64_t{gridDim.x} * blockDim.x)
+    finalize_inference(c, cp, io, f);
+}
+
+template <class A>
+__global__ void prepare_backward_kernel(channel_params cp, const void* mean, factors<A> f) {
+  for (int64_t c = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; c < cp.C; c += int64_t{gridDim.x} * blockDim.x)
+    prepare_backward(c, cp, mean, f);
+}
+
+template <class A>
+__global__ void finalize_backward_kernel(const sum_pair<A>* all, channel_params cp, const void* invstd,
+                                         const void* var, channel_io io, factors<A> f) {
+  for (int64_t c = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; c < cp.C; c += int64_t{gridDim.x} * blockDim.x)
+    finalize_backward(c, all[c], cp, invstd, var, io, f);
+}
+
+// Channel of element e; 32-bit division when every offset fits in 32 bits.
+__device__ __forceinline__ int64_t channel_at(const geometry& g, int64_t e, bool small) {
+  if (!small) return g.channel_of(e);
+  const auto u = static_cast<uint32_t>(e);
+  const auto C = static_cast<uint32_t>(g.C);
+  return g.channel_last ? u % C : (u / static_cast<uint32_t>(g.S)) % C;
+}
+
+// Thread t of block k handles elements k*1024 + t + 256*i, i < 4: each load
+// instruction of a warp reads consecutive elements.
+template <class T, class A>
+__global__ void __launch_bounds__(tile_threads) affine_kernel(const T* x, T* y, geometry g, int64_t count,
+                                                              factors<A> f) {
+  const bool small = count <= int64_t{UINT32_MAX};
+  const int64_t step = int64_t{gridDim.x} * tile_threads * elements_per_thread;
+  for (int64_t base = int64_t{blockIdx.x} * tile_threads * elements_per_thread + threadIdx.x; base < count;
+       base += step) {
+BNC_UNROLL
+    for (int i = 0; i < elements_per_thread; ++i) {
+      const int64_t e = base + int64_t{i} * tile_threads;
+      if (e < count) {
+        const int64_t c = channel_at(g, e, small);
+        y[e] = affine_element<T, A>(x[e], f.shift[c], f.scale[c], f.bias[c]);
+      }
+    }
+  }
+}
+
+template <class T, class A>
+__global__ void __launch_bounds__(tile_threads) dx_kernel(const T* x, const T* dy, T* dx, geometry g, int64_t count,
+                                                          factors<A> f) {
+  const bool small = count <= int64_t{UINT32_MAX};
+  const int64_t step = int64_t{gridDim.x} * tile_threads * elements_per_thread;
+  for (int64_t base = int64_t{blockIdx.x} * tile_threads * elements_per_thread + threadIdx.x; base < count;
+       base += step) {
+BNC_UNROLL
+    for (int i = 0; i < elements_per_thread; ++i) {
+      const int64_t e = base + int64_t{i} * tile_threads;
+      if (e < count) {
+        const int64_t c = channel_at(g, e, small);
+        dx[e] = dx_element<T, A>(x[e], dy[e], f.shift[c], f.bias[c], f.coef[c], f.scale[c]);
+      }
+    }
+  }
+}
+
+constexpr std::size_t align_up(std::size_t v) { return (v + 255) / 256 * 256; }
+constexpr std::size_t max_item = sizeof(moments<double>);
+static_assert(sizeof(sum_pair<double>) <= max_item, "workspace items");
+
+// The workspace: two partial-result buffers (ping-pong through the merge
+// levels) and four per-channel factor arrays.
+struct workspace_layout {
+  std::size_t partial_a, partial_b, factor, total;
+};
+
+workspace_layout layout_of(const problem& p) {
+  const geometry g = geometry_of(p);
+  const auto np = static_cast<std::size_t>(partial_count(g));
+  const auto C = static_cast<std::size_t>(p.c);
+  workspace_layout w{};
+  w.partial_a = 0;
+  w.partial_b = align_up(C * np * max_item);
+  w.factor = w.partial_b + align_up(C * ((np + merge_fan_in - 1) / merge_fan_in) * max_item);
+  w.total = w.factor + 4 * align_up(C * sizeof(double));
+  return w;
+}
+
+std::string cuda_error(const char* what, cudaError_t e) {
+  return std::string(what) + ": " + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ")";
+}
+
+// Runs the merge levels from a [C][np] buffer at a; returns where the
+// [C][1] result ends up (a or b).
+template <class Item>
+Item* merge_levels(const geometry& g, Item* a, Item* b, cudaStream_t s) {
+  for (int64_t n = partial_count(g); n > 1;) {
+    const int64_t groups = (n + merge_fan_in - 1) / merge_fan_in;
+    const int64_t blocks = g.C * groups;
+    merge_kernel<Item><<<grid_for(blocks), tile_threads, 0, s>>>(a, b, n, blocks);
+    std::swap(a, b);
+    n = groups;
+  }
+  return a;
+}
+
+template <class T>
+void launch(const problem& p, const kernel_io& io, char* ws, cudaStream_t s) {
+  using A = acc_t<T>;
+  const geometry g = geometry_of(p);
+  const channel_params cp = channel_params_of(p);
+  const channel_io cio = channel_io_of(io);
+  const workspace_layout w = layout_of(p);
+  const std::size_t fa = align_up(static_cast<std::size_t>(p.c) * sizeof(double));
+  const factors<A> f{reinterpret_cast<A*>(ws + w.factor), reinterpret_cast<A*>(ws + w.factor + fa),
+                     reinterpret_cast<A*>(ws + w.factor + 2 * fa), reinterpret_cast<A*>(ws + w.factor + 3 * fa)};
+  const int64_t count = element_count(p);
+  const unsigned channel_grid = grid_for((p.c + tile_threads - 1) / tile_threads);
+  const unsigned element_grid = grid_for((count + tile_threads * elements_per_thread - 1) /
+                                         (tile_threads * elements_per_thread));
+  const auto* x = static_cast<const T*>(io.x);
+  switch (p.op) {
+    case op_kind::forward_training: {
+      auto* a = reinterpret_cast<moments<A>*>(ws + w.partial_a);
+      auto* b = reinterpret_cast<moments<A>*>(ws + w.partial_b);
+      stats_kernel<T><<<grid_for(leaf_blocks(g)), tile_threads, 0, s>>>(x, g, a, leaf_blocks(g));
+      const moments<A>* all = merge_levels(g, a, b, s);
+      finalize_training_kernel<A><<<channel_grid, tile_threads, 0, s>>>(all, cp, cio, f);
+      affine_kernel<T, A><<<element_grid, tile_threads, 0, s>>>(x, static_cast<T*>(io.y), g, count, f);
+      return;
+    }
+    case op_kind::forward_inference:
+      finalize_inference_kernel<A><<<channel_grid, tile_threads, 0, s>>>(cp, cio, f);
+      affine_kernel<T, A><<<element_grid, tile_threads, 0, s>>>(x, static_cast<T*>(io.y), g, count, f);
+      return;
+    case op_kind::backward: {
+      const auto* dy = static_cast<const T*>(io.dy);
+      auto* a = reinterpret_cast<sum_pair<A>*>(ws + w.partial_a);
+      auto* b = reinterpret_cast<sum_pair<A>*>(ws + w.partial_b);
+      prepare_backward_kernel<A><<<channel_grid, tile_threads, 0, s>>>(cp, io.mean, f);
+      sums_kernel<T><<<grid_for(leaf_blocks(g)), tile_threads, 0, s>>>(x, dy, f.shift, g, a, leaf_blocks(g));
+      const sum_pair<A>* all = merge_levels(g, a, b, s);
+      finalize_backward_kernel<A><<<channel_grid, tile_threads, 0, s>>>(all, cp, io.invstd, io.var, cio, f);
+      dx_kernel<T, A><<<element_grid, tile_threads, 0, s>>>(x, dy, static_cast<T*>(io.dx), g, count, f);
+      return;
+    }
+  }
+}
+
+// A device allocation freed on scope exit.
+struct device_buffer {
+  void* ptr = nullptr;
+  device_buffer() = default;
+  device_buffer(const device_buffer&) = delete;
+  device_buffer& operator=(const device_buffer&) = delete;
+  ~device_buffer() {
+    if (ptr != nullptr) cudaFree(ptr);
+  }
+};
+
+struct cuda_failure {
+  std::string what;
+};
+
+void check(cudaError_t e, const char* what) {
+  if (e != cudaSuccess) throw cuda_failure{cuda_error(what, e)};
+}
+
+bool is_data_tensor(const std::string& name) { return name == "x" || name == "dy" || name == "y" || name == "dx"; }
+
+class cuda_kernel final : public kernel {
+ public:
+  std::string name() const override { return "cuda"; }
+
+  kernel_result run(const problem& p, const kernel_io& io) override {
+    try {
+      if (std::string why = device_unavailable(); !why.empty()) return {kernel_status::unimplemented, why};
+      validate(p);
+      if (std::string why = unsupported_reason(p); !why.empty())
+        return {kernel_status::unimplemented, "cuda: " + why};
+      if (std::string why = missing_buffers(p, io); !why.empty()) return {kernel_status::error, "cuda: " + why};
+      // Every buffer the harness gave goes to the device (running statistics
+      // are read and rewritten); the written ones come back.
+      const std::vector<io_slot> slots = io_slots(p.op);
+      std::vector<device_buffer> buffers(slots.size());
+      std::vector<std::size_t> bytes(slots.size());
+      std::vector<void*> device(slots.size(), nullptr);
+      for (std::size_t i = 0; i < slots.size(); ++i) {
+        const void* host = io_buffer(io, slots[i].name);
+        if (host == nullptr) continue;
+        bytes[i] = static_cast<std::size_t>(is_data_tensor(slots[i].name) ? element_count(p) : p.c) *
+                   size_of(is_data_tensor(slots[i].name) ? p.data_type : p.param_type);
+        check(cudaMalloc(&buffers[i].ptr, bytes[i]), "cudaMalloc");
+        check(cudaMemcpy(buffers[i].ptr, host, bytes[i], cudaMemcpyHostToDevice), "cudaMemcpy to the device");
+        device[i] = buffers[i].ptr;
+      }
+      const kernel_io dio = bind_io(p.op, [&](const std::string& name) -> void* {
+        for (std::size_t i = 0; i < slots.size(); ++i)
+          if (name == slots[i].name) return device[i];
+        return nullptr;
+      });
+      device_buffer ws;
+      check(cudaMalloc(&ws.ptr, workspace_bytes(p)), "cudaMalloc (workspace)");
+      const kernel_result r = run_on_device(p, dio, ws.ptr, nullptr);
+      if (r.status != kernel_status::ok) return r;
+      check(cudaDeviceSynchronize(), "the kernels");
+      for (std::size_t i = 0; i < slots.size(); ++i) {
+        if (!slots[i].written || device[i] == nullptr) continue;
+        check(cudaMemcpy(io_output(io, slots[i].name), device[i], bytes[i], cudaMemcpyDeviceToHost),
+              "cudaMemcpy from the device");
+      }
+      return {};
+    } catch (const cuda_failure& e) {
+      return {kernel_status::error, "cuda: " + e.what};
+    } catch (const std::exception& e) {
+      return {kernel_status::error, std::string("cuda: ") + e.what()};
+    } catch (...) {
+      return {kernel_status::error, "cuda: unknown exception"};
+    }
+  }
+};
+
+}  // namespace
+
+std::string device_unavailable() {
+  int n = 0;
+  const cudaError_t e = cudaGetDeviceCount(&n);
+  if (e != cudaSuccess) return std::string("no CUDA device: ") + cudaGetErrorName(e) + ": " + cudaGetErrorString(e);
+  if (n == 0) return "no CUDA device: the CUDA runtime found 0 devices";
+  return {};
+}
+
+std::size_t workspace_bytes(const problem& p) { return layout_of(p).total; }
+
+kernel_result run_on_device(const problem& p, const kernel_io& io, void* workspace, void* stream) {
+  try {
+    validate(p);
+    if (std::string why = unsupported_reason(p); !why.empty()) return {kernel_status::unimplemented, "cuda: " + why};
+    if (std::string why = missing_buffers(p, io); !why.empty()) return {kernel_status::error, "cuda: " + why};
+    auto* ws = static_cast<char*>(workspace);
+    auto s = static_cast<cudaStream_t>(stream);
+    switch (p.data_type) {
+      case dtype::f64: launch<double>(p, io, ws, s); break;
+      case dtype::f32: launch<float>(p, io, ws, s); break;
+      case dtype::f16: launch<f16>(p, io, ws, s); break;
+      case dtype::bf16: launch<bf16>(p, io, ws, s); break;
+    }
+    if (const cudaError_t e = cudaGetLastError(); e != cudaSuccess)
+      return {kernel_status::error, "cuda: " + cuda_error("kernel launch", e)};
+    return {};
+  } catch (const std::exception& e) {
+    return {kernel_status::error, std::string("cuda: ") + e.what()};
+  } catch (...) {
+    return {kernel_status::error, "cuda: unknown exception"};
+  }
+}
+
+std::unique_ptr<kernel> make_cuda_kernel() { return std::make_unique<cuda_kernel>(); }
+
+}  // namespace bncheck::cuda
