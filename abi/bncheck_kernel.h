@@ -34,7 +34,7 @@ extern "C" {
 
 /* The interface version this header describes. */
 #define BNC_API_MAJOR 1
-#define BNC_API_MINOR 0
+#define BNC_API_MINOR 1
 
 /* Marks the one function a plugin exports. */
 #if defined(_WIN32)
@@ -165,10 +165,29 @@ typedef struct bnc_batch_norm_args {
   const DLTensor* running_var;   /* as running_mean */
   const DLTensor* dgamma;        /* written by BACKWARD */
   const DLTensor* dbeta;         /* written by BACKWARD */
+  /* Since 1.1 (check with BNC_HAS_FIELD): never NULL, 0 on entry. A kernel
+   * that does not compute some outputs of FORWARD_TRAINING sets their
+   * BNC_OUTPUT_* bits here and returns BNC_OK: a library that saves invstd
+   * but no variance, or keeps no running statistics. bncheck then does not
+   * check those outputs and says so in every report. Only these five may be
+   * declared; any other bit, or any bit for another op, fails the case.
+   * Deriving such an output in the plugin instead would have bncheck judge
+   * the plugin's arithmetic, not the library's. */
+  uint32_t* not_produced;
   /* Fields appended in later minor versions go here. */
 } bnc_batch_norm_args;
-/* The size of bnc_batch_norm_args in version 1.0. */
+/* The size of bnc_batch_norm_args in versions 1.0 and 1.1. */
 #define BNC_BATCH_NORM_ARGS_SIZE_1_0 BNC_STRUCT_SIZE(bnc_batch_norm_args, dbeta)
+#define BNC_BATCH_NORM_ARGS_SIZE_1_1 BNC_STRUCT_SIZE(bnc_batch_norm_args, not_produced)
+
+/* Bits of bnc_batch_norm_args.not_produced (1.1). */
+enum {
+  BNC_OUTPUT_MEAN = 1u << 0,
+  BNC_OUTPUT_VAR = 1u << 1,
+  BNC_OUTPUT_INVSTD = 1u << 2,
+  BNC_OUTPUT_RUNNING_MEAN = 1u << 3,
+  BNC_OUTPUT_RUNNING_VAR = 1u << 4
+};
 
 /* ---- The function table ------------------------------------------------- */
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <utility>
 #include <vector>
 
 #include "core/tensor.hpp"
@@ -122,6 +123,7 @@ call_args::call_args(const problem& p, const kernel_io& io) {
   args_.reserved = 0;
   args_.eps = p.eps;
   args_.momentum = p.momentum;
+  args_.not_produced = &not_produced_;
   auto* d = descriptors_.data();
   args_.x = describe(d[0], p, "x", io.x);
   args_.dy = describe(d[1], p, "dy", io.dy);
@@ -231,6 +233,36 @@ void set_message(char* message, std::size_t capacity, const std::string& text) {
   const std::size_t n = std::min(capacity - 1, text.size());
   std::memcpy(message, text.data(), n);
   message[n] = '\0';
+}
+
+namespace {
+constexpr std::pair<const char*, uint32_t> output_bits[] = {
+    {"mean", BNC_OUTPUT_MEAN},
+    {"var", BNC_OUTPUT_VAR},
+    {"invstd", BNC_OUTPUT_INVSTD},
+    {"running_mean", BNC_OUTPUT_RUNNING_MEAN},
+    {"running_var", BNC_OUTPUT_RUNNING_VAR},
+};
+}  // namespace
+
+uint32_t output_bit(const std::string& name) {
+  for (const auto& [n, bit] : output_bits)
+    if (name == n) return bit;
+  return 0;
+}
+
+std::vector<std::string> call_args::not_produced() const {
+  std::vector<std::string> names;
+  uint32_t rest = not_produced_;
+  for (const auto& [n, bit] : output_bits)
+    if (rest & bit) {
+      names.emplace_back(n);
+      rest &= ~bit;
+    }
+  if (rest != 0)
+    throw std::invalid_argument("the plugin set unknown bits " + std::to_string(rest) +
+                                " in not_produced (abi/bncheck_kernel.h: BNC_OUTPUT_*)");
+  return names;
 }
 
 }  // namespace bncheck::abi

@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "abi/bncheck_kernel.h"
 #include "core/kernel.hpp"
@@ -35,6 +36,9 @@ class call_args {
   call_args(const call_args&) = delete;
   call_args& operator=(const call_args&) = delete;
   const bnc_batch_norm_args& args() const { return args_; }
+  /// The outputs the plugin declared not produced (args().not_produced's
+  /// bits, as names); throws std::invalid_argument for an unknown bit.
+  std::vector<std::string> not_produced() const;
 
  private:
   struct descriptor {
@@ -46,7 +50,11 @@ class call_args {
 
   std::array<descriptor, 13> descriptors_{};
   bnc_batch_norm_args args_{};
+  uint32_t not_produced_ = 0;
 };
+
+/// The BNC_OUTPUT_* bit of an output name, or 0 for a name without one.
+uint32_t output_bit(const std::string& name);
 
 /// A call the plugin cannot serve: an enumerator or type it does not know, a
 /// tensor layout other than dense in the declared layout. Maps to BNC_UNIMPLEMENTED.

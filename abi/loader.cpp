@@ -69,7 +69,12 @@ class loaded_plugin final : public plugin_kernel {
     message.back() = '\0';
     const std::string text = message.data();
     switch (s) {
-      case BNC_OK: return {};
+      case BNC_OK:
+        try {
+          return {kernel_status::ok, "", call.not_produced()};
+        } catch (const std::invalid_argument& e) {
+          return {kernel_status::error, e.what()};
+        }
       case BNC_UNIMPLEMENTED:
         return {kernel_status::unimplemented, text.empty() ? "the plugin returned BNC_UNIMPLEMENTED" : text};
       default: return {kernel_status::error, status_name(s) + (text.empty() ? "" : ": " + text)};

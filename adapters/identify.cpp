@@ -93,7 +93,12 @@ kernel_output run_probe(kernel& k, const problem& p, double rm = probe_rm, doubl
   return run_kernel(k, p, probe_inputs(p, rm, rv));
 }
 
-double first(const kernel_output& o, const std::string& name) { return o.got.at(name).values.at(0); }
+// The first value of an output; NaN (read as "not written") for an output
+// the kernel declares it does not produce.
+double first(const kernel_output& o, const std::string& name) {
+  const auto it = o.got.find(name);
+  return it == o.got.end() ? std::numeric_limits<double>::quiet_NaN() : it->second.values.at(0);
+}
 
 // y = 1/2 -+ gamma s / 2: the spread gives s, the midpoint beta.
 std::pair<double, double> s_and_midpoint(const kernel_output& o) {

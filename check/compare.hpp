@@ -32,10 +32,14 @@ struct check_result {
   double max_normalized = 0;          ///< worst normalized error over all outputs
   std::vector<element_error> worst;   ///< at most 10, worst first
   std::string missing;                ///< outputs the kernel did not give, if any
+  std::string not_produced;           ///< outputs the kernel declared not produced: not compared
 };
 
-/// Compares got with c.expected, every output output_names(c.prob) names.
-check_result compare(const test_case& c, const tensor_map& got);
+/// Compares got with c.expected, every output output_names(c.prob) names
+/// except those in not_produced (which the kernel declared it does not
+/// compute: core/kernel.hpp).
+check_result compare(const test_case& c, const tensor_map& got,
+                     const std::vector<std::string>& not_produced = {});
 
 /// The one-line command that reproduces a case against a kernel.
 std::string repro_line(const test_case& c, const std::string& kernel_name);

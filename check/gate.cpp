@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <ostream>
 
 #include "check/harness.hpp"
@@ -23,7 +24,8 @@ case_outcome judge(kernel& k, const test_case& c) {
     o.report = "FAIL " + o.name + "\n  problem: " + o.problem_text + "\n  kernel: " + k.name() +
                " reported an error: " + out.result.message + "\n" + repro_line(c, k.name()) + "\n";
   } else {
-    const check_result r = compare(c, out.got);
+    const check_result r = compare(c, out.got, out.result.not_produced);
+    o.not_produced = r.not_produced;
     o.v = r.pass ? verdict::pass : verdict::fail;
     o.max_normalized = r.max_normalized;
     if (!r.worst.empty()) o.worst_tensor = r.worst.front().tensor;
@@ -53,6 +55,12 @@ gate_totals print_table(const std::vector<case_outcome>& outcomes, const std::st
   }
   out << "kernel " << kernel_name << ": " << t.pass << " passed, " << t.fail << " failed, " << t.skip
       << " skipped, of " << outcomes.size() << " cases\n";
+  std::map<std::string, int> unchecked;  // output list -> cases
+  for (const case_outcome& o : outcomes)
+    if (!o.not_produced.empty()) ++unchecked[o.not_produced];
+  for (const auto& [names, n] : unchecked)
+    out << "  not checked in " << n << (n == 1 ? " case" : " cases") << ": " << names
+        << " (the kernel declares it does not produce them)\n";
   return t;
 }
 

@@ -21,6 +21,7 @@ struct case_outcome {
   std::string worst_tensor;   ///< where the worst element is
   std::string report;         ///< failure_report() for a failure, the kernel's message for a skip
   double seconds = 0;         ///< kernel call and comparison
+  std::string not_produced;   ///< outputs the kernel declared not produced (not checked), comma-separated
 };
 
 /// Runs c on k and judges it: unimplemented is a skip; a kernel error, a
@@ -32,7 +33,8 @@ struct gate_totals {
 };
 
 /// Prints one table row per outcome (only failures when failures_only) and
-/// a summary line over all of them; returns the totals.
+/// a summary line over all of them, then which outputs the kernel declared
+/// not produced (and so were not checked), if any; returns the totals.
 gate_totals print_table(const std::vector<case_outcome>& outcomes, const std::string& kernel_name,
                         std::ostream& out, bool failures_only = false);
 

@@ -1,6 +1,7 @@
 // Building cases from problems and calling kernels on native buffers.
 #include "check/harness.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -101,8 +102,18 @@ kernel_output run_kernel(kernel& k, const problem& p, const tensor_map& inputs) 
   const kernel_io io = bind_io(p.op, [&](const std::string& name) { return buffers.at(name).data(); });
   kernel_output result;
   result.result = k.run(p, io);
-  if (result.result.status == kernel_status::ok)
-    for (const auto& n : produced) result.got[n] = decode(buffers.at(n));
+  if (result.result.status != kernel_status::ok) return result;
+  for (const std::string& n : result.result.not_produced)
+    if (std::find(produced.begin(), produced.end(), n) == produced.end() || !optional_output(p.op, n)) {
+      result.result = {kernel_status::error,
+                       "the kernel declared '" + n + "' not produced, but " + std::string(to_string(p.op)) +
+                           " must produce it (only the saved and running statistics of forward_training are optional)"};
+      return result;
+    }
+  for (const auto& n : produced)
+    if (std::find(result.result.not_produced.begin(), result.result.not_produced.end(), n) ==
+        result.result.not_produced.end())
+      result.got[n] = decode(buffers.at(n));
   return result;
 }
 

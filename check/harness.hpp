@@ -33,7 +33,9 @@ test_case make_case(const problem& p, reference::rounding_stats* stats = nullptr
 test_case make_case(const problem& p, tensor_map inputs, reference::rounding_stats* stats = nullptr);
 
 /// What a kernel returned: its status and, when ok, every output of the op
-/// (output_names(p)) decoded exactly to doubles.
+/// (output_names(p)) decoded exactly to doubles, except those the kernel
+/// declared not produced (result.not_produced: checked to be optional
+/// outputs, else the result is an error).
 struct kernel_output {
   kernel_result result;
   tensor_map got;

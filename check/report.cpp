@@ -55,6 +55,8 @@ std::string failure_report(const test_case& c, const std::string& kernel_name, c
       << "  problem: " << to_text(c.prob) << "\n"
       << "  kernel: " << kernel_name << "  seed: " << c.prob.seed << "\n";
   if (!r.missing.empty()) out << "  missing outputs: " << r.missing << "\n";
+  if (!r.not_produced.empty())
+    out << "  not produced (the kernel says it does not compute them; not checked): " << r.not_produced << "\n";
   if (!r.worst.empty() && r.max_normalized > 1) {
     out << "  worst elements (" << r.worst.size() << " shown of " << r.failed << " over bound):\n";
     char line[256];

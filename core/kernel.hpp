@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/problem.hpp"
@@ -59,9 +60,22 @@ enum class kernel_status {
 };
 
 struct kernel_result {
+  kernel_result(kernel_status s = kernel_status::ok, std::string m = {}, std::vector<std::string> omitted = {})
+      : status(s), message(std::move(m)), not_produced(std::move(omitted)) {}
   kernel_status status = kernel_status::ok;
   std::string message;
+  /// Outputs the kernel does not compute (status ok only), e.g. a library
+  /// that saves invstd but no variance, or keeps no running statistics.
+  /// Only optional outputs may be named (optional_output); they are then not
+  /// compared, and reports say so. Deriving them in an adapter instead would
+  /// judge the adapter's arithmetic, not the library's.
+  std::vector<std::string> not_produced;
 };
+
+/// Whether op's output `name` may be declared not produced: the saved
+/// statistics (mean, var, invstd) and the running statistics of
+/// forward_training. y, dx, dgamma and dbeta are always required.
+bool optional_output(op_kind op, const std::string& name);
 
 class kernel {
  public:

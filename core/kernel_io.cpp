@@ -68,6 +68,13 @@ const void* io_buffer(const kernel_io& io, const std::string& name) {
   return f->out ? io.*(f->out) : io.*(f->in);
 }
 
+bool optional_output(op_kind op, const std::string& name) {
+  if (op != op_kind::forward_training) return false;
+  for (const char* n : {"mean", "var", "invstd", "running_mean", "running_var"})
+    if (name == n) return true;
+  return false;
+}
+
 void* io_output(const kernel_io& io, const std::string& name) {
   const field* f = find(name);
   return f && f->out ? io.*(f->out) : nullptr;

@@ -22,6 +22,7 @@ struct control_block {
   volatile sig_atomic_t fault_access;    ///< 0 unknown, 1 read, 2 write (x86-64 only)
   volatile std::uintptr_t fault_address; ///< si_addr of the fault
   char message[4096];                    ///< the kernel's message, NUL-terminated
+  char not_produced[256];                ///< kernel_result::not_produced, space-separated, NUL-terminated
 };
 
 /// One buffer of the call as the caller describes it.

@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <sstream>
 #include <stdexcept>
 
 #include "core/dtype.hpp"
@@ -86,6 +87,9 @@ void on_fault(int sig, siginfo_t* info, void* context) {
   control_block& c = a.control();
   c.status = static_cast<int>(r.status);
   std::snprintf(c.message, sizeof c.message, "%s", r.message.c_str());
+  std::string names;
+  for (const std::string& n : r.not_produced) names += (names.empty() ? "" : " ") + n;
+  std::snprintf(c.not_produced, sizeof c.not_produced, "%s", names.c_str());
   c.done = 1;
   _exit(0);
 }
@@ -244,6 +248,8 @@ kernel_result isolated_kernel::run_in_child(const problem& p, const kernel_io& i
   kernel_result r;
   r.status = static_cast<kernel_status>(c.status);
   r.message = std::string(c.message, strnlen(c.message, sizeof c.message));
+  std::istringstream names(std::string(c.not_produced, strnlen(c.not_produced, sizeof c.not_produced)));
+  for (std::string n; names >> n;) r.not_produced.push_back(n);
   return r;
 }
 

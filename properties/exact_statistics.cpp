@@ -29,8 +29,8 @@ void exact_statistics(kernel& k, case_log& log, const limits& lim) {
         !representable(p.param_type, v))
       fail("generator: the statistics of channel " + std::to_string(ch) + " are not exact in " +
            std::string(to_string(p.param_type)) + "\n  problem: " + to_text(p) + "\n" + format_tensors(c.inputs));
-    chk.equal("mean[" + std::to_string(ch) + "]", got->at("mean").values[u], m);
-    chk.equal("var[" + std::to_string(ch) + "]", got->at("var").values[u], v);
+    if (got->count("mean")) chk.equal("mean[" + std::to_string(ch) + "]", got->at("mean").values[u], m);
+    if (got->count("var")) chk.equal("var[" + std::to_string(ch) + "]", got->at("var").values[u], v);
   }
   chk.require(c, k.name());
 }

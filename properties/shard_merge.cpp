@@ -73,7 +73,7 @@ void shard_merge(kernel& k, case_log& log, const limits& lim) {
     tensor_map in = g.inputs;
     in["x"] = samples(p, g.inputs.at("x"), cuts[j], q);
     shard s{reduction_size(q), {}, {}, {}, build(q, in, log)};
-    auto out = run(k, s.c, log);
+    auto out = run(k, s.c, log, {"mean", "var"});
     if (!out) return;
     s.got = std::move(*out);
     std::tie(s.b_mean, s.b_var) = stat_bounds(s.c);

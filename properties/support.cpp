@@ -32,10 +32,18 @@ test_case build(const problem& p, const tensor_map& inputs, case_log& log) {
   return c;
 }
 
-std::optional<tensor_map> run(kernel& k, const test_case& c, case_log& log) {
+std::optional<tensor_map> run(kernel& k, const test_case& c, case_log& log,
+                              std::initializer_list<const char*> needed) {
   kernel_output out = run_kernel(k, c.prob, c.inputs);
   switch (out.result.status) {
-    case kernel_status::ok: return std::move(out.got);
+    case kernel_status::ok:
+      for (const char* name : needed)
+        if (!out.got.count(name)) {
+          log.skipped = true;
+          RC_TAG("skipped");
+          return std::nullopt;
+        }
+      return std::move(out.got);
     case kernel_status::unimplemented:
       log.skipped = true;
       RC_TAG("skipped");

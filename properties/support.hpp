@@ -4,6 +4,7 @@
 // collecting the worst violations into the report RC_FAIL carries.
 #pragma once
 
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,9 +40,12 @@ test_case build(const problem& p, const tensor_map& inputs, case_log& log);
 inline test_case build(const generated_case& g, case_log& log) { return build(g.prob, g.inputs, log); }
 
 /// The kernel's outputs for c; nullopt when the kernel does not implement the
-/// problem (log.skipped is set; the case counts as passed). A kernel error
-/// fails the property with the kernel's message.
-std::optional<tensor_map> run(kernel& k, const test_case& c, case_log& log);
+/// problem, or declares one of the `needed` outputs not produced (log.skipped
+/// is set; the case counts as passed and is reported as skipped). Outputs
+/// the kernel declares not produced are absent from the map (core/kernel.hpp).
+/// A kernel error fails the property with the kernel's message.
+std::optional<tensor_map> run(kernel& k, const test_case& c, case_log& log,
+                              std::initializer_list<const char*> needed = {});
 
 /// Bounds around the exact values: tolerance_bounds (which bound the distance
 /// to the reference's float64 value r) plus 2^-52 |r| for the distance from r

@@ -39,7 +39,15 @@ bnc_status batch_norm(void* instance, const bnc_batch_norm_args* args, char* mes
     const bncheck::kernel_result r = static_cast<bncheck::kernel*>(instance)->run(call.prob, call.io);
     set_message(message, capacity, r.message);
     switch (r.status) {
-      case bncheck::kernel_status::ok: return BNC_OK;
+      case bncheck::kernel_status::ok:
+        if (!r.not_produced.empty()) {
+          if (!BNC_HAS_FIELD(args, bnc_batch_norm_args, not_produced) || args->not_produced == nullptr) {
+            set_message(message, capacity, "eigen plugin: outputs not produced, and the caller cannot be told");
+            return BNC_ERROR;
+          }
+          for (const std::string& n : r.not_produced) *args->not_produced |= bncheck::abi::output_bit(n);
+        }
+        return BNC_OK;
       case bncheck::kernel_status::unimplemented: return BNC_UNIMPLEMENTED;
       case bncheck::kernel_status::error: return BNC_ERROR;
     }

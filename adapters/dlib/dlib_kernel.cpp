@@ -12,7 +12,6 @@
 #include <string>
 #include <vector>
 
-#include "adapters/channels.hpp"
 
 namespace bncheck::dlib_adapter {
 namespace {
@@ -57,8 +56,7 @@ std::string unsupported(const problem& p) {
 }
 
 // dlib computes mean, invstd, y and both running statistics; it saves no
-// variance: the adapter writes var = 1/invstd^2 - eps in double (checked for
-// no profile dlib runs, docs/adapters.md).
+// variance (run() declares var not produced).
 void forward_training(const problem& p, const kernel_io& io) {
   const dlib::resizable_tensor x = data_tensor(p, io.x);
   const dlib::resizable_tensor gamma = channel_tensor(p, io.gamma), beta = channel_tensor(p, io.beta);
@@ -73,9 +71,6 @@ void forward_training(const problem& p, const kernel_io& io) {
   copy_out(invstd, io.invstd);
   copy_out(running_mean, io.running_mean);
   copy_out(running_var, io.running_var);
-  std::vector<double> var = adapters::load_channels(p, io.invstd);
-  for (double& v : var) v = 1.0 / (v * v) - p.eps;
-  adapters::store_channels(p, var, io.var);
 }
 
 void forward_inference(const problem& p, const kernel_io& io) {
@@ -110,7 +105,9 @@ class dlib_kernel final : public kernel {
       if (const std::string why = unsupported(p); !why.empty())
         return {kernel_status::unimplemented, "dlib: " + why};
       switch (p.op) {
-        case op_kind::forward_training: forward_training(p, io); break;
+        case op_kind::forward_training:
+          forward_training(p, io);
+          return {kernel_status::ok, "", {"var"}};
         case op_kind::forward_inference: forward_inference(p, io); break;
         case op_kind::backward: backward(p, io); break;
       }

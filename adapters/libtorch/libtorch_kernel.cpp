@@ -86,15 +86,6 @@ at::Tensor channel_tensor(const problem& p, const void* data) {
   return at::from_blob(const_cast<void*>(data), {p.c}, at::TensorOptions().dtype(scalar_type(p.param_type)));
 }
 
-// var = 1/invstd^2 - eps in double, rounded once to the parameter format.
-template <class T>
-void derive_var(const problem& p, const void* invstd, void* var) {
-  for (int64_t c = 0; c < p.c; ++c) {
-    const double s = static_cast<const T*>(invstd)[c];
-    static_cast<T*>(var)[c] = static_cast<T>(1.0 / (s * s) - p.eps);
-  }
-}
-
 class libtorch_kernel final : public kernel {
  public:
   libtorch_kernel() { at::set_num_threads(thread_count()); }
@@ -115,7 +106,7 @@ class libtorch_kernel final : public kernel {
                     "libtorch: PyTorch updates the running statistics with the pytorch profile's formulas "
                     "(momentum on the batch statistic, unbiased variance), not onnx's"};
           forward_training(p, io);
-          break;
+          return {kernel_status::ok, "", {"var"}};
         case op_kind::forward_inference: forward_inference(p, io); break;
         case op_kind::backward: backward(p, io); break;
       }
@@ -130,9 +121,7 @@ class libtorch_kernel final : public kernel {
  private:
   // native_batch_norm(training) computes y, save_mean and save_invstd =
   // 1/sqrt(var + eps), and updates the borrowed running statistics in place.
-  // PyTorch saves no variance: the adapter writes var = 1/invstd^2 - eps in
-  // double (not checked for the pytorch and cudnn profiles, whose saved
-  // statistic is invstd; docs/adapters.md).
+  // PyTorch saves no variance: run() declares var not produced.
   static void forward_training(const problem& p, const kernel_io& io) {
     at::Tensor running_mean = channel_tensor(p, io.running_mean);
     at::Tensor running_var = channel_tensor(p, io.running_var);
@@ -142,10 +131,6 @@ class libtorch_kernel final : public kernel {
     data_tensor(p, io.y).copy_(y);
     channel_tensor(p, io.mean).copy_(mean);
     channel_tensor(p, io.invstd).copy_(invstd);
-    if (p.param_type == dtype::f64)
-      derive_var<double>(p, io.invstd, io.var);
-    else
-      derive_var<float>(p, io.invstd, io.var);
   }
 
   static void forward_inference(const problem& p, const kernel_io& io) {

@@ -11,7 +11,6 @@
 #include <unordered_map>
 #include <vector>
 
-#include "adapters/channels.hpp"
 
 namespace bncheck::onednn {
 namespace {
@@ -66,7 +65,9 @@ class onednn_kernel final : public kernel {
                 "onednn: scale, shift, mean and variance are f32 in oneDNN; parameters in " +
                     std::string(to_string(p.param_type)) + " are not supported"};
       switch (p.op) {
-        case op_kind::forward_training: forward(p, io, true); break;
+        case op_kind::forward_training:
+          forward(p, io, true);
+          return {kernel_status::ok, "", {"invstd", "running_mean", "running_var"}};
         case op_kind::forward_inference: forward(p, io, false); break;
         case op_kind::backward: backward(p, io); break;
       }
@@ -104,8 +105,10 @@ class onednn_kernel final : public kernel {
     return pd;
   }
 
-  // Training: y, mean and biased variance from oneDNN; then invstd and the
-  // running update from oneDNN's (f32) mean and variance, in double.
+  // Training: y, mean and biased variance from oneDNN. oneDNN computes no
+  // invstd and keeps no running statistics: the kernel declares them not
+  // produced (core/kernel.hpp) rather than have bncheck judge an adapter's
+  // arithmetic in their place.
   // Inference: use_global_stats with the running statistics as mean and variance.
   void forward(const problem& p, const kernel_io& io, bool training) {
     const dnnl::normalization_flags flags =
@@ -123,13 +126,6 @@ class onednn_kernel final : public kernel {
     };
     dnnl::batch_normalization_forward(pd).execute(strm_, args);
     strm_.wait();
-    if (!training) return;
-    const std::vector<double> mean = adapters::load_channels(p, io.mean);
-    const std::vector<double> var = adapters::load_channels(p, io.var);
-    std::vector<double> invstd(var.size());
-    for (std::size_t c = 0; c < var.size(); ++c) invstd[c] = 1.0 / std::sqrt(var[c] + p.eps);
-    adapters::store_channels(p, invstd, io.invstd);
-    adapters::update_running(p, mean, var, io.running_mean, io.running_var);
   }
 
   // prop_kind::backward computes diff_src and the scale and shift gradients

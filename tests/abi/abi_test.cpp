@@ -106,6 +106,34 @@ TEST(abi_loader, a_failing_create_fails_every_case_with_the_plugins_message) {
   }
 }
 
+TEST(abi_loader, an_unknown_not_produced_bit_fails_the_case) {
+  auto plugin = abi::load_plugin(BNC_UNKNOWN_OUTPUT_BIT_PLUGIN);
+  const case_outcome o = judge(*plugin, make_case(parse_problem("forward_training nc f32:f32 mb4ic2 seed=1")));
+  EXPECT_EQ(o.v, verdict::fail);
+  EXPECT_NE(o.report.find("unknown bits 512 in not_produced"), std::string::npos) << o.report;
+}
+
+TEST(abi_convert, not_produced_bits_come_back_as_output_names) {
+  const problem p = parse_problem("forward_training nchw f32:f32 mb2ic3ih4iw5");
+  std::vector<std::vector<unsigned char>> store;
+  const kernel_io io = bind_io(p.op, [&](const std::string&) {
+    store.emplace_back(4096);
+    return static_cast<void*>(store.back().data());
+  });
+  abi::call_args call(p, io);
+  ASSERT_TRUE(BNC_HAS_FIELD(&call.args(), bnc_batch_norm_args, not_produced));
+  ASSERT_NE(call.args().not_produced, nullptr);
+  EXPECT_EQ(*call.args().not_produced, 0u);
+  EXPECT_TRUE(call.not_produced().empty());
+  *call.args().not_produced |= BNC_OUTPUT_INVSTD | BNC_OUTPUT_RUNNING_VAR;
+  EXPECT_EQ(call.not_produced(), (std::vector<std::string>{"invstd", "running_var"}));
+  for (const char* name : {"mean", "var", "invstd", "running_mean", "running_var"})
+    EXPECT_NE(abi::output_bit(name), 0u) << name;
+  EXPECT_EQ(abi::output_bit("y"), 0u);
+  *call.args().not_produced |= 1u << 20;
+  EXPECT_THROW(call.not_produced(), std::invalid_argument);
+}
+
 TEST(abi_loader, unimplemented_is_a_skip_with_the_plugins_message) {
   auto example = abi::load_plugin(BNC_EXAMPLE_PLUGIN);
   const case_outcome o = judge(*example, make_case(parse_problem("forward_inference nhwc f16:f32 mb2ic3ih2iw2 seed=4")));

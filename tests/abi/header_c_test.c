@@ -10,7 +10,8 @@
 
 STATIC_CHECK(struct_size_first_args, offsetof(bnc_batch_norm_args, struct_size) == 0);
 STATIC_CHECK(struct_size_first_api, offsetof(bnc_kernel_api, struct_size) == 0);
-STATIC_CHECK(args_1_0_is_whole_struct, BNC_BATCH_NORM_ARGS_SIZE_1_0 == sizeof(bnc_batch_norm_args));
+STATIC_CHECK(args_1_1_is_whole_struct, BNC_BATCH_NORM_ARGS_SIZE_1_1 == sizeof(bnc_batch_norm_args));
+STATIC_CHECK(args_1_0_is_a_prefix, BNC_BATCH_NORM_ARGS_SIZE_1_0 < BNC_BATCH_NORM_ARGS_SIZE_1_1);
 STATIC_CHECK(api_1_0_is_whole_struct, BNC_KERNEL_API_SIZE_1_0 == sizeof(bnc_kernel_api));
 STATIC_CHECK(status_is_32_bits, sizeof(bnc_status) == 4);
 STATIC_CHECK(doubles_aligned, offsetof(bnc_batch_norm_args, eps) % sizeof(double) == 0);

@@ -5,6 +5,9 @@
 
 #include <cmath>
 #include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include "check/compare.hpp"
 #include "check/gate.hpp"
@@ -182,6 +185,59 @@ TEST(gate, counts_skips_and_failures_and_never_passes_silently) {
   EXPECT_EQ(f.v, verdict::fail);
   EXPECT_NE(f.report.find("boom"), std::string::npos);
   EXPECT_NE(f.report.find("REPRO:"), std::string::npos);
+}
+
+// The oracle, leaving some outputs unwritten and declaring them not produced.
+struct declares : kernel {
+  oracle_kernel inner;
+  std::vector<std::string> omitted;
+  std::string name() const override { return "declares"; }
+  kernel_result run(const problem& p, const kernel_io& io) override {
+    inner.skip_outputs = omitted;
+    kernel_result r = inner.run(p, io);
+    r.not_produced = omitted;
+    return r;
+  }
+};
+
+TEST(gate, an_output_declared_not_produced_is_not_compared_and_is_reported) {
+  declares k;
+  k.omitted = {"var", "running_var"};
+  const test_case c = make_case(small(op_kind::forward_training, layout::nchw, dtype::f32, profile::onnx));
+  const kernel_output out = run_kernel(k, c.prob, c.inputs);
+  ASSERT_EQ(out.result.status, kernel_status::ok);
+  EXPECT_EQ(out.got.count("var"), 0u);
+  EXPECT_EQ(out.got.count("running_var"), 0u);
+  const check_result r = compare(c, out.got, out.result.not_produced);
+  EXPECT_TRUE(r.pass) << failure_report(c, k.name(), r);
+  EXPECT_EQ(r.not_produced, "var, running_var");
+  // Left unwritten (NaN) and not declared, the same outputs fail.
+  EXPECT_FALSE(compare(c, out.got).pass);
+  const case_outcome o = judge(k, c);
+  EXPECT_EQ(o.v, verdict::pass) << o.report;
+  EXPECT_EQ(o.not_produced, "var, running_var");
+  std::ostringstream table;
+  print_table({o, o}, "declares", table);
+  EXPECT_NE(table.str().find("not checked in 2 cases: var, running_var"), std::string::npos) << table.str();
+  // A failure report names them too.
+  check_result failing = r;
+  failing.pass = false;
+  EXPECT_NE(failure_report(c, k.name(), failing).find("not produced"), std::string::npos);
+}
+
+TEST(gate, a_required_output_declared_not_produced_fails_the_case) {
+  declares k;
+  k.omitted = {"y"};
+  const test_case fwd = make_case(small(op_kind::forward_training, layout::nchw, dtype::f32));
+  const case_outcome o = judge(k, fwd);
+  EXPECT_EQ(o.v, verdict::fail);
+  EXPECT_NE(o.report.find("'y' not produced"), std::string::npos) << o.report;
+  // Statistics are optional only where the op writes them: backward reads them.
+  k.omitted = {"var"};
+  const test_case bwd = make_case(small(op_kind::backward, layout::nchw, dtype::f32));
+  EXPECT_EQ(judge(k, bwd).v, verdict::fail);
+  k.omitted = {"no_such_tensor"};
+  EXPECT_EQ(judge(k, fwd).v, verdict::fail);
 }
 
 }  // namespace

@@ -24,19 +24,19 @@ using testing::xml_node;
 using testing::xml_reader;
 
 std::vector<report::suite> sample() {
-  case_outcome pass{"offset_1e4_f32_nchw", "forward_training nchw f32:f32 mb4ic3ih5iw5", verdict::pass, 0.25, "y", "", 0.002};
+  case_outcome pass{"offset_1e4_f32_nchw", "forward_training nchw f32:f32 mb4ic3ih5iw5", verdict::pass, 0.25, "y", "", 0.002, ""};
   case_outcome fail{"tiny <spread> & \"quotes\" 'too'", "backward nc f32:f32 mb2ic3", verdict::fail,
                     std::numeric_limits<double>::infinity(), "dx",
                     "FAIL tiny\n  kernel: k reported a \x01 control char and bad UTF-8 \xff and caf\xc3\xa9\n"
                     "REPRO: bncheck run --kernel ./libk.so --problem 'backward nc f32:f32 mb2ic3'\n",
-                    0.5};
+                    0.5, ""};
   case_outcome skip{"f16_fwd_nchw", "forward_training nchw f16:f32 mb2ic3ih2iw2", verdict::skip, 0, "",
-                    "skipped: ./libk.so does not implement this problem: only float32 and float64", 0.001};
+                    "skipped: ./libk.so does not implement this problem: only float32 and float64", 0.001, ""};
   case_outcome crash{"crash_case", "forward_inference nc f64:f64 mb2ic2", verdict::fail, 0, "",
                      "FAIL crash_case\n  kernel: ./libk.so reported an error: isolated call: the kernel crashed\n"
                      "REPRO: bncheck run --kernel ./libk.so --problem 'forward_inference nc f64:f64 mb2ic2'\n",
-                     0.1};
-  case_outcome property{"shift_invariance", "", verdict::pass, 0, "", "", 1.5};
+                     0.1, ""};
+  case_outcome property{"shift_invariance", "", verdict::pass, 0, "", "", 1.5, ""};
   return {{"golden", {pass, fail, skip, crash}}, {"properties", {property}}};
 }
 
