@@ -112,9 +112,16 @@ int run(const run_options& o) {
   }
   write_run_reports(o.extras, o.kernel, outcomes, !o.problems.empty(), results, pc.seed);
   if (t.fail || property_failures) return 1;
-  const bool property_passed = results.size() > static_cast<std::size_t>(property_failures);
+  // A property counts as checked only if the kernel ran at least one of its cases.
+  bool property_passed = false;
+  for (const auto& r : results) property_passed = property_passed || (r.passed && r.skipped < r.cases);
   if (t.pass == 0 && !property_passed) {
     std::cout << "nothing was checked: every case was skipped by kernel " << k->name() << "\n";
+    for (const auto& oc : outcomes)  // the kernel's reason, e.g. "no CUDA device: ..."
+      if (oc.v == verdict::skip && !oc.report.empty()) {
+        std::cout << "first reason: " << oc.report << "\n";
+        break;
+      }
     return 1;
   }
   return 0;
