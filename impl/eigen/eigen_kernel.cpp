@@ -1,6 +1,8 @@
 // The Eigen kernel's entry point: checks a call, dispatches once on the data
-// format, and does the per-channel algebra of each op (factors, saved and
-// running statistics) around the data loops of routines.hpp.
+// format, splits the channels (or rows) among threads, and does the
+// per-channel algebra of each op (factors, saved and running statistics)
+// around the data loops: the vectorized ones of fast/ for f32 and f64 data,
+// those of routines.hpp for f16 and bf16. Both compute the same operations.
 #include "impl/eigen/eigen_kernel.hpp"
 
 #include <algorithm>
@@ -9,10 +11,13 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "core/dtype.hpp"
 #include "impl/eigen/elements.hpp"
+#include "impl/eigen/fast/fast.hpp"
+#include "impl/eigen/parallel.hpp"
 #include "impl/eigen/routines.hpp"
 
 namespace bncheck::eigen {
@@ -41,6 +46,99 @@ void store_channels(const problem& p, const channel_vector& v, void* dst) {
 
 void require(bool ok, const char* what) {
   if (!ok) throw std::invalid_argument(what);
+}
+
+// The data loops for T: fast/ (selected instruction set) for f32 and f64,
+// routines.hpp otherwise.
+template <class T>
+constexpr bool has_fast = std::is_same_v<T, float> || std::is_same_v<T, double>;
+
+template <class T>
+const fast::ops<T>& fast_ops() {
+  if constexpr (std::is_same_v<T, float>)
+    return fast::selected().f32;
+  else
+    return fast::selected().f64;
+}
+
+fast::dims dims_of(const problem& p) { return {p.n, p.c, spatial_size(p)}; }
+
+template <class T>
+void moments_of(const problem& p, const T* x, channel_range r, double* mean, double* m2) {
+  if constexpr (has_fast<T>) {
+    const auto& o = fast_ops<T>();
+    (channel_last(p.lay) ? o.moments_cl : o.moments_cf)(dims_of(p), x, r.begin, r.end, mean, m2);
+  } else {
+    batch_moments(p, x, r, mean, m2);
+  }
+}
+
+template <class T>
+void sums_of(const problem& p, const T* x, const T* dy, channel_range r, const double* mean,
+             double* sum_dy, double* sum_dy_xc) {
+  if constexpr (has_fast<T>) {
+    const auto& o = fast_ops<T>();
+    (channel_last(p.lay) ? o.sums_cl : o.sums_cf)(dims_of(p), x, dy, r.begin, r.end, mean, sum_dy,
+                                                  sum_dy_xc);
+  } else {
+    backward_sums(p, x, dy, r, mean, sum_dy, sum_dy_xc);
+  }
+}
+
+// Elementwise passes over part t of n: rows of a channel-last tensor for the
+// fast loops (each thread then streams contiguous memory), channels otherwise.
+template <class T>
+void normalize_part(const problem& p, const T* x, T* y, int t, int n, const double* shift,
+                    const double* scale, const double* bias) {
+  if constexpr (has_fast<T>) {
+    const auto& o = fast_ops<T>();
+    if (channel_last(p.lay)) {
+      const channel_range rows = part(0, reduction_size(p), t, n);
+      o.normalize_cl(dims_of(p), x, y, rows.begin, rows.end, shift, scale, bias);
+    } else {
+      const channel_range r = part(0, p.c, t, n);
+      o.normalize_cf(dims_of(p), x, y, r.begin, r.end, shift, scale, bias);
+    }
+  } else {
+    normalize(p, x, y, part(0, p.c, t, n), shift, scale, bias);
+  }
+}
+
+template <class T>
+void dx_part(const problem& p, const T* x, const T* dy, T* dx, int t, int n, const double* mean,
+             const double* dy_mean, const double* coef, const double* scale) {
+  if constexpr (has_fast<T>) {
+    const auto& o = fast_ops<T>();
+    if (channel_last(p.lay)) {
+      const channel_range rows = part(0, reduction_size(p), t, n);
+      o.dx_cl(dims_of(p), x, dy, dx, rows.begin, rows.end, mean, dy_mean, coef, scale);
+    } else {
+      const channel_range r = part(0, p.c, t, n);
+      o.dx_cf(dims_of(p), x, dy, dx, r.begin, r.end, mean, dy_mean, coef, scale);
+    }
+  } else {
+    backward_dx(p, x, dy, dx, part(0, p.c, t, n), mean, dy_mean, coef, scale);
+  }
+}
+
+// Channel-first elementwise passes over the channels of r (a block).
+template <class T>
+void normalize_block(const problem& p, const T* x, T* y, channel_range r, const double* shift,
+                     const double* scale, const double* bias) {
+  if constexpr (has_fast<T>)
+    fast_ops<T>().normalize_cf(dims_of(p), x, y, r.begin, r.end, shift, scale, bias);
+  else
+    normalize(p, x, y, r, shift, scale, bias);
+}
+
+template <class T>
+void dx_block(const problem& p, const T* x, const T* dy, T* dx, channel_range r,
+              const double* mean, const double* dy_mean, const double* coef,
+              const double* scale) {
+  if constexpr (has_fast<T>)
+    fast_ops<T>().dx_cf(dims_of(p), x, dy, dx, r.begin, r.end, mean, dy_mean, coef, scale);
+  else
+    backward_dx(p, x, dy, dx, r, mean, dy_mean, coef, scale);
 }
 
 // Channels processed together. The data of a block is read twice, once for
@@ -97,16 +195,33 @@ void forward_training(const problem& p, const kernel_io& io) {
   const channel_vector beta = load_channels(p, io.beta);
   channel_vector mean(gamma.size()), m2(gamma.size()), var(gamma.size()),
       invstd(gamma.size()), scale(gamma.size());
-  const int64_t block = channel_block(p, 1);
-  for (int64_t c0 = 0; c0 < p.c; c0 += block) {
-    const channel_range r{c0, std::min(p.c, c0 + block)};
-    batch_moments(p, x, r, mean.data(), m2.data());
+  // var, invstd and scale of the channels of r, once their moments are known.
+  auto factors = [&](channel_range r) {
     for (int64_t c = r.begin; c < r.end; ++c) {
       var[c] = m2[c] / M;
       invstd[c] = 1.0 / std::sqrt(var[c] + p.eps);
       scale[c] = gamma[c] * invstd[c];
     }
-    normalize(p, x, y, r, mean.data(), scale.data(), beta.data());
+  };
+  const int n = threads_for(element_count(p));
+  if (channel_last(p.lay)) {
+    // No channel is complete before the last row: statistics, then y.
+    parallel(n, [&](int t) { moments_of(p, x, part(0, p.c, t, n), mean.data(), m2.data()); });
+    factors({0, p.c});
+    parallel(n, [&](int t) {
+      normalize_part(p, x, y, t, n, mean.data(), scale.data(), beta.data());
+    });
+  } else {
+    const int64_t block = channel_block(p, 1);
+    parallel(n, [&](int t) {
+      const channel_range mine = part(0, p.c, t, n);
+      for (int64_t c0 = mine.begin; c0 < mine.end; c0 += block) {
+        const channel_range r{c0, std::min(mine.end, c0 + block)};
+        moments_of(p, x, r, mean.data(), m2.data());
+        factors(r);
+        normalize_block(p, x, y, r, mean.data(), scale.data(), beta.data());
+      }
+    });
   }
   store_channels(p, mean, io.mean);
   store_channels(p, var, io.var);
@@ -125,8 +240,11 @@ void forward_inference(const problem& p, const kernel_io& io) {
   const channel_vector rv = load_channels(p, io.running_var);
   channel_vector scale(gamma.size());
   for (int64_t c = 0; c < p.c; ++c) scale[c] = gamma[c] * (1.0 / std::sqrt(rv[c] + p.eps));
-  normalize(p, static_cast<const T*>(io.x), static_cast<T*>(io.y), {0, p.c}, rm.data(),
-            scale.data(), beta.data());
+  const int n = threads_for(element_count(p));
+  parallel(n, [&](int t) {
+    normalize_part(p, static_cast<const T*>(io.x), static_cast<T*>(io.y), t, n, rm.data(),
+                   scale.data(), beta.data());
+  });
 }
 
 // With the saved mean and invstd, xhat = (x - mean) invstd:
@@ -153,18 +271,35 @@ void backward(const problem& p, const kernel_io& io) {
   }
   channel_vector dgamma(gamma.size()), dbeta(gamma.size()), sum_dy_xc(gamma.size()),
       dy_mean(gamma.size()), coef(gamma.size()), scale(gamma.size());
-  const int64_t block = channel_block(p, 2);
-  for (int64_t c0 = 0; c0 < p.c; c0 += block) {
-    const channel_range r{c0, std::min(p.c, c0 + block)};
-    backward_sums(p, x, dy, r, mean.data(), dbeta.data(), sum_dy_xc.data());
+  auto* dx = static_cast<T*>(io.dx);
+  auto factors = [&](channel_range r) {
     for (int64_t c = r.begin; c < r.end; ++c) {
       dgamma[c] = sum_dy_xc[c] * invstd[c];
       dy_mean[c] = dbeta[c] / M;
       coef[c] = (invstd[c] * dgamma[c]) / M;
       scale[c] = gamma[c] * invstd[c];
     }
-    backward_dx(p, x, dy, static_cast<T*>(io.dx), r, mean.data(), dy_mean.data(), coef.data(),
-                scale.data());
+  };
+  const int n = threads_for(element_count(p));
+  if (channel_last(p.lay)) {
+    parallel(n, [&](int t) {
+      sums_of(p, x, dy, part(0, p.c, t, n), mean.data(), dbeta.data(), sum_dy_xc.data());
+    });
+    factors({0, p.c});
+    parallel(n, [&](int t) {
+      dx_part(p, x, dy, dx, t, n, mean.data(), dy_mean.data(), coef.data(), scale.data());
+    });
+  } else {
+    const int64_t block = channel_block(p, 2);
+    parallel(n, [&](int t) {
+      const channel_range mine = part(0, p.c, t, n);
+      for (int64_t c0 = mine.begin; c0 < mine.end; c0 += block) {
+        const channel_range r{c0, std::min(mine.end, c0 + block)};
+        sums_of(p, x, dy, r, mean.data(), dbeta.data(), sum_dy_xc.data());
+        factors(r);
+        dx_block(p, x, dy, dx, r, mean.data(), dy_mean.data(), coef.data(), scale.data());
+      }
+    });
   }
   store_channels(p, dgamma, io.dgamma);
   store_channels(p, dbeta, io.dbeta);

@@ -1,0 +1,61 @@
+// The vectorized data loops of the Eigen kernel for f32 and f64 data, compiled
+// once per instruction set (isa_*.cpp) and chosen at run time (dispatch.cpp).
+// Every variant performs, per channel, exactly the floating-point operations
+// of reduction.hpp and routines.hpp in the same order, so all variants, all
+// layouts and all thread counts give the same bits.
+#pragma once
+
+#include <cstdint>
+
+namespace bncheck::eigen::fast {
+
+/// A data tensor as n samples x c channels x s spatial positions; a channel
+/// reduces over m() = n*s values. Channel-first: element (i, ch, j) at
+/// (i*c + ch)*s + j. Channel-last: row r = i*s + j holds the c channels
+/// contiguously, element (r, ch) at r*c + ch.
+struct dims {
+  int64_t n = 1, c = 1, s = 1;
+  int64_t m() const { return n * s; }
+};
+
+/// The data loops for storage type T (float or double). Per-channel arrays
+/// hold d.c doubles indexed by absolute channel; [c0, c1) is a channel range,
+/// [r0, r1) a row range of a channel-last tensor.
+template <class T>
+struct ops {
+  /// mean[ch], m2[ch] = sum((x - mean)^2), chunked two-pass (reduction.hpp).
+  void (*moments_cf)(dims d, const T* x, int64_t c0, int64_t c1, double* mean, double* m2);
+  void (*moments_cl)(dims d, const T* x, int64_t c0, int64_t c1, double* mean, double* m2);
+  /// y = (x - shift) * scale + bias in double, rounded once to T.
+  void (*normalize_cf)(dims d, const T* x, T* y, int64_t c0, int64_t c1, const double* shift,
+                       const double* scale, const double* bias);
+  void (*normalize_cl)(dims d, const T* x, T* y, int64_t r0, int64_t r1, const double* shift,
+                       const double* scale, const double* bias);
+  /// sum_dy[ch] = sum(dy), sum_dy_xc[ch] = sum(dy * (x - mean[ch])), chunked.
+  void (*sums_cf)(dims d, const T* x, const T* dy, int64_t c0, int64_t c1, const double* mean,
+                  double* sum_dy, double* sum_dy_xc);
+  void (*sums_cl)(dims d, const T* x, const T* dy, int64_t c0, int64_t c1, const double* mean,
+                  double* sum_dy, double* sum_dy_xc);
+  /// dx = ((dy - dy_mean) - (x - mean) * coef) * scale in double, rounded once.
+  void (*dx_cf)(dims d, const T* x, const T* dy, T* dx, int64_t c0, int64_t c1, const double* mean,
+                const double* dy_mean, const double* coef, const double* scale);
+  void (*dx_cl)(dims d, const T* x, const T* dy, T* dx, int64_t r0, int64_t r1, const double* mean,
+                const double* dy_mean, const double* coef, const double* scale);
+};
+
+/// One compiled variant.
+struct table {
+  const char* name;  ///< "sse2", "avx2", "avx512"
+  ops<float> f32;
+  ops<double> f64;
+};
+
+const table& table_sse2();
+const table& table_avx2();
+const table& table_avx512();
+
+/// The variant in use: set_isa's choice, else BNCHECK_EIGEN_ISA, else the best
+/// the processor supports.
+const table& selected();
+
+}  // namespace bncheck::eigen::fast

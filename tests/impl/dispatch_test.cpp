@@ -1,0 +1,200 @@
+// The fast paths of the Eigen kernel change no bit: every instruction-set
+// variant of fast/ reproduces the generic loops of routines.hpp, and the
+// kernel's outputs are the same bytes for every variant, thread count and
+// layout.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/kernel.hpp"
+#include "core/tensor.hpp"
+#include "impl/eigen/eigen_kernel.hpp"
+#include "impl/eigen/fast/fast.hpp"
+#include "impl/eigen/routines.hpp"
+#include "tests/impl/direct_call.hpp"
+
+namespace bncheck {
+namespace {
+
+using testing::call_direct;
+using testing::direct_call;
+
+// Restores the automatic instruction set and thread count however a test ends.
+struct settings_guard {
+  ~settings_guard() {
+    eigen::set_isa("");
+    eigen::set_threads(0);
+  }
+};
+
+const eigen::fast::table& variant(const std::string& name) {
+  if (name == "avx512") return eigen::fast::table_avx512();
+  if (name == "avx2") return eigen::fast::table_avx2();
+  return eigen::fast::table_sse2();
+}
+
+// Values around 3 with a spread of 2, a few far off, and exact repeats, so
+// that sums round in every lane.
+template <class T>
+std::vector<T> values(int64_t count, uint64_t seed, double offset) {
+  std::vector<T> v(static_cast<std::size_t>(count));
+  uint64_t s = seed;
+  for (auto& e : v) {
+    s = s * 6364136223846793005ull + 1442695040888963407ull;
+    const double u = static_cast<double>(s >> 11) * 0x1p-53;
+    e = static_cast<T>(offset + 4 * u - 2 + ((s >> 5) % 97 == 0 ? 1e3 : 0));
+  }
+  return v;
+}
+
+template <class T>
+const eigen::fast::ops<T>& ops_of(const eigen::fast::table& t) {
+  if constexpr (std::is_same_v<T, float>)
+    return t.f32;
+  else
+    return t.f64;
+}
+
+template <class T>
+void expect_fast_equals_generic(const std::string& isa, layout lay, int64_t n, int64_t c,
+                                int64_t h, int64_t w) {
+  problem p;
+  p.lay = lay;
+  p.n = n, p.c = c, p.h = h, p.w = w;
+  const eigen::fast::dims d{n, c, spatial_size(p)};
+  const int64_t count = element_count(p);
+  const std::vector<T> x = values<T>(count, 1, 3), dy = values<T>(count, 2, 0);
+  const std::vector<double> shift(values<double>(c, 3, 3)), scale(values<double>(c, 4, 1)),
+      bias(values<double>(c, 5, 0));
+  const auto& o = ops_of<T>(variant(isa));
+  const std::string what = isa + " " + std::string(to_string(lay)) + " " + to_text(p);
+  const bool last = channel_last(lay);
+  const eigen::channel_range all{0, c};
+
+  std::vector<double> m1(c), q1(c), m2(c), q2(c);
+  eigen::batch_moments(p, x.data(), all, m1.data(), q1.data());
+  (last ? o.moments_cl : o.moments_cf)(d, x.data(), 0, c, m2.data(), q2.data());
+  EXPECT_EQ(m1, m2) << "mean, " << what;
+  EXPECT_EQ(q1, q2) << "m2, " << what;
+
+  std::vector<T> y1(count), y2(count);
+  eigen::normalize(p, x.data(), y1.data(), all, shift.data(), scale.data(), bias.data());
+  if (last)
+    o.normalize_cl(d, x.data(), y2.data(), 0, d.m(), shift.data(), scale.data(), bias.data());
+  else
+    o.normalize_cf(d, x.data(), y2.data(), 0, c, shift.data(), scale.data(), bias.data());
+  EXPECT_EQ(y1, y2) << "y, " << what;
+
+  eigen::backward_sums(p, x.data(), dy.data(), all, shift.data(), m1.data(), q1.data());
+  (last ? o.sums_cl : o.sums_cf)(d, x.data(), dy.data(), 0, c, shift.data(), m2.data(), q2.data());
+  EXPECT_EQ(m1, m2) << "sum(dy), " << what;
+  EXPECT_EQ(q1, q2) << "sum(dy (x - mean)), " << what;
+
+  eigen::backward_dx(p, x.data(), dy.data(), y1.data(), all, shift.data(), bias.data(),
+                     scale.data(), shift.data());
+  if (last)
+    o.dx_cl(d, x.data(), dy.data(), y2.data(), 0, d.m(), shift.data(), bias.data(), scale.data(),
+            shift.data());
+  else
+    o.dx_cf(d, x.data(), dy.data(), y2.data(), 0, c, shift.data(), bias.data(), scale.data(),
+            shift.data());
+  EXPECT_EQ(y1, y2) << "dx, " << what;
+}
+
+TEST(eigen_dispatch, every_variant_reproduces_the_generic_loops_bit_for_bit) {
+  // Chunks straddling samples, a short last chunk, lane tails (M % 8 != 0),
+  // channel counts that are not a multiple of any vector width, a single
+  // value per channel, and more channels than one channel-last group holds.
+  struct shape {
+    layout lay;
+    int64_t n, c, h, w;
+  };
+  const shape shapes[] = {{layout::nchw, 5, 7, 11, 13}, {layout::nhwc, 5, 7, 11, 13},
+                          {layout::nchw, 3, 19, 7, 7},  {layout::nhwc, 3, 19, 7, 7},
+                          {layout::nchw, 40, 3, 9, 8},  {layout::nhwc, 40, 3, 9, 8},
+                          {layout::nc, 1, 9, 1, 1},     {layout::nc, 1029, 13, 1, 1},
+                          {layout::nc, 300, 1100, 1, 1}};
+  for (const std::string& isa : eigen::supported_isas())
+    for (const shape& s : shapes) {
+      expect_fast_equals_generic<float>(isa, s.lay, s.n, s.c, s.h, s.w);
+      expect_fast_equals_generic<double>(isa, s.lay, s.n, s.c, s.h, s.w);
+    }
+}
+
+TEST(eigen_dispatch, baseline_is_always_supported_and_selectable) {
+  settings_guard guard;
+  const std::vector<std::string> isas = eigen::supported_isas();
+  ASSERT_FALSE(isas.empty());
+  EXPECT_EQ(isas.front(), "sse2");
+  EXPECT_TRUE(eigen::set_isa("sse2"));
+  EXPECT_EQ(eigen::isa(), "sse2");
+  EXPECT_FALSE(eigen::set_isa("no-such-isa"));
+  EXPECT_EQ(eigen::isa(), "sse2");
+  eigen::set_threads(3);
+  EXPECT_EQ(eigen::threads(), 3);
+}
+
+// Every output of p, as raw bytes, under the given variant and thread count.
+std::map<std::string, std::vector<unsigned char>> outputs(kernel& k, const problem& p,
+                                                          const tensor_map& in,
+                                                          const std::string& isa, int threads) {
+  EXPECT_TRUE(eigen::set_isa(isa));
+  eigen::set_threads(threads);
+  direct_call out = call_direct(k, p, in);
+  EXPECT_EQ(out.result.status, kernel_status::ok) << out.result.message;
+  std::map<std::string, std::vector<unsigned char>> r;
+  for (const std::string& name : output_names(p)) r[name] = out.buffers.at(name);
+  return r;
+}
+
+TEST(eigen_dispatch, outputs_are_identical_for_every_variant_and_thread_count) {
+  settings_guard guard;
+  auto k = make_kernel("eigen");
+  // Above the one-thread threshold (2^17 elements), channel counts that two
+  // and three threads split unevenly.
+  struct shape {
+    layout lay;
+    int64_t n, c, h, w;
+  };
+  const shape shapes[] = {{layout::nchw, 3, 37, 37, 41},
+                          {layout::nhwc, 3, 37, 37, 41},
+                          {layout::nc, 700, 203, 1, 1}};
+  for (dtype dt : {dtype::f32, dtype::f64, dtype::bf16})
+    for (const shape& s : shapes)
+      for (op_kind op : {op_kind::forward_training, op_kind::forward_inference, op_kind::backward}) {
+        problem p;
+        p.op = op;
+        p.lay = s.lay;
+        p.data_type = dt;
+        p.n = s.n, p.c = s.c, p.h = s.h, p.w = s.w;
+        p.seed = 11;
+        p.x = {fill_kind::normal, 100, 3};
+        tensor_map in = generate_inputs(p);
+        if (op == op_kind::backward) {
+          // Saved statistics from the kernel itself (any values would do).
+          problem fwd = p;
+          fwd.op = op_kind::forward_training;
+          const direct_call f = call_direct(*k, fwd, generate_inputs(fwd));
+          for (const char* name : {"mean", "var", "invstd"}) {
+            tensor t{p.param_type, {p.c}, {}};
+            for (int64_t c = 0; c < p.c; ++c) t.values.push_back(f.at(name, p.param_type, c));
+            in[name] = t;
+          }
+        }
+        const auto expected = outputs(*k, p, in, "sse2", 1);
+        for (const std::string& isa : eigen::supported_isas())
+          for (int threads : {1, 2, 3}) {
+            const auto got = outputs(*k, p, in, isa, threads);
+            for (const auto& [name, bytes] : expected)
+              ASSERT_EQ(got.at(name), bytes)
+                  << name << " differs with " << isa << " and " << threads << " threads: "
+                  << to_text(p);
+          }
+      }
+}
+
+}  // namespace
+}  // namespace bncheck
