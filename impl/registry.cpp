@@ -6,6 +6,9 @@
 #include "core/kernel.hpp"
 #include "impl/cuda/cuda_kernel.hpp"
 #include "impl/eigen/eigen_kernel.hpp"
+#if defined(BNCHECK_HAVE_CUDNN)
+#include "adapters/cudnn/cudnn_kernel.hpp"
+#endif
 #if defined(BNCHECK_HAVE_ONEDNN)
 #include "adapters/onednn/onednn_kernel.hpp"
 #endif
@@ -24,6 +27,9 @@ std::unique_ptr<kernel> make_kernel(const std::string& name) {
 #if defined(BNCHECK_HAVE_CUDA)
   if (name == "cuda") return cuda::make_cuda_kernel();
 #endif
+#if defined(BNCHECK_HAVE_CUDNN)
+  if (name == "cudnn") return cudnn_adapter::make_cudnn_kernel();
+#endif
 #if defined(BNCHECK_HAVE_ONEDNN)
   if (name == "onednn") return onednn::make_onednn_kernel();
 #endif
@@ -40,6 +46,9 @@ std::vector<std::string> kernel_names() {
   std::vector<std::string> names = {"eigen", "cuda-host"};
 #if defined(BNCHECK_HAVE_CUDA)
   names.push_back("cuda");
+#endif
+#if defined(BNCHECK_HAVE_CUDNN)
+  names.push_back("cudnn");
 #endif
 #if defined(BNCHECK_HAVE_ONEDNN)
   names.push_back("onednn");
