@@ -109,8 +109,11 @@ class runner {
 };
 
 /// oneDNN 2.6's primitive for cb.p, created once (bench_onednn.cpp). Throws
-/// std::runtime_error if oneDNN has no implementation.
-std::unique_ptr<runner> make_onednn_runner(case_buffers& cb);
+/// std::runtime_error if oneDNN has no implementation. nc_as_nhwc describes
+/// an nc tensor as N x C x 1 x 1 nhwc (same memory), which oneDNN runs with
+/// its channel-last JIT kernel instead of the generic one the adapter's nc
+/// descriptor gets.
+std::unique_ptr<runner> make_onednn_runner(case_buffers& cb, bool nc_as_nhwc = false);
 /// at::native_batch_norm(_backward) on from_blob tensors (bench_libtorch.cpp).
 std::unique_ptr<runner> make_libtorch_runner(case_buffers& cb);
 /// Sets the OpenMP threads oneDNN uses (omp_set_num_threads).

@@ -34,12 +34,14 @@ constexpr shape shapes[] = {
     {"N4096C1024", 4096, 1024, 1, 1, false},
 };
 
-enum class peer { eigen, onednn, libtorch };
+// onednn_nspc: oneDNN on nc described as N x C x 1 x 1 nhwc (nc cases only).
+enum class peer { eigen, onednn, onednn_nspc, libtorch };
 
 const char* name_of(peer k) {
   switch (k) {
     case peer::eigen: return "eigen";
     case peer::onednn: return "onednn";
+    case peer::onednn_nspc: return "onednn_nspc";
     case peer::libtorch: return "libtorch";
   }
   return "?";
@@ -81,6 +83,7 @@ std::unique_ptr<runner> make_runner(peer k, case_buffers& cb) {
     case peer::eigen: return std::make_unique<eigen_runner>(cb);
 #ifdef BNCHECK_BENCH_ONEDNN
     case peer::onednn: return make_onednn_runner(cb);
+    case peer::onednn_nspc: return make_onednn_runner(cb, /*nc_as_nhwc=*/true);
 #endif
 #ifdef BNCHECK_BENCH_LIBTORCH
     case peer::libtorch: return make_libtorch_runner(cb);
@@ -213,6 +216,7 @@ void register_all() {
   std::vector<peer> peers = {peer::eigen};
 #ifdef BNCHECK_BENCH_ONEDNN
   peers.push_back(peer::onednn);
+  peers.push_back(peer::onednn_nspc);
 #endif
 #ifdef BNCHECK_BENCH_LIBTORCH
   peers.push_back(peer::libtorch);
@@ -227,12 +231,14 @@ void register_all() {
         s.spatial ? std::vector<layout>{layout::nchw, layout::nhwc} : std::vector<layout>{layout::nc};
     for (layout lay : layouts)
       for (op_kind op : {op_kind::forward_training, op_kind::forward_inference, op_kind::backward})
-        for (peer k : peers)
+        for (peer k : peers) {
+          if (k == peer::onednn_nspc && lay != layout::nc) continue;
           benchmark::RegisterBenchmark(
               (std::string(to_string(op)) + "/" + std::string(to_string(lay)) + "/" + s.name + "/" + name_of(k)).c_str(),
               time_kernel, k, make_problem(op, lay, s))
               ->Unit(benchmark::kMillisecond)
               ->UseRealTime();
+        }
   }
 }
 

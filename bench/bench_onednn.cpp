@@ -22,9 +22,13 @@ using tag = dnnl::memory::format_tag;
 using dt = dnnl::memory::data_type;
 using args_t = std::unordered_map<int, dnnl::memory>;
 
-dnnl::memory::desc data_desc(const problem& p) {
+// nc_as_nhwc: nc described as N x C x 1 x 1 in nhwc, the same memory; oneDNN
+// 2.6 runs its channel-last JIT kernel on that and its generic one on nc.
+dnnl::memory::desc data_desc(const problem& p, bool nc_as_nhwc) {
   switch (p.lay) {
-    case layout::nc: return {{p.n, p.c}, dt::f32, tag::nc};
+    case layout::nc:
+      if (nc_as_nhwc) return {{p.n, p.c, 1, 1}, dt::f32, tag::nhwc};
+      return {{p.n, p.c}, dt::f32, tag::nc};
     case layout::nhwc: return {{p.n, p.c, p.h, p.w}, dt::f32, tag::nhwc};
     default: return {{p.n, p.c, p.h, p.w}, dt::f32, tag::nchw};
   }
@@ -35,9 +39,9 @@ const dnnl::normalization_flags scale_shift =
 
 class onednn_runner final : public runner {
  public:
-  explicit onednn_runner(case_buffers& cb) : cb_(cb), eng_(dnnl::engine::kind::cpu, 0), strm_(eng_) {
+  onednn_runner(case_buffers& cb, bool nc_as_nhwc) : cb_(cb), eng_(dnnl::engine::kind::cpu, 0), strm_(eng_) {
     const problem& p = cb.p;
-    const dnnl::memory::desc md = data_desc(p);
+    const dnnl::memory::desc md = data_desc(p, nc_as_nhwc);
     const dnnl::memory::desc channel_md({p.c}, dt::f32, tag::a);
     const auto eps = static_cast<float>(p.eps);
     const bool training = p.op == op_kind::forward_training;
@@ -113,9 +117,9 @@ class onednn_runner final : public runner {
 
 }  // namespace
 
-std::unique_ptr<runner> make_onednn_runner(case_buffers& cb) {
+std::unique_ptr<runner> make_onednn_runner(case_buffers& cb, bool nc_as_nhwc) {
   try {
-    return std::make_unique<onednn_runner>(cb);
+    return std::make_unique<onednn_runner>(cb, nc_as_nhwc);
   } catch (const dnnl::error& e) {
     throw std::runtime_error(std::string("oneDNN: ") + e.what());
   }

@@ -14,8 +14,15 @@ import subprocess
 from collections import OrderedDict
 
 OPS = ["forward_training", "forward_inference", "backward"]
-KERNELS = ["eigen", "onednn", "libtorch"]
-KERNEL_TITLE = {"eigen": "eigen (ours)", "onednn": "oneDNN", "libtorch": "libtorch"}
+KERNELS = ["eigen", "onednn", "onednn_nspc", "libtorch"]
+KERNEL_TITLE = {"eigen": "eigen (ours)", "onednn": "oneDNN", "onednn_nspc": "oneDNN, nc as N×C×1×1 nhwc",
+                "libtorch": "libtorch"}
+# The chart's and the summary's oneDNN: on nc, the N×C×1×1 nhwc descriptor (oneDNN's JIT kernel).
+CHART_KERNELS = ["eigen", "onednn", "libtorch"]
+
+
+def onednn_key(lay):
+    return "onednn_nspc" if lay == "nc" else "onednn"
 NOTES_MARK = "<!-- Hand-written notes below this line are kept by bench/report.py. -->"
 
 
@@ -133,10 +140,12 @@ def write_md(args, context, rows):
     w("the raw Google Benchmark JSON is `bench/results.json`, the chart `bench/results.svg`. Every")
     w("number below was measured in that run or is a ratio of two medians of it.")
     w("")
-    if args.load_max >= 0.5:
-        w(f"**Taken on a busy machine** (1-minute load average up to {args.load_max:.2f} on "
-          f"{os.cpu_count()} CPUs around the run): two-thread kernels and baselines wait for whichever")
-        w("thread is descheduled, so these figures check the pipeline; they do not judge the targets.")
+    if args.others is None or args.others >= 0.05:
+        share = "unknown" if args.others is None else f"{args.others * 100:.0f} %"
+        w(f"**Taken on a busy machine**: other processes used {share} of the {os.cpu_count()} CPUs' time"
+          " during the run.")
+        w("Two-thread kernels and baselines wait for whichever thread is descheduled, so these figures")
+        w("check the pipeline; they do not judge the targets.")
         w("")
     w("## Machine, build and run")
     w("")
@@ -157,8 +166,11 @@ def write_md(args, context, rows):
     w(f"- Threads: {context.get('bncheck_threads', '?')} for every kernel (oneDNN through OpenMP, libtorch through")
     w("  `at::set_num_threads`, ours through `BNCHECK_THREADS`, copy and triad through OpenMP).")
     w(f"- Commit: {args.commit}. Date: {args.started} to {args.finished} (UTC).")
+    if args.others is not None:
+        w(f"- Other processes used {args.others * 100:.1f} % of the machine's CPU time during the run"
+          f" (/proc/stat busy time less bench_cpu's own, sampled every 5 s); steal {args.steal * 100:.1f} %.")
     w(f"- Load average (1, 5, 15 min): {args.load_before} before, {args.load_after} after;"
-      f" 1-min samples during the run: {args.load_range}. {args.load_note}")
+      f" 1-min load average during the run: {args.load_range}. {args.load_note}")
     w("")
     w("```")
     w(args.command)
@@ -218,13 +230,17 @@ def write_md(args, context, rows):
                 cells.append(fmt_ms(e["median"]))
                 cells.append(f"{e['median'] / floor:.2f}" if floor else "–")
                 peer_ms, peer_ratio, speedup = [], [], {}
-                for k in ("onednn", "libtorch"):
+                for k in (onednn_key(lay), "libtorch"):
                     r = rows.get((op, lay, shape, k), {})
-                    peer_ms.append(fmt_ms(r["median"]) if "median" in r else ("skipped" if "error" in r else "–"))
+                    mark = "†" if k == "onednn_nspc" else ""
+                    peer_ms.append(fmt_ms(r["median"]) + mark if "median" in r else ("skipped" if "error" in r else "–"))
                     peer_ratio.append(f"{r['median'] / e['median']:.2f}" if "median" in r else "–")
                     if "median" in r:
-                        speedup[k] = r["median"] / e["median"]
+                        speedup["onednn" if k == "onednn_nspc" else k] = r["median"] / e["median"]
                 w("| " + " | ".join(cells + peer_ms + peer_ratio + targets(op, lay, e, floor, speedup)) + " |")
+    w("")
+    w("† nc: oneDNN on the same memory described as N×C×1×1 nhwc, where oneDNN 2.6 runs its channel-last")
+    w("JIT kernel; the adapter's nc descriptor gets its generic kernel (ncsp_bnorm), timed in the next table.")
     w("")
 
     # Detail
@@ -317,7 +333,7 @@ def write_svg(rows, context, caption):
     step = 5 if top <= 40 else 10
     ymax = (int(top / step) + 1) * step
     left, right, panel_h, gap, bar_w, group_gap = 60, 20, 230, 80, 20, 40
-    group_w = bar_w * len(KERNELS) + group_gap
+    group_w = bar_w * len(CHART_KERNELS) + group_gap
     width = max(left + right + group_w * len(groups), 760)
     header = 80
     height = header + len(OPS) * (panel_h + gap) + 10
@@ -327,7 +343,7 @@ def write_svg(rows, context, caption):
          f'<text x="{left}" y="20" font-size="15" font-weight="bold">Batch norm, f32, '
          f'{esc(context.get("bncheck_threads", "?"))} threads: GB/s from the fewest bytes and the median time</text>']
     lx = left
-    for k in KERNELS:
+    for k in CHART_KERNELS:
         o.append(f'<rect x="{lx}" y="32" width="12" height="12" fill="{colors[k]}"/>'
                  f'<text x="{lx + 16}" y="42">{esc(KERNEL_TITLE[k])}</text>')
         lx += 110
@@ -348,24 +364,28 @@ def write_svg(rows, context, caption):
                  f'text-anchor="middle">GB/s</text>')
         for gi, (shape, lay) in enumerate(groups):
             gx = left + gi * group_w + group_gap / 2
-            for ki, k in enumerate(KERNELS):
-                r = rows.get((op, lay, shape, k), {})
+            for ki, k in enumerate(CHART_KERNELS):
+                key = onednn_key(lay) if k == "onednn" else k
+                r = rows.get((op, lay, shape, key), {})
                 x = gx + ki * bar_w
                 if "median" in r:
                     v = gbs(r)
                     o.append(f'<rect x="{x:.1f}" y="{y(v):.1f}" width="{bar_w - 2}" height="{yb - y(v):.1f}" '
-                             f'fill="{colors[k]}"><title>{esc(KERNEL_TITLE[k])} {op} {lay} {shape}: '
+                             f'fill="{colors[k]}"><title>{esc(KERNEL_TITLE[key])} {op} {lay} {shape}: '
                              f'{v:.1f} GB/s, {r["median"]:.2f} ms</title></rect>')
                 elif r:
                     o.append(f'<text x="{x + bar_w / 2 - 1:.1f}" y="{yb - 4}" text-anchor="middle" '
                              f'fill="{colors[k]}">×</text>')
             if shape in triad:
                 ty = y(triad[shape])
-                o.append(f'<line x1="{gx - 3:.1f}" y1="{ty:.1f}" x2="{gx + bar_w * len(KERNELS) + 1:.1f}" '
+                o.append(f'<line x1="{gx - 3:.1f}" y1="{ty:.1f}" x2="{gx + bar_w * len(CHART_KERNELS) + 1:.1f}" '
                          f'y2="{ty:.1f}" stroke="black" stroke-width="2" stroke-dasharray="4,2"/>')
-            cx = gx + bar_w * len(KERNELS) / 2
+            cx = gx + bar_w * len(CHART_KERNELS) / 2
             o.append(f'<text x="{cx:.1f}" y="{yb + 14}" text-anchor="middle">{esc(short_shape(shape))}</text>'
                      f'<text x="{cx:.1f}" y="{yb + 27}" text-anchor="middle">{lay}</text>')
+            if lay == "nc":
+                o.append(f'<text x="{cx:.1f}" y="{yb + 40}" text-anchor="middle" fill="#555">'
+                         f'(oneDNN: N×C×1×1 nhwc)</text>')
         o.append(f'<line x1="{left}" y1="{yb}" x2="{width - right}" y2="{yb}" stroke="black"/>')
     o.append("</svg>")
     return "\n".join(o) + "\n"
@@ -391,11 +411,18 @@ def main():
     samples = []
     if args.load_samples and os.path.exists(args.load_samples):
         with open(args.load_samples) as f:
-            samples = [float(line.split()[0]) for line in f if line.strip()]
-    loads = samples + [float(x) for x in (args.load_before.split()[:1] + args.load_after.split()[:1])
-                       if re.fullmatch(r"[0-9.]+", x)]
+            samples = [[float(v) for v in line.split()] for line in f if len(line.split()) == 5]
+    loads = [s[0] for s in samples]
     args.load_max = max(loads) if loads else 0.0
-    args.load_range = f"{min(samples):.2f} to {max(samples):.2f} ({len(samples)} samples)" if samples else "none taken"
+    args.load_range = f"{min(loads):.2f} to {max(loads):.2f} ({len(loads)} samples)" if loads else "none taken"
+    # Other processes' share of the machine between the first and last sample:
+    # (busy jiffies - bench_cpu's own) / total jiffies; steal likewise.
+    args.others = None
+    if len(samples) >= 2 and samples[-1][2] > samples[0][2]:
+        total = samples[-1][2] - samples[0][2]
+        others = (samples[-1][1] - samples[0][1]) - (samples[-1][4] - samples[0][4])
+        args.others = max(0.0, others / total)
+        args.steal = (samples[-1][3] - samples[0][3]) / total
     context, rows = load(args.json)
     notes = keep_notes(args.md)
     md = write_md(args, context, rows)
@@ -403,8 +430,9 @@ def main():
     with open(args.md, "w") as f:
         f.write("\n".join(md).rstrip("\n") + "\n")
     with open(args.svg, "w") as f:
-        caption = (f"{args.started} UTC, commit {args.commit.split()[0]}, load average up to {args.load_max:.2f}"
-                   " (bench/RESULTS.md)")
+        others = "unknown" if args.others is None else f"{args.others * 100:.0f} %"
+        caption = (f"{args.started} UTC, commit {args.commit.split()[0]}, other processes' CPU share during the run:"
+                   f" {others} (bench/RESULTS.md)")
         f.write(write_svg(rows, context, caption))
 
 
