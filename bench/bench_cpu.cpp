@@ -24,6 +24,7 @@
 
 #include "bench/bench_case.hpp"
 #include "core/kernel.hpp"
+#include "impl/eigen/eigen_kernel.hpp"
 
 namespace bncheck::bench {
 namespace {
@@ -61,6 +62,7 @@ class eigen_runner final : public runner {
       io_.push_back(io);
     }
   }
+  std::string label() const override { return eigen::isa() + ", " + std::to_string(eigen::threads()) + " threads"; }
   void run(std::size_t set) override {
     const kernel_result r = k_->run(cb_.p, io_[set]);
     if (r.status != kernel_status::ok && error_.empty()) error_ = "eigen: " + r.message;
@@ -242,8 +244,8 @@ void register_all() {
   }
 }
 
-// Takes --threads=N out of argv and exports it as BNCHECK_THREADS, which our
-// kernel and the libtorch adapter read too.
+// Takes --threads=N out of argv and exports it as BNCHECK_THREADS (main also
+// hands the count to eigen::set_threads, OpenMP and at::set_num_threads).
 void take_threads_flag(int& argc, char** argv) {
   int out = 1;
   for (int i = 1; i < argc; ++i) {
@@ -267,6 +269,9 @@ int main(int argc, char** argv) {
   setenv("BNCHECK_THREADS", std::to_string(threads).c_str(), 1);
   benchmark::AddCustomContext("bncheck_threads", std::to_string(threads));
   benchmark::AddCustomContext("bncheck_rotation_bytes", std::to_string(rotation_bytes()));
+  bncheck::eigen::set_threads(threads);
+  benchmark::AddCustomContext("bncheck_eigen",
+                              bncheck::eigen::isa() + ", " + std::to_string(bncheck::eigen::threads()) + " threads");
 #ifdef BNCHECK_BENCH_ONEDNN
   set_onednn_threads(threads);
   benchmark::AddCustomContext("bncheck_onednn", onednn_version());
