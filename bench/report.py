@@ -141,21 +141,25 @@ def write_md(args, context, rows):
     w("number below was measured in that run or is a ratio of two medians of it.")
     w("")
     if args.others is None or args.others >= 0.05:
-        share = "unknown" if args.others is None else f"{args.others * 100:.0f} %"
-        w(f"**Taken on a busy machine**: other processes used {share} of the {os.cpu_count()} CPUs' time"
-          " during the run.")
-        w("Two-thread kernels and baselines wait for whichever thread is descheduled, so these figures")
+        if args.others is None:
+            w("**Not known to be a quiet machine**: no CPU samples were taken during the run.")
+        else:
+            w(f"**Taken on a busy machine**: other processes used {args.others * 100:.0f} % of the"
+              f" {os.cpu_count()} CPUs' time during the run.")
+        w("Two-thread kernels and baselines wait for whichever thread is descheduled, so such figures")
         w("check the pipeline; they do not judge the targets.")
         w("")
     w("## Machine, build and run")
     w("")
     lines, mem = machine()
-    for line in lines:
-        w(f"- `lscpu`: {line}")
-    w(f"- Memory: {mem} GiB. Kernel: {sh('uname', '-sr')}.")
+    w("- `lscpu`: " + "; ".join(lines) + ".")
+    thp = sh("cat", "/sys/kernel/mm/transparent_hugepage/enabled") or "unknown"
+    w(f"- Memory: {mem} GiB. Kernel: {sh('uname', '-sr')}. Transparent huge pages: `{thp}`"
+      " (bench_cpu does not madvise its buffers).")
     w(f"- Compiler: {sh('sh', '-c', 'c++ --version | head -1')}; `CMAKE_BUILD_TYPE=Release` (`-O3 -DNDEBUG`),")
-    w("  `-ffp-contract=off`, no `-march` (our kernel and the STREAM loops are compiled for x86-64")
-    w("  baseline; oneDNN picks its JIT ISA at run time, see the impl column). Debian's libbenchmark")
+    w("  `-ffp-contract=off`, no `-march`: our kernel compiles its data loops for several instruction")
+    w("  sets and picks one at run time, oneDNN its JIT ISA (both in the impl column); the copy and")
+    w("  triad loops are x86-64 baseline (SSE2). Debian's libbenchmark")
     w("  warns that it was built as DEBUG; that concerns the timing loop's own code, not the kernels.")
     vers = []
     for pkg in ("libdnnl2", "libtorch1.13", "libbenchmark1debian", "libeigen3-dev"):
@@ -408,8 +412,10 @@ def main():
     ap.add_argument("--load-note", default="", help="a sentence on what else ran")
     args = ap.parse_args()
     if args.commit is None:
-        dirty = sh("git", "status", "--porcelain", "--untracked-files=no", "--", "bench", "impl", "core")
-        args.commit = sh("git", "rev-parse", "--short", "HEAD") + (" (with uncommitted changes in bench/, impl/ or core/)" if dirty else "")
+        dirty = sh("git", "status", "--porcelain", "--untracked-files=no", "--", "bench", "impl", "core", "adapters",
+                   ":!bench/RESULTS.md", ":!bench/results.json", ":!bench/results.svg")
+        args.commit = sh("git", "rev-parse", "--short", "HEAD") + (
+            " (with uncommitted changes in bench/, impl/, core/ or adapters/)" if dirty else "")
     samples = []
     if args.load_samples and os.path.exists(args.load_samples):
         with open(args.load_samples) as f:
