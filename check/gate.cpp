@@ -43,9 +43,9 @@ gate_totals print_table(const std::vector<case_outcome>& outcomes, const std::st
                 "worst", "seconds", "problem");
   out << line;
   for (const case_outcome& o : outcomes) {
-    const char* v = o.v == verdict::pass ? "pass" : o.v == verdict::fail ? "FAIL" : "skip";
-    (o.v == verdict::pass ? t.pass : o.v == verdict::fail ? t.fail : t.skip)++;
-    if (failures_only && o.v != verdict::fail) continue;
+    const char* v = o.v == verdict::pass ? "pass" : o.v == verdict::fail ? "FAIL" : o.v == verdict::skip ? "skip" : "known";
+    (o.v == verdict::pass ? t.pass : o.v == verdict::fail ? t.fail : o.v == verdict::skip ? t.skip : t.known)++;
+    if (failures_only && o.v != verdict::fail && o.v != verdict::known) continue;
     char err[32];
     std::snprintf(err, sizeof err, "%.3g", o.max_normalized);
     std::snprintf(line, sizeof line, "%-40s %-6s %12s %-8s %8.3f  %s\n", o.name.c_str(), v,
@@ -53,8 +53,9 @@ gate_totals print_table(const std::vector<case_outcome>& outcomes, const std::st
                   o.problem_text.c_str());
     out << line;
   }
-  out << "kernel " << kernel_name << ": " << t.pass << " passed, " << t.fail << " failed, " << t.skip
-      << " skipped, of " << outcomes.size() << " cases\n";
+  out << "kernel " << kernel_name << ": " << t.pass << " passed, " << t.fail << " failed, ";
+  if (t.known) out << t.known << " known deviations, ";
+  out << t.skip << " skipped, of " << outcomes.size() << " cases\n";
   std::map<std::string, int> unchecked;  // output list -> cases
   for (const case_outcome& o : outcomes)
     if (!o.not_produced.empty()) ++unchecked[o.not_produced];

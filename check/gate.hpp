@@ -10,7 +10,8 @@
 
 namespace bncheck {
 
-enum class verdict { pass, fail, skip };
+/// known: a failure recorded in the kernel's known deviations (check/deviations.hpp).
+enum class verdict { pass, fail, skip, known };
 
 /// The outcome of one case on one kernel.
 struct case_outcome {
@@ -29,7 +30,7 @@ struct case_outcome {
 case_outcome judge(kernel& k, const test_case& c);
 
 struct gate_totals {
-  int pass = 0, fail = 0, skip = 0;
+  int pass = 0, fail = 0, skip = 0, known = 0;
 };
 
 /// Prints one table row per outcome (only failures when failures_only) and

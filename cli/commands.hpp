@@ -31,6 +31,7 @@ struct run_options {
   std::string reproduce;              ///< a RapidCheck reproduce string: replay its shrunk case(s)
   std::string save_regressions;       ///< write each failure's shrunk case here as a golden case
   bool known_model_gaps = false;      ///< also generate where the tolerance model is known incomplete
+  std::string deviations;             ///< the kernel's known-deviations file (check/deviations.hpp), or empty
 };
 int run(const run_options& o);
 

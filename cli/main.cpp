@@ -44,6 +44,10 @@ int main(int argc, char** argv) {
                   "replay a property failure from the reproduce string it printed (implies its --property)");
   run->add_option("--save-regressions", ro.save_regressions,
                   "write each failing property's shrunk case into this folder as a golden case");
+  run->add_option("--deviations", ro.deviations,
+                  "the kernel's known deviations (docs/deviations.md), e.g. adapters/libtorch/deviations: the golden "
+                  "cases it lists fail as recorded and are reported as 'known'; one that passes again fails the run; "
+                  "its excludes narrow the properties, and are printed");
   run->add_flag("--known-model-gaps", ro.known_model_gaps,
                 "also generate the problems where the tolerance model is known to be incomplete "
                 "(docs/properties.md, Known gaps); our kernel fails some of them");

@@ -2,8 +2,10 @@
 // and on the properties; print the per-case table, the property table, the
 // failure reports, and exit 0/1/2.
 #include <iostream>
+#include <optional>
 #include <random>
 
+#include "check/deviations.hpp"
 #include "check/gate.hpp"
 #include "check/harness.hpp"
 #include "cli/commands.hpp"
@@ -55,6 +57,13 @@ int run(const run_options& o) {
   pc.lim.known_model_gaps = o.known_model_gaps;
   pc.properties = selected;
   pc.reproduce = o.reproduce;
+  std::optional<deviations> known;
+  if (!o.deviations.empty()) {
+    known = read_deviations(o.deviations);
+    pc.lim.constant_channels = known->constant_channels;
+    if (!known->long_reductions) pc.lim.max_reduction = 0;
+    pc.lim.excluded_data_types = known->excluded_data_types;
+  }
 
   // Load everything first: a bad input stops the run before any verdict.
   std::vector<test_case> cases;
@@ -64,12 +73,17 @@ int run(const run_options& o) {
   } else if (run_corpus) {
     std::vector<std::string> names = o.cases.empty() ? list_cases(o.golden) : o.cases;
     if (names.empty() && !run_props) throw input_error("no golden cases in '" + o.golden + "'");
+    if (known && o.cases.empty()) {
+      const std::vector<std::string> unknown = unknown_cases(*known, names);
+      if (!unknown.empty()) throw input_error(unknown.front());
+    }
     for (const auto& name : names) cases.push_back(read_case(std::filesystem::path(o.golden) / name));
   }
   cases = shard_list(o.extras, std::move(cases));
   if (run_props)
     std::cout << "bncheck run: kernel " << k->name() << ", seed " << pc.seed << ", " << pc.cases
               << " cases per property\n";
+  if (known) std::cout << describe_exclusions(*known);
 
   gate_totals t;
   std::vector<case_outcome> outcomes;
@@ -78,6 +92,7 @@ int run(const run_options& o) {
       std::cout << "no golden cases in '" << o.golden << "'\n";
     } else {
       for (const auto& c : cases) outcomes.push_back(judge(*k, c));
+      if (known) apply_deviations(*known, outcomes);
       t = print_table(outcomes, k->name(), std::cout, o.quiet);
     }
   }
@@ -99,7 +114,7 @@ int run(const run_options& o) {
   }
 
   for (const auto& oc : outcomes)
-    if (oc.v == verdict::fail) std::cout << "\n" << oc.report;
+    if (oc.v == verdict::fail || oc.v == verdict::known) std::cout << "\n" << oc.report;
   for (const auto& r : results) {
     if (r.passed) continue;
     std::cout << "\n" << properties::failure_text(r, k->name(), pc.seed);

@@ -135,7 +135,9 @@ rc::Gen<problem> gen_problem(const problem_space& s) {
     const int size = *rc::gen::withSize([](int z) { return rc::gen::just(z); });
     problem p;
     p.op = *pick_of(s.ops);
-    p.data_type = *pick_of(s.data_types);
+    std::vector<dtype> types = s.data_types;
+    std::erase_if(types, [&](dtype t) { return std::find(s.excluded_data_types.begin(), s.excluded_data_types.end(), t) != s.excluded_data_types.end(); });
+    p.data_type = *pick_of(types.empty() ? s.data_types : types);  // empty: gen_case rejects every case
     p.param_type = *pick_of(s.param_types);
     p.prof = *pick_of<profile>({profile::pytorch, profile::onnx, profile::cudnn});
     p.eps = *gen_eps();
@@ -163,11 +165,31 @@ rc::Gen<problem> gen_problem(const problem_space& s) {
 }
 
 rc::Gen<generated_case> gen_case(const problem_space& s) {
-  return rc::gen::shrink(rc::gen::exec([s] {
-                           const problem p = *gen_problem(s);
-                           return *gen_inputs(p, s);
-                         }),
-                         [s](const generated_case& g) { return shrink_case(g, s); });
+  rc::Gen<generated_case> g = rc::gen::shrink(rc::gen::exec([s] {
+                                                const problem p = *gen_problem(s);
+                                                return *gen_inputs(p, s);
+                                              }),
+                                              [s](const generated_case& g) { return shrink_case(g, s); });
+  if (s.constant_channels && s.excluded_data_types.empty()) return g;
+  // Drawn cases and shrinks alike stay out of the excluded region.
+  return rc::gen::suchThat(std::move(g), [s](const generated_case& c) {
+    const auto& ex = s.excluded_data_types;
+    return std::find(ex.begin(), ex.end(), c.prob.data_type) == ex.end() &&
+           (s.constant_channels || !has_constant_channel(c.prob, c.inputs.at("x")));
+  });
+}
+
+bool has_constant_channel(const problem& p, const tensor& x) {
+  if (reduction_size(p) <= 1) return true;
+  const int64_t S = spatial_size(p);
+  for (int64_t ch = 0; ch < p.c; ++ch) {
+    const double first = x.values[static_cast<std::size_t>(offset(p, 0, ch, 0))];
+    bool constant = true;
+    for (int64_t i = 0; i < p.n && constant; ++i)
+      for (int64_t s = 0; s < S && constant; ++s) constant = x.values[static_cast<std::size_t>(offset(p, i, ch, s))] == first;
+    if (constant) return true;
+  }
+  return false;
 }
 
 void mark_explicit(problem& p, const tensor_map& m) {

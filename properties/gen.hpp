@@ -49,7 +49,15 @@ struct problem_space {
   /// disagree (docs/properties.md, "Known gaps"): backward with eps = 0, f64
   /// data and f32 parameters. Off by default.
   bool known_model_gaps = false;
+  /// Data types never drawn (a kernel's known deviation excludes them).
+  std::vector<dtype> excluded_data_types;
+  /// Whether a channel of x may be constant (every value equal, M = 1
+  /// included); false drops region::constant and rejects any case with one.
+  bool constant_channels = true;
 };
+
+/// Whether some channel of x holds one value only (M = 1 included).
+bool has_constant_channel(const problem& p, const tensor& x);
 
 /// One generated case before the reference sees it.
 struct generated_case {

@@ -18,6 +18,10 @@ struct limits {
   int64_t max_elements = 512;           ///< n*c*d*h*w of ordinary cases at the largest size
   int64_t max_reduction = int64_t{1} << 18;  ///< longest rare long reduction; below 2^18: none
   bool known_model_gaps = false;  ///< generate where the model is known incomplete (problem_space)
+  /// Narrowed by a kernel's known deviations (check/deviations.hpp): data
+  /// types never generated, and whether x may have constant channels.
+  std::vector<dtype> excluded_data_types;
+  bool constant_channels = true;
 };
 
 /// What one run of a property body leaves for the runner: every case it

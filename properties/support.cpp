@@ -53,6 +53,13 @@ std::optional<tensor_map> run(kernel& k, const test_case& c, case_log& log,
   fail("kernel " + k.name() + " reported an error: " + out.result.message + "\n  problem: " + to_text(c.prob));
 }
 
+std::vector<std::string> absent_outputs(const problem& p, const tensor_map& got) {
+  std::vector<std::string> out;
+  for (const std::string& name : output_names(p))
+    if (!got.count(name)) out.push_back(name);
+  return out;
+}
+
 tensor_map exact_bounds(const test_case& c) {
   tensor_map b = tolerance_bounds(c.prob, c.inputs, c.expected);
   for (auto& [name, t] : b) {

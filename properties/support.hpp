@@ -30,6 +30,9 @@ inline problem_space space_of(const limits& lim, std::vector<op_kind> ops, bool 
   s.max_elements = lim.max_elements;
   s.max_reduction = long_reductions ? lim.max_reduction : 0;
   s.known_model_gaps = lim.known_model_gaps;
+  s.excluded_data_types = lim.excluded_data_types;
+  s.constant_channels = lim.constant_channels;
+  if (!s.constant_channels) std::erase(s.regions, region::constant);
   return s;
 }
 
@@ -46,6 +49,10 @@ inline test_case build(const generated_case& g, case_log& log) { return build(g.
 /// A kernel error fails the property with the kernel's message.
 std::optional<tensor_map> run(kernel& k, const test_case& c, case_log& log,
                               std::initializer_list<const char*> needed = {});
+
+/// The outputs of p missing from got: exactly those the kernel declared not
+/// produced, since run() has every other output (core/kernel.hpp).
+std::vector<std::string> absent_outputs(const problem& p, const tensor_map& got);
 
 /// Bounds around the exact values: tolerance_bounds (which bound the distance
 /// to the reference's float64 value r) plus 2^-52 |r| for the distance from r

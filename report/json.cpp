@@ -11,7 +11,15 @@
 namespace bncheck::report {
 namespace {
 
-std::string verdict_text(verdict v) { return v == verdict::pass ? "pass" : v == verdict::fail ? "fail" : "skip"; }
+std::string verdict_text(verdict v) {
+  switch (v) {
+    case verdict::pass: return "pass";
+    case verdict::fail: return "fail";
+    case verdict::skip: return "skip";
+    case verdict::known: return "known";
+  }
+  return "fail";
+}
 
 nlohmann::json outcome_json(const case_outcome& o) {
   nlohmann::json j;
@@ -55,19 +63,19 @@ std::string json_report(const run_info& run, const std::vector<suite>& suites) {
   j["isolated"] = run.isolated;
   if (run.isolated) j["timeout_seconds"] = run.timeout_seconds;
   if (!run.seed.empty()) j["seed"] = run.seed;
-  int pass = 0, fail = 0, skip = 0;
+  int pass = 0, fail = 0, skip = 0, known = 0;
   j["suites"] = nlohmann::json::array();
   for (const suite& s : suites) {
     nlohmann::json js;
     js["name"] = s.name;
     js["cases"] = nlohmann::json::array();
     for (const case_outcome& o : s.outcomes) {
-      (o.v == verdict::pass ? pass : o.v == verdict::fail ? fail : skip)++;
+      (o.v == verdict::pass ? pass : o.v == verdict::fail ? fail : o.v == verdict::skip ? skip : known)++;
       js["cases"].push_back(outcome_json(o));
     }
     j["suites"].push_back(std::move(js));
   }
-  j["totals"] = {{"cases", pass + fail + skip}, {"pass", pass}, {"fail", fail}, {"skip", skip}};
+  j["totals"] = {{"cases", pass + fail + skip + known}, {"pass", pass}, {"fail", fail}, {"skip", skip}, {"known", known}};
   // Kernel messages may hold any bytes: invalid UTF-8 becomes U+FFFD.
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }

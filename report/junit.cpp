@@ -79,7 +79,7 @@ counts count(const std::vector<case_outcome>& outcomes) {
   for (const case_outcome& o : outcomes) {
     ++c.tests;
     c.failures += o.v == verdict::fail;
-    c.skipped += o.v == verdict::skip;
+    c.skipped += o.v == verdict::skip || o.v == verdict::known;
     c.time += o.seconds;
   }
   return c;
@@ -125,6 +125,9 @@ std::string junit_xml(const run_info& run, const std::vector<suite>& suites) {
       if (o.v == verdict::fail)
         x << "      <failure message=\"" << attribute(first_line(o.report)) << "\" type=\"FAIL\">"
           << escape(o.report) << "</failure>\n";
+      else if (o.v == verdict::known)  // JUnit has no "expected failure": a skip that says what it is
+        x << "      <skipped message=\"" << attribute("known deviation: " + first_line(o.report)) << "\">"
+          << escape(o.report) << "</skipped>\n";
       else
         x << "      <skipped message=\"" << attribute(o.report) << "\"/>\n";
       x << "    </testcase>\n";

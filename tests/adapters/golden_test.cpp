@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "check/deviations.hpp"
 #include "check/gate.hpp"
 #include "core/kernel.hpp"
 #include "golden/store.hpp"
@@ -58,35 +59,27 @@ std::optional<bool> must_run(const std::string& adapter, const problem& p) {
          !(p.op == op_kind::forward_training && p.prof == profile::onnx);
 }
 
-// The diagnosed failures: case -> the output whose error is worst.
+// The diagnosed failures: case -> the output whose error is worst. oneDNN's
+// and libtorch's are their known-deviations files (what `bncheck run
+// --deviations` waives, docs/deviations.md), so the test and the gate read
+// one record; dlib has none: its faults must fail the gate.
 struct expected_failure {
-  const char* worst;   ///< tensor named by the failure
-  bool always;         ///< false: fails or passes depending on the thread count
+  std::string worst;   ///< tensor named by the failure
+  bool always = true;  ///< false: fails or passes depending on the thread count
 };
 
-const std::map<std::string, expected_failure>& known_failures(const std::string& adapter) {
-  static const std::map<std::string, std::map<std::string, expected_failure>> all = {
-      // oneDNN 2.6's plain-layout backward sums dy per thread sequentially
-      // over its share of the channel: with 2 threads, runs of 2048 terms,
-      // beyond the admitted B = 32 (docs/tolerances.md 2.2); dbeta errs by
-      // 432 units of 2^-24 relative where the model admits 126.
-      {"onednn", {{"long_constant_dy_bwd_f32_nchw", {"dbeta", false}}}},
-      // PyTorch folds the affine map, y = x (gamma s) + (beta - mu gamma s):
-      // a constant channel misses beta by ulps of gamma s x (section 6); and
-      // its InvStd guard writes invstd = 0 where var + eps = 0, so y = beta
-      // where the reference's y is NaN.
-      {"libtorch",
-       {{"constant_channel_fwd_f32_nchw", {"y", true}},
-        {"constant_input_fwd_f64_nc", {"y", true}},
-        {"batch_one_fwd_f64_nc_pytorch", {"y", true}},
-        {"eps_0_constant_channel_fwd_f64_nc", {"y", true}}}},
-      // dlib computes the variance as E[x^2] - E[x]^2 in float (section 4.2).
-      {"dlib",
-       {{"offset_1e4_f32_nchw", {"y", true}},
-        {"long_reduction_f32_nchw", {"invstd", true}},
-        {"tiny_spread_f32_nchw", {"invstd", true}}}},
-  };
-  return all.at(adapter);
+std::map<std::string, expected_failure> known_failures(const std::string& adapter) {
+  std::map<std::string, expected_failure> out;
+  if (adapter == "dlib") {
+    // dlib computes the variance as E[x^2] - E[x]^2 in float (section 4.2).
+    out = {{"offset_1e4_f32_nchw", {"y", true}},
+           {"long_reduction_f32_nchw", {"invstd", true}},
+           {"tiny_spread_f32_nchw", {"invstd", true}}};
+    return out;
+  }
+  const deviations d = read_deviations(std::string(BNCHECK_SOURCE_DIR) + "/adapters/" + adapter + "/deviations");
+  for (const case_deviation& c : d.cases) out[c.case_name] = {c.tensor, !c.may_pass};
+  return out;
 }
 
 class adapter_golden : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};
@@ -104,7 +97,7 @@ TEST_P(adapter_golden, passes_or_fails_as_diagnosed) {
   }
   if (!runs.has_value() && o.v == verdict::skip) return;
   ASSERT_NE(o.v, verdict::skip) << adapter << " must run " << o.problem_text << "\n" << o.report;
-  const auto& known = known_failures(adapter);
+  const auto known = known_failures(adapter);
   const auto it = known.find(name);
   if (it == known.end()) {
     EXPECT_EQ(o.v, verdict::pass) << o.report;

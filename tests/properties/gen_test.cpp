@@ -134,5 +134,60 @@ TEST(gen_test, shrinking_reaches_a_small_counterexample) {
   EXPECT_LE(element_count(last.prob), 2) << to_text(last.prob);
 }
 
+// A kernel's known deviations narrow the space (check/deviations.hpp): no
+// constant channel of x (nor a batch of one), no excluded data type, in drawn
+// cases and in the shrinks RapidCheck tries alike.
+TEST(gen_test, excluded_regions_are_never_generated_nor_shrunk_into) {
+  problem_space s = small_space();
+  s.constant_channels = false;
+  std::erase(s.regions, region::constant);
+  s.excluded_data_types = {dtype::bf16, dtype::f64};
+  int drawn = 0;
+  for_cases(300, [&] {
+    const generated_case g = *gen_case(s);
+    ++drawn;
+    RC_ASSERT(!has_constant_channel(g.prob, g.inputs.at("x")));
+    RC_ASSERT(g.prob.data_type != dtype::bf16);
+    RC_ASSERT(g.prob.data_type != dtype::f64);
+  });
+  EXPECT_GE(drawn, 300);
+  // Shrinking a failure stays inside the space: the made-up bug "x has a
+  // value above 100" would shrink toward a batch of one without the filter.
+  rc::detail::TestParams params;
+  params.seed = 5;
+  params.maxSuccess = 200;
+  rc::detail::TestMetadata meta;
+  meta.id = "shrink_excluded";
+  generated_case last;
+  const auto result = rc::detail::checkTestable(
+      [&] {
+        const generated_case g = *gen_case(s);
+        const std::vector<double>& x = g.inputs.at("x").values;
+        if (*std::max_element(x.begin(), x.end()) > 100) {
+          last = g;
+          RC_FAIL("a value above 100");
+        }
+      },
+      meta, params);
+  ASSERT_TRUE(result.template is<rc::detail::FailureResult>());
+  EXPECT_FALSE(has_constant_channel(last.prob, last.inputs.at("x"))) << to_text(last.prob);
+  EXPECT_GE(reduction_size(last.prob), 2);
+}
+
+TEST(gen_test, has_constant_channel_sees_every_layout) {
+  problem p;
+  p.lay = layout::nhwc;
+  p.n = 2, p.c = 2, p.h = 1, p.w = 2;
+  tensor x{dtype::f32, shape_of(p, "x"), std::vector<double>(8, 0.0)};
+  // Channel 1 varies, channel 0 is constant: nhwc puts channels innermost.
+  for (int64_t i = 0; i < p.n; ++i)
+    for (int64_t sp = 0; sp < 2; ++sp) x.values[static_cast<std::size_t>(offset(p, i, 1, sp))] = double(i * 2 + sp);
+  EXPECT_TRUE(has_constant_channel(p, x));
+  x.values[static_cast<std::size_t>(offset(p, 1, 0, 1))] = 3;
+  EXPECT_FALSE(has_constant_channel(p, x));
+  p.n = 1, p.w = 1;
+  EXPECT_TRUE(has_constant_channel(p, tensor{dtype::f32, shape_of(p, "x"), {1.0, 2.0}}));  // M = 1
+}
+
 }  // namespace
 }  // namespace bncheck::properties
