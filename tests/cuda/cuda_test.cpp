@@ -6,6 +6,7 @@
 // why ("no CUDA device: ...").
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -26,7 +27,10 @@ namespace {
 
 const std::map<std::string, test_case>& corpus() {
   static const std::map<std::string, test_case> all = [] {
-    const std::filesystem::path dir = std::filesystem::path(BNCHECK_SOURCE_DIR) / "golden" / "cases";
+    // BNCHECK_SOURCE_DIR in the environment overrides the build's source
+    // folder: the GPU bundle (ci/gpu-bundle) runs on another machine.
+    const char* root = std::getenv("BNCHECK_SOURCE_DIR");
+    const std::filesystem::path dir = std::filesystem::path(root ? root : BNCHECK_SOURCE_DIR) / "golden" / "cases";
     std::map<std::string, test_case> out;
     for (const std::string& name : list_cases(dir)) out.emplace(name, read_case(dir / name));
     return out;
