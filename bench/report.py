@@ -5,6 +5,8 @@ a median from the JSON or a ratio of two medians of the same run.
 
   bench/report.py RESULTS_JSON --md OUT.md --svg OUT.svg --command "..." \
       --load-before "a b c" --load-after "a b c" --load-samples FILE --started T --finished T
+      (also writes RESULTS_JSON's .meta.json: the run's facts, for regenerating later)
+  bench/report.py RESULTS_JSON --meta RESULTS.meta.json --md OUT.md --svg OUT.svg
 """
 import argparse
 import json
@@ -138,7 +140,9 @@ def write_md(args, context, rows):
     w("")
     w("Written by `bench/run` (bench/report.py) from one run of `bench_cpu` (bench/bench_cpu.cpp);")
     w("the raw Google Benchmark JSON is `bench/results.json`, the chart `bench/results.svg`. Every")
-    w("number below was measured in that run or is a ratio of two medians of it.")
+    w("number below was measured in that run or is a ratio of two medians of it. To regenerate this")
+    w("file and the chart from those: `bench/report.py bench/results.json --meta bench/results.meta.json")
+    w("--md bench/RESULTS.md --svg bench/results.svg`.")
     w("")
     if args.others is None or args.others >= 0.05:
         if args.others is None:
@@ -338,7 +342,7 @@ def write_svg(rows, context, caption):
     top = max([gbs(r) for r in rows.values() if "median" in r and "op_bytes" in r] + list(triad.values()) + [1])
     step = 5 if top <= 40 else 10
     ymax = (int(top / step) + 1) * step
-    left, right, panel_h, gap, bar_w, group_gap = 60, 20, 230, 80, 20, 40
+    left, right, panel_h, gap, bar_w, group_gap = 60, 30, 230, 80, 20, 40
     group_w = bar_w * len(CHART_KERNELS) + group_gap
     width = max(left + right + group_w * len(groups), 760)
     header = 80
@@ -391,7 +395,7 @@ def write_svg(rows, context, caption):
                      f'<text x="{cx:.1f}" y="{yb + 27}" text-anchor="middle">{lay}</text>')
             if lay == "nc":
                 o.append(f'<text x="{cx:.1f}" y="{yb + 40}" text-anchor="middle" fill="#555">'
-                         f'(oneDNN: N×C×1×1 nhwc)</text>')
+                         f'oneDNN: nhwc 1×1</text>')
         o.append(f'<line x1="{left}" y1="{yb}" x2="{width - right}" y2="{yb}" stroke="black"/>')
     o.append("</svg>")
     return "\n".join(o) + "\n"
@@ -410,10 +414,43 @@ def main():
     ap.add_argument("--load-after", default="?")
     ap.add_argument("--load-samples", default=None, help="file of /proc/loadavg lines taken during the run")
     ap.add_argument("--load-note", default="", help="a sentence on what else ran")
+    ap.add_argument("--meta", default=None,
+                    help="regenerate from the run's facts saved in this file (bench/results.meta.json) "
+                         "instead of the options above")
     args = ap.parse_args()
+    if args.meta:
+        with open(args.meta) as f:
+            for k, v in json.load(f).items():
+                setattr(args, k, v)
+    else:
+        run_facts(args)
+        with open(re.sub(r"(\.json)?$", ".meta.json", args.json, count=1), "w") as f:
+            json.dump({k: getattr(args, k) for k in META_KEYS}, f, indent=1)
+            f.write("\n")
+    context, rows = load(args.json)
+    notes = keep_notes(args.md)
+    md = write_md(args, context, rows)
+    md += [NOTES_MARK, ""] + notes
+    with open(args.md, "w") as f:
+        f.write("\n".join(md).rstrip("\n") + "\n")
+    with open(args.svg, "w") as f:
+        others = "unknown" if args.others is None else f"{args.others * 100:.0f} %"
+        caption = (f"{args.started} UTC, commit {args.commit.split()[0]}, other processes' CPU share during the run:"
+                   f" {others}" + (" (a busy machine: not for judging)" if args.others is None or args.others >= 0.05
+                                   else "") + " (bench/RESULTS.md)")
+        f.write(write_svg(rows, context, caption))
+
+
+# The facts of a run that are not in Google Benchmark's JSON, saved beside it.
+META_KEYS = ("command", "commit", "started", "finished", "load_before", "load_after", "load_note", "load_max",
+             "load_range", "others", "steal")
+
+
+def run_facts(args):
+    """The commit and the CPU share of other processes, from git and the samples bench/run took."""
     if args.commit is None:
         dirty = sh("git", "status", "--porcelain", "--untracked-files=no", "--", "bench", "impl", "core", "adapters",
-                   ":!bench/RESULTS.md", ":!bench/results.json", ":!bench/results.svg")
+                   ":!bench/RESULTS.md", ":!bench/results.json", ":!bench/results.meta.json", ":!bench/results.svg")
         args.commit = sh("git", "rev-parse", "--short", "HEAD") + (
             " (with uncommitted changes in bench/, impl/, core/ or adapters/)" if dirty else "")
     samples = []
@@ -425,23 +462,12 @@ def main():
     args.load_range = f"{min(loads):.2f} to {max(loads):.2f} ({len(loads)} samples)" if loads else "none taken"
     # Other processes' share of the machine between the first and last sample:
     # (busy jiffies - bench_cpu's own) / total jiffies; steal likewise.
-    args.others = None
+    args.others = args.steal = None
     if len(samples) >= 2 and samples[-1][2] > samples[0][2]:
         total = samples[-1][2] - samples[0][2]
         others = (samples[-1][1] - samples[0][1]) - (samples[-1][4] - samples[0][4])
         args.others = max(0.0, others / total)
         args.steal = (samples[-1][3] - samples[0][3]) / total
-    context, rows = load(args.json)
-    notes = keep_notes(args.md)
-    md = write_md(args, context, rows)
-    md += [NOTES_MARK, ""] + notes
-    with open(args.md, "w") as f:
-        f.write("\n".join(md).rstrip("\n") + "\n")
-    with open(args.svg, "w") as f:
-        others = "unknown" if args.others is None else f"{args.others * 100:.0f} %"
-        caption = (f"{args.started} UTC, commit {args.commit.split()[0]}, other processes' CPU share during the run:"
-                   f" {others} (bench/RESULTS.md)")
-        f.write(write_svg(rows, context, caption))
 
 
 if __name__ == "__main__":
