@@ -8,6 +8,7 @@
 // 1e-4 separates them with room for any rounding.
 #include "adapters/identify.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -93,6 +94,12 @@ kernel_output run_probe(kernel& k, const problem& p, double rm = probe_rm, doubl
   return run_kernel(k, p, probe_inputs(p, rm, rv));
 }
 
+// Whether the kernel declared output `name` not produced.
+bool declared(const kernel_output& o, const std::string& name) {
+  const auto& np = o.result.not_produced;
+  return std::find(np.begin(), np.end(), name) != np.end();
+}
+
 // The first value of an output; NaN (read as "not written") for an output
 // the kernel declares it does not produce.
 double first(const kernel_output& o, const std::string& name) {
@@ -148,7 +155,10 @@ saved_outputs probe_saved(const kernel_output& at1, const kernel_output& at16) {
   const double mean = first(at1, "mean"), var = first(at1, "var"), inv1 = first(at1, "invstd"),
                inv16 = first(at16, "invstd");
   s.mean = std::isnan(mean) ? written::not_written : near(mean, batch_mean) ? written::expected : written::other;
-  if (std::isnan(var)) {
+  if (declared(at1, "mean")) s.mean = written::not_produced;
+  if (declared(at1, "var")) {
+    s.var = written::not_produced;
+  } else if (std::isnan(var)) {
     s.var = written::not_written;
   } else if (near(var, biased_var) || near(var, unbiased_var)) {
     s.var = written::expected;
@@ -156,7 +166,9 @@ saved_outputs probe_saved(const kernel_output& at1, const kernel_output& at16) {
   } else {
     s.var = written::other;
   }
-  if (std::isnan(inv1) || std::isnan(inv16)) {
+  if (declared(at1, "invstd")) {
+    s.invstd = written::not_produced;
+  } else if (std::isnan(inv1) || std::isnan(inv16)) {
     s.invstd = written::not_written;
   } else if (const auto m = matching({{1.0, inv1}, {1.0 / 16, inv16}}); m.size() == 1) {
     s.invstd = written::expected;
@@ -183,6 +195,11 @@ running_stats probe_running(kernel& k, const problem& cfg, profile prof) {
   r.evidence = "running_mean " + num(probe_rm) + " -> " + num(rm) + ", running_var " + num(probe_rv) + " -> " +
                num(rv) + " (batch mean " + num(batch_mean) + ", variance " + num(biased_var) + " biased, " +
                num(unbiased_var) + " unbiased, momentum " + num(probe_momentum) + ")";
+  r.produced = !declared(o, "running_mean") && !declared(o, "running_var");
+  if (!r.produced) {
+    r.evidence = "the kernel declares running_mean and running_var not produced";
+    return r;
+  }
   r.written = !std::isnan(rm) && !std::isnan(rv);
   r.updated = !(rm == probe_rm && rv == probe_rv);
   if (!r.written || !r.updated) return r;
@@ -243,7 +260,8 @@ zero_variance probe_zero_variance(kernel& k, const problem& cfg, profile prof) {
   }
   if (y_nan && (std::isinf(invstd) || std::isnan(invstd))) z.result = zero_variance::kind::undefined;
   if (y_beta && invstd == 0) z.result = zero_variance::kind::guarded;
-  z.evidence = "invstd " + num(invstd) + ", y[0] " + num(o.got.at("y").values.at(0)) + " (beta " + num(probe_beta) + ")";
+  z.evidence = (declared(o, "invstd") ? std::string("invstd not produced") : "invstd " + num(invstd)) + ", y[0] " +
+               num(o.got.at("y").values.at(0)) + " (beta " + num(probe_beta) + ")";
   return z;
 }
 

@@ -35,6 +35,7 @@ enum class written {
   expected,     ///< the value the convention named alongside says
   not_written,  ///< still the NaN the harness filled it with
   other,        ///< some other number
+  not_produced, ///< the kernel declares it does not compute it (kernel_result::not_produced)
 };
 
 /// The normalization y = gamma (x - mean) s + beta, from y of forward_training
@@ -66,6 +67,7 @@ struct running_stats {
   std::string message;                       ///< the kernel's message when not ok
   bool updated = false;                      ///< false: both left as they were
   bool written = true;                       ///< false: NaN came back
+  bool produced = true;                      ///< false: the kernel declares it keeps no running statistics
   momentum_weight weight = momentum_weight::unknown;
   variance_kind var = variance_kind::unknown;
   std::string evidence;

@@ -60,6 +60,7 @@ std::string saved_text(const saved_outputs& s) {
     switch (v) {
       case written::expected: return what;
       case written::not_written: return "not written";
+      case written::not_produced: return "not produced (the kernel says so)";
       case written::other: return "another value";
     }
     return "?";
@@ -71,6 +72,7 @@ std::string saved_text(const saved_outputs& s) {
 std::string running_text(const running_stats& r) {
   if (r.status != kernel_status::ok)
     return std::string(r.status == kernel_status::unimplemented ? "unimplemented: " : "ERROR: ") + r.message;
+  if (!r.produced) return "not produced: the kernel declares it keeps no running statistics";
   if (!r.written) return "NaN written";
   if (!r.updated) return "not updated";
   std::string out = "updated; " + std::string(to_string(r.weight));
@@ -114,7 +116,7 @@ std::string format(const report& r) {
          r.backward.evidence);
     line(out, "eps = 0, var = 0",
          r.eps0.status != kernel_status::ok ? std::string(status_word(r.eps0.status)) + " " + r.eps0.message
-         : r.eps0.result == zero_variance::kind::undefined ? "undefined, as IEEE arithmetic gives it: invstd inf, y NaN"
+         : r.eps0.result == zero_variance::kind::undefined ? "undefined, as IEEE arithmetic gives it: y NaN (invstd inf where produced)"
          : r.eps0.result == zero_variance::kind::guarded   ? "guarded: invstd 0, so y = beta (the reference gives NaN)"
                                                            : "another result",
          r.eps0.evidence);

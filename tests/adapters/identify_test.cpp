@@ -142,11 +142,14 @@ TEST(identify, onednn_conventions) {
   std::unique_ptr<kernel> k = make_kernel("onednn");
   if (!k) GTEST_SKIP() << "the onednn adapter is not built: libdnnl-dev was not found at configure time";
   const report r = identify(*k);
-  // oneDNN's own: the normalization and saved var, inference, backward. The
-  // running statistics and invstd are the adapter's arithmetic (docs/adapters.md).
+  // oneDNN saves mean and biased var, and declares invstd and the running
+  // statistics not produced (docs/adapters.md).
   EXPECT_EQ(r.norm.eps, eps_placement::inside_sqrt);
   EXPECT_EQ(r.norm.var, variance_kind::biased);
   EXPECT_EQ(r.saved.var_kind, variance_kind::biased);
+  EXPECT_EQ(r.saved.invstd, written::not_produced);
+  for (profile prof : {profile::onnx, profile::pytorch, profile::cudnn})
+    EXPECT_FALSE(running_for(r, prof).produced) << running_for(r, prof).evidence;
   EXPECT_TRUE(r.infer.uses_running);
   EXPECT_EQ(r.infer.eps, eps_placement::inside_sqrt);
   EXPECT_TRUE(r.backward.mean);
@@ -162,6 +165,7 @@ TEST(identify, libtorch_conventions) {
   EXPECT_EQ(r.norm.eps, eps_placement::inside_sqrt);
   EXPECT_EQ(r.norm.var, variance_kind::biased);
   EXPECT_EQ(r.saved.invstd_eps, eps_placement::inside_sqrt);
+  EXPECT_EQ(r.saved.var, written::not_produced);
   EXPECT_EQ(running_for(r, profile::onnx).status, kernel_status::unimplemented);
   const running_stats& pytorch = running_for(r, profile::pytorch);
   EXPECT_EQ(pytorch.weight, momentum_weight::on_batch);
@@ -179,6 +183,8 @@ TEST(identify, dlib_conventions) {
   const report r = identify(*k);
   EXPECT_EQ(r.norm.eps, eps_placement::inside_sqrt);
   EXPECT_EQ(r.norm.var, variance_kind::biased);
+  EXPECT_EQ(r.saved.var, written::not_produced);
+  EXPECT_EQ(r.saved.invstd_eps, eps_placement::inside_sqrt);
   const running_stats& pytorch = running_for(r, profile::pytorch);
   EXPECT_EQ(pytorch.weight, momentum_weight::on_batch);
   EXPECT_EQ(pytorch.var, variance_kind::unbiased);
