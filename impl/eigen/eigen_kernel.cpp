@@ -61,13 +61,23 @@ const fast::ops<T>& fast_ops() {
     return fast::selected().f64;
 }
 
-fast::dims dims_of(const problem& p) { return {p.n, p.c, spatial_size(p)}; }
+// Outputs of data tensors from this size on bypass the cache (fast.hpp: dims):
+// twice the L2 of the development machine's two cores.
+constexpr int64_t stream_bytes = int64_t{4} << 20;
+
+fast::dims dims_of(const problem& p) {
+  const bool large = element_count(p) * static_cast<int64_t>(size_of(p.data_type)) >= stream_bytes;
+  return {p.n, p.c, spatial_size(p), large};
+}
 
 template <class T>
 void moments_of(const problem& p, const T* x, channel_range r, double* mean, double* m2) {
   if constexpr (has_fast<T>) {
     const auto& o = fast_ops<T>();
-    (channel_last(p.lay) ? o.moments_cl : o.moments_cf)(dims_of(p), x, r.begin, r.end, mean, m2);
+    if (channel_last(p.lay))
+      o.moments_cl(dims_of(p), x, r.begin, r.end, mean, m2);
+    else
+      o.moments_cf(dims_of(p), x, r.begin, r.end, mean, m2);
   } else {
     batch_moments(p, x, r, mean, m2);
   }
@@ -78,8 +88,10 @@ void sums_of(const problem& p, const T* x, const T* dy, channel_range r, const d
              double* sum_dy, double* sum_dy_xc) {
   if constexpr (has_fast<T>) {
     const auto& o = fast_ops<T>();
-    (channel_last(p.lay) ? o.sums_cl : o.sums_cf)(dims_of(p), x, dy, r.begin, r.end, mean, sum_dy,
-                                                  sum_dy_xc);
+    if (channel_last(p.lay))
+      o.sums_cl(dims_of(p), x, dy, r.begin, r.end, mean, sum_dy, sum_dy_xc);
+    else
+      o.sums_cf(dims_of(p), x, dy, r.begin, r.end, mean, sum_dy, sum_dy_xc);
   } else {
     backward_sums(p, x, dy, r, mean, sum_dy, sum_dy_xc);
   }
@@ -141,18 +153,21 @@ void dx_block(const problem& p, const T* x, const T* dy, T* dx, channel_range r,
     backward_dx(p, x, dy, dx, r, mean, dy_mean, coef, scale);
 }
 
-// Channels processed together. The data of a block is read twice, once for
-// the sums and once for the elementwise pass; channel-first blocks are sized
-// so that what the first pass read (tensors data tensors of the block) is
-// still in a 1 MiB share of L2 for the second, e.g. 10 channels of N32 C256
-// 28x28 f32 (100 KB each). Channel-last channels are interleaved in memory
-// and go all together.
+// Channels processed together (channel-first): a block is read from memory
+// once for its statistics and again, from L2, for the elementwise pass, so
+// its data tensors must stay in a share of a 2 MiB L2 with the output's
+// staging and the fast loops' 8 KB per channel and tensor of decoded values:
+// 384 KiB of data and at most 16 channels per tensor (e.g. 3 channels of
+// N32 C256 28x28 f32, 100 KB each; 16 of N32 C2048 7x7, 6 KB each). Chosen
+// by measurement on the development machine (docs/cpu-kernel.md).
+// Channel-last channels are interleaved in memory and go all together.
 int64_t channel_block(const problem& p, int tensors) {
   if (channel_last(p.lay)) return p.c;
-  constexpr int64_t cache_budget = int64_t{1} << 20;
+  constexpr int64_t cache_budget = int64_t{384} << 10;
+  constexpr int64_t max_channels = 16;
   const int64_t per_channel =
       reduction_size(p) * static_cast<int64_t>(size_of(p.data_type)) * tensors;
-  return std::max<int64_t>(1, cache_budget / per_channel);
+  return std::clamp<int64_t>(cache_budget / per_channel, 1, max_channels / tensors);
 }
 
 // Running statistics in place, per profile (core/problem.hpp):
@@ -206,7 +221,10 @@ void forward_training(const problem& p, const kernel_io& io) {
   const int n = threads_for(element_count(p));
   if (channel_last(p.lay)) {
     // No channel is complete before the last row: statistics, then y.
-    parallel(n, [&](int t) { moments_of(p, x, part(0, p.c, t, n), mean.data(), m2.data()); });
+    parallel(n, [&](int t) {
+      const channel_range r = part(0, p.c, t, n);
+      moments_of(p, x, r, mean.data(), m2.data());
+    });
     factors({0, p.c});
     parallel(n, [&](int t) {
       normalize_part(p, x, y, t, n, mean.data(), scale.data(), beta.data());
@@ -283,7 +301,8 @@ void backward(const problem& p, const kernel_io& io) {
   const int n = threads_for(element_count(p));
   if (channel_last(p.lay)) {
     parallel(n, [&](int t) {
-      sums_of(p, x, dy, part(0, p.c, t, n), mean.data(), dbeta.data(), sum_dy_xc.data());
+      const channel_range r = part(0, p.c, t, n);
+      sums_of(p, x, dy, r, mean.data(), dbeta.data(), sum_dy_xc.data());
     });
     factors({0, p.c});
     parallel(n, [&](int t) {

@@ -58,25 +58,30 @@ const eigen::fast::ops<T>& ops_of(const eigen::fast::table& t) {
     return t.f64;
 }
 
+// stream: outputs through the staging buffer and non-temporal stores, which
+// the kernel uses only for tensors of 4 MiB and more.
 template <class T>
 void expect_fast_equals_generic(const std::string& isa, layout lay, int64_t n, int64_t c,
-                                int64_t h, int64_t w) {
+                                int64_t h, int64_t w, bool stream) {
   problem p;
   p.lay = lay;
   p.n = n, p.c = c, p.h = h, p.w = w;
-  const eigen::fast::dims d{n, c, spatial_size(p)};
+  const eigen::fast::dims d{n, c, spatial_size(p), stream};
   const int64_t count = element_count(p);
   const std::vector<T> x = values<T>(count, 1, 3), dy = values<T>(count, 2, 0);
   const std::vector<double> shift(values<double>(c, 3, 3)), scale(values<double>(c, 4, 1)),
       bias(values<double>(c, 5, 0));
   const auto& o = ops_of<T>(variant(isa));
-  const std::string what = isa + " " + std::string(to_string(lay)) + " " + to_text(p);
+  const std::string what = isa + (stream ? " streaming " : " ") + to_text(p);
   const bool last = channel_last(lay);
   const eigen::channel_range all{0, c};
 
   std::vector<double> m1(c), q1(c), m2(c), q2(c);
   eigen::batch_moments(p, x.data(), all, m1.data(), q1.data());
-  (last ? o.moments_cl : o.moments_cf)(d, x.data(), 0, c, m2.data(), q2.data());
+  if (last)
+    o.moments_cl(d, x.data(), 0, c, m2.data(), q2.data());
+  else
+    o.moments_cf(d, x.data(), 0, c, m2.data(), q2.data());
   EXPECT_EQ(m1, m2) << "mean, " << what;
   EXPECT_EQ(q1, q2) << "m2, " << what;
 
@@ -89,7 +94,10 @@ void expect_fast_equals_generic(const std::string& isa, layout lay, int64_t n, i
   EXPECT_EQ(y1, y2) << "y, " << what;
 
   eigen::backward_sums(p, x.data(), dy.data(), all, shift.data(), m1.data(), q1.data());
-  (last ? o.sums_cl : o.sums_cf)(d, x.data(), dy.data(), 0, c, shift.data(), m2.data(), q2.data());
+  if (last)
+    o.sums_cl(d, x.data(), dy.data(), 0, c, shift.data(), m2.data(), q2.data());
+  else
+    o.sums_cf(d, x.data(), dy.data(), 0, c, shift.data(), m2.data(), q2.data());
   EXPECT_EQ(m1, m2) << "sum(dy), " << what;
   EXPECT_EQ(q1, q2) << "sum(dy (x - mean)), " << what;
 
@@ -107,7 +115,8 @@ void expect_fast_equals_generic(const std::string& isa, layout lay, int64_t n, i
 TEST(eigen_dispatch, every_variant_reproduces_the_generic_loops_bit_for_bit) {
   // Chunks straddling samples, a short last chunk, lane tails (M % 8 != 0),
   // channel counts that are not a multiple of any vector width, a single
-  // value per channel, and more channels than one channel-last group holds.
+  // value per channel, more channels than one channel-last group holds or
+  // than a staging buffer holds in one row, and runs longer than it.
   struct shape {
     layout lay;
     int64_t n, c, h, w;
@@ -116,12 +125,14 @@ TEST(eigen_dispatch, every_variant_reproduces_the_generic_loops_bit_for_bit) {
                           {layout::nchw, 3, 19, 7, 7},  {layout::nhwc, 3, 19, 7, 7},
                           {layout::nchw, 40, 3, 9, 8},  {layout::nhwc, 40, 3, 9, 8},
                           {layout::nc, 1, 9, 1, 1},     {layout::nc, 1029, 13, 1, 1},
-                          {layout::nc, 300, 1100, 1, 1}};
+                          {layout::nc, 300, 1100, 1, 1},  {layout::nc, 10, 5000, 1, 1},
+                          {layout::nchw, 2, 3, 100, 100}};
   for (const std::string& isa : eigen::supported_isas())
-    for (const shape& s : shapes) {
-      expect_fast_equals_generic<float>(isa, s.lay, s.n, s.c, s.h, s.w);
-      expect_fast_equals_generic<double>(isa, s.lay, s.n, s.c, s.h, s.w);
-    }
+    for (const shape& s : shapes)
+      for (bool stream : {false, true}) {
+        expect_fast_equals_generic<float>(isa, s.lay, s.n, s.c, s.h, s.w, stream);
+        expect_fast_equals_generic<double>(isa, s.lay, s.n, s.c, s.h, s.w, stream);
+      }
 }
 
 TEST(eigen_dispatch, baseline_is_always_supported_and_selectable) {

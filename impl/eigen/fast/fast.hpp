@@ -15,6 +15,9 @@ namespace bncheck::eigen::fast {
 /// contiguously, element (r, ch) at r*c + ch.
 struct dims {
   int64_t n = 1, c = 1, s = 1;
+  /// Write y and dx with non-temporal stores: for tensors too large to stay
+  /// in cache, where a regular store would first read every output line.
+  bool stream = false;
   int64_t m() const { return n * s; }
 };
 
@@ -24,6 +27,7 @@ struct dims {
 template <class T>
 struct ops {
   /// mean[ch], m2[ch] = sum((x - mean)^2), chunked two-pass (reduction.hpp).
+  /// Channel-first loops keep 8 KB per channel and tensor of decoded values.
   void (*moments_cf)(dims d, const T* x, int64_t c0, int64_t c1, double* mean, double* m2);
   void (*moments_cl)(dims d, const T* x, int64_t c0, int64_t c1, double* mean, double* m2);
   /// y = (x - shift) * scale + bias in double, rounded once to T.

@@ -11,6 +11,8 @@
 // The order of operations is that of reduction.hpp (chunks of 256 values,
 // value k of a chunk into lane k % 8, lanes combined by a fixed tree, chunks
 // merged by the binary-counter tree) and routines.hpp.
+#include <immintrin.h>  // non-temporal stores and _mm_sfence
+
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -58,6 +60,41 @@ using v8 = vd<8>;
 
 inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
+// Outputs of a large tensor go through an L1 staging buffer and then to
+// memory with non-temporal stores, whole 64-byte lines at a time: a regular
+// store first reads the line it writes (a third transfer), and would evict
+// the block the second pass is reading from L2.
+constexpr int64_t stage_bytes = 16 << 10;
+
+/// Stores the 64 bytes at src to the 64-byte aligned dst, non-temporally.
+inline void stream_line(void* dst, const void* src) {
+#if defined(__AVX512F__)
+  _mm512_stream_si512(static_cast<__m512i*>(dst), _mm512_loadu_si512(src));
+#elif defined(__AVX__)
+  auto* d = static_cast<__m256i*>(dst);
+  const auto* s = static_cast<const __m256i*>(src);
+  _mm256_stream_si256(d, _mm256_loadu_si256(s));
+  _mm256_stream_si256(d + 1, _mm256_loadu_si256(s + 1));
+#else
+  auto* d = static_cast<__m128i*>(dst);
+  const auto* s = static_cast<const __m128i*>(src);
+  for (int k = 0; k < 4; ++k) _mm_stream_si128(d + k, _mm_loadu_si128(s + k));
+#endif
+}
+
+/// Copies n elements from src to dst: non-temporal stores for the whole
+/// lines of dst, regular ones for partial lines at either end. Callers end
+/// with _mm_sfence() before other threads may read dst.
+template <class T>
+void stream_copy(T* dst, const T* src, int64_t n) {
+  constexpr int64_t per_line = 64 / sizeof(T);
+  const auto misalign = static_cast<int64_t>(reinterpret_cast<uintptr_t>(dst) % 64);
+  int64_t k = min64(n, misalign % sizeof(T) ? n : (64 - misalign) % 64 / int64_t{sizeof(T)});
+  std::memcpy(dst, src, static_cast<std::size_t>(k) * sizeof(T));
+  for (; k + per_line <= n; k += per_line) stream_line(dst + k, src + k);
+  std::memcpy(dst + k, src + k, static_cast<std::size_t>(n - k) * sizeof(T));
+}
+
 /// W consecutive elements at p as doubles (exact).
 template <int W, class T>
 inline vd<W> load(const T* p) {
@@ -68,6 +105,10 @@ inline vd<W> load(const T* p) {
     std::memcpy(&v, p, sizeof v);
     return v;
   } else {
+#if defined(__AVX512F__)
+    // GCC 12 splits the generic conversion into two halves.
+    if constexpr (W == 8) return reinterpret_cast<vd<8>>(_mm512_cvtps_pd(_mm256_loadu_ps(p)));
+#endif
     typename vec<W>::f f;
     std::memcpy(&f, p, sizeof f);
     return __builtin_convertvector(f, vd<W>);
@@ -82,6 +123,12 @@ inline void store(T* p, vd<W> v) {
   } else if constexpr (std::is_same_v<T, double>) {
     std::memcpy(p, &v, sizeof v);
   } else {
+#if defined(__AVX512F__)
+    if constexpr (W == 8) {
+      _mm256_storeu_ps(p, _mm512_cvtpd_ps(reinterpret_cast<__m512d>(v)));
+      return;
+    }
+#endif
     const typename vec<W>::f f = __builtin_convertvector(v, typename vec<W>::f);
     std::memcpy(p, &f, sizeof f);
   }
@@ -169,10 +216,11 @@ struct tree {
 };
 
 // ---------------------------------------------------------------------------
-// Channel-first: a channel's values are n runs of s contiguous elements. They
-// are decoded, G chunks at a time, into an L1 buffer in logical order; G
-// chunks are summed together so that their lane additions (each a chain of 32
-// dependent additions) overlap.
+// Channel-first: a channel's values are n runs of s contiguous elements. A
+// block of channels is streamed in memory order and each channel's values are
+// decoded, in logical order, into a buffer of G chunks; G chunks are summed
+// together so that their lane additions (each a chain of 32 dependent
+// additions) overlap.
 
 constexpr int group = 4;
 
@@ -180,26 +228,6 @@ template <class T>
 inline void decode(const T* src, int64_t n, double* dst) {
   for (int64_t k = 0; k < n; ++k) dst[k] = static_cast<double>(src[k]);
 }
-
-/// Reads one channel's values in logical order.
-template <class T>
-struct channel_cursor {
-  const T* base;   // the channel's run in sample 0
-  int64_t stride;  // elements from one sample's run to the next
-  int64_t run;     // s
-  int64_t i = 0, at = 0;
-
-  void read(int64_t n, double* dst) {
-    while (n > 0) {
-      const int64_t r = min64(run - at, n);
-      decode(base + i * stride + at, r, dst);
-      dst += r;
-      n -= r;
-      at += r;
-      if (at == run) at = 0, ++i;
-    }
-  }
-};
 
 // Moments of one chunk of len <= 256 values (stats.cpp: chunk_stats).
 moments chunk_stats(const double* b, int64_t len) {
@@ -250,31 +278,64 @@ void group_stats(const double* b, moments* out) {
     out[g] = chunk_moments(static_cast<double>(chunk), m[g], combine(dev[g]), combine(sq[g]));
 }
 
+/// One channel's state while a block is streamed: its next `group` chunks,
+/// decoded, and its chunk tree.
+template <class Item>
+struct channel_state {
+  double buf[group * chunk];
+  int64_t fill = 0;
+  tree<Item> t;
+};
+
+/// Streams the channels [c0, c1) of a channel-first tensor in memory order
+/// (sample by sample; the channels of a sample are one contiguous region,
+/// which the hardware prefetcher follows while the chunks are computed) and
+/// decodes each channel's values, in logical order, into its state's buffer.
+/// Calls full(state) when a buffer holds `group` chunks, and rest(state)
+/// once at the end with the remaining state.fill < group * chunk values.
+template <class T, class State, class Full, class Rest>
+void stream_block(dims d, const T* x, int64_t c0, int64_t c1, State* states, Full&& full,
+                  Rest&& rest) {
+  const int64_t B = c1 - c0;
+  for (int64_t i = 0; i < d.n; ++i) {
+    const T* run = x + (i * d.c + c0) * d.s;
+    for (int64_t b = 0; b < B; ++b) {
+      State& st = states[b];
+      for (int64_t left = d.s; left > 0;) {
+        const int64_t take = min64(left, group * chunk - st.fill);
+        decode(run, take, st.buf + st.fill);
+        st.fill += take;
+        run += take;
+        left -= take;
+        if (st.fill == group * chunk) {
+          full(b, st);
+          st.fill = 0;
+        }
+      }
+    }
+  }
+  for (int64_t b = 0; b < B; ++b) rest(b, states[b]);
+}
+
 template <class T>
 void moments_cf(dims d, const T* x, int64_t c0, int64_t c1, double* mean, double* m2) {
-  alignas(64) double buf[group * chunk];
-  const int64_t M = d.m();
-  for (int64_t ch = c0; ch < c1; ++ch) {
-    tree<moments> t;
-    channel_cursor<T> cur{x + ch * d.s, d.c * d.s, d.s};
-    for (int64_t j0 = 0; j0 < M;) {
-      const int64_t take = min64(M - j0, group * chunk);
-      cur.read(take, buf);
-      const int64_t full = take / chunk;
-      if (full == group) {
+  using state = channel_state<moments>;
+  const std::unique_ptr<state[]> states(new state[c1 - c0]);
+  stream_block(
+      d, x, c0, c1, states.get(),
+      [](int64_t, state& st) {
         moments r[group];
-        group_stats(buf, r);
-        for (int g = 0; g < group; ++g) t.push(r[g]);
-      } else {
-        for (int64_t g = 0; g < full; ++g) t.push(chunk_stats(buf + g * chunk, chunk));
-      }
-      if (take % chunk) t.push(chunk_stats(buf + full * chunk, take % chunk));
-      j0 += take;
-    }
-    const moments all = t.finish();
-    mean[ch] = all.mean;
-    m2[ch] = all.m2;
-  }
+        group_stats(st.buf, r);
+        for (int g = 0; g < group; ++g) st.t.push(r[g]);
+      },
+      [&](int64_t b, state& st) {
+        const int64_t full = st.fill / chunk;
+        for (int64_t g = 0; g < full; ++g) st.t.push(chunk_stats(st.buf + g * chunk, chunk));
+        if (st.fill % chunk) st.t.push(chunk_stats(st.buf + full * chunk, st.fill % chunk));
+        const moments all = st.t.finish();
+        mean[c0 + b] = all.mean;
+        m2[c0 + b] = all.m2;
+      });
 }
 
 // sum(dy) and sum(dy * (x - mu)) of one chunk (backward.cpp: chunk_sums).
@@ -308,37 +369,53 @@ void group_sums(const double* bx, const double* bdy, double mu, sums* out) {
   for (int g = 0; g < group; ++g) out[g] = {combine(a[g]), combine(b[g])};
 }
 
+/// Two tensors streamed together: x's values in buf, dy's in buf_dy.
+struct pair_state {
+  double buf[group * chunk];
+  double buf_dy[group * chunk];
+  int64_t fill = 0;
+  tree<sums> t;
+};
+
 template <class T>
 void sums_cf(dims d, const T* x, const T* dy, int64_t c0, int64_t c1, const double* mean,
              double* sum_dy, double* sum_dy_xc) {
-  alignas(64) double bx[group * chunk];
-  alignas(64) double bdy[group * chunk];
-  const int64_t M = d.m();
-  for (int64_t ch = c0; ch < c1; ++ch) {
-    tree<sums> t;
-    channel_cursor<T> cx{x + ch * d.s, d.c * d.s, d.s};
-    channel_cursor<T> cdy{dy + ch * d.s, d.c * d.s, d.s};
-    const double mu = mean[ch];
-    for (int64_t j0 = 0; j0 < M;) {
-      const int64_t take = min64(M - j0, group * chunk);
-      cx.read(take, bx);
-      cdy.read(take, bdy);
-      const int64_t full = take / chunk;
-      if (full == group) {
-        sums r[group];
-        group_sums(bx, bdy, mu, r);
-        for (int g = 0; g < group; ++g) t.push(r[g]);
-      } else {
-        for (int64_t g = 0; g < full; ++g)
-          t.push(chunk_sums(bx + g * chunk, bdy + g * chunk, chunk, mu));
+  const int64_t B = c1 - c0;
+  const std::unique_ptr<pair_state[]> states(new pair_state[B]);
+  for (int64_t i = 0; i < d.n; ++i) {
+    const int64_t at = (i * d.c + c0) * d.s;
+    const T* rx = x + at;
+    const T* rdy = dy + at;
+    for (int64_t b = 0; b < B; ++b) {
+      pair_state& st = states[b];
+      for (int64_t left = d.s; left > 0;) {
+        const int64_t take = min64(left, group * chunk - st.fill);
+        decode(rx, take, st.buf + st.fill);
+        decode(rdy, take, st.buf_dy + st.fill);
+        st.fill += take;
+        rx += take;
+        rdy += take;
+        left -= take;
+        if (st.fill == group * chunk) {
+          sums r[group];
+          group_sums(st.buf, st.buf_dy, mean[c0 + b], r);
+          for (int g = 0; g < group; ++g) st.t.push(r[g]);
+          st.fill = 0;
+        }
       }
-      if (take % chunk)
-        t.push(chunk_sums(bx + full * chunk, bdy + full * chunk, take % chunk, mu));
-      j0 += take;
     }
-    const sums all = t.finish();
-    sum_dy[ch] = all.first;
-    sum_dy_xc[ch] = all.second;
+  }
+  for (int64_t b = 0; b < B; ++b) {
+    pair_state& st = states[b];
+    const double mu = mean[c0 + b];
+    const int64_t full = st.fill / chunk;
+    for (int64_t g = 0; g < full; ++g)
+      st.t.push(chunk_sums(st.buf + g * chunk, st.buf_dy + g * chunk, chunk, mu));
+    if (st.fill % chunk)
+      st.t.push(chunk_sums(st.buf + full * chunk, st.buf_dy + full * chunk, st.fill % chunk, mu));
+    const sums all = st.t.finish();
+    sum_dy[c0 + b] = all.first;
+    sum_dy_xc[c0 + b] = all.second;
   }
 }
 
@@ -351,14 +428,45 @@ void affine_run(const T* x, T* y, int64_t n, double shift, double scale, double 
   for (; k < n; ++k) y[k] = static_cast<T>((static_cast<double>(x[k]) - shift) * scale + bias);
 }
 
+/// Calls f(ch, from, to, out) for the runs of the channels [c0, c1) of every
+/// sample, f writing elements [from, to) of the tensor at out (the output
+/// itself, or a staging buffer standing for it that stream_copy empties).
+template <class T, class F>
+void for_each_run_cf(dims d, T* y, int64_t c0, int64_t c1, F&& f) {
+  if (!d.stream) {
+    for (int64_t i = 0; i < d.n; ++i)
+      for (int64_t ch = c0; ch < c1; ++ch) {
+        const int64_t at = (i * d.c + ch) * d.s;
+        f(ch, at, at + d.s, y + at);
+      }
+    return;
+  }
+  alignas(64) T stage[stage_bytes / sizeof(T)];
+  constexpr int64_t room = stage_bytes / sizeof(T);
+  for (int64_t i = 0; i < d.n; ++i) {
+    // The channels [c0, c1) of sample i are one contiguous region.
+    const int64_t start = (i * d.c + c0) * d.s, len = (c1 - c0) * d.s;
+    for (int64_t a = 0; a < len;) {
+      const int64_t b = min64(len, a + room);
+      for (int64_t q = a; q < b;) {
+        const int64_t ch = c0 + q / d.s;
+        const int64_t end = min64(b, (q / d.s + 1) * d.s);
+        f(ch, start + q, start + end, stage + (q - a));
+        q = end;
+      }
+      stream_copy(y + start + a, stage, b - a);
+      a = b;
+    }
+  }
+  _mm_sfence();
+}
+
 template <class T>
 void normalize_cf(dims d, const T* x, T* y, int64_t c0, int64_t c1, const double* shift,
                   const double* scale, const double* bias) {
-  for (int64_t i = 0; i < d.n; ++i)
-    for (int64_t ch = c0; ch < c1; ++ch) {
-      const int64_t at = (i * d.c + ch) * d.s;
-      affine_run(x + at, y + at, d.s, shift[ch], scale[ch], bias[ch]);
-    }
+  for_each_run_cf(d, y, c0, c1, [=](int64_t ch, int64_t from, int64_t to, T* out) {
+    affine_run(x + from, out, to - from, shift[ch], scale[ch], bias[ch]);
+  });
 }
 
 // dx = ((dy - dy_mean) - (x - mu) * coef) * scale over one run (backward.cpp).
@@ -378,11 +486,9 @@ void dx_run(const T* x, const T* dy, T* dx, int64_t n, double mu, double dy_mean
 template <class T>
 void dx_cf(dims d, const T* x, const T* dy, T* dx, int64_t c0, int64_t c1, const double* mean,
            const double* dy_mean, const double* coef, const double* scale) {
-  for (int64_t i = 0; i < d.n; ++i)
-    for (int64_t ch = c0; ch < c1; ++ch) {
-      const int64_t at = (i * d.c + ch) * d.s;
-      dx_run(x + at, dy + at, dx + at, d.s, mean[ch], dy_mean[ch], coef[ch], scale[ch]);
-    }
+  for_each_run_cf(d, dx, c0, c1, [=](int64_t ch, int64_t from, int64_t to, T* out) {
+    dx_run(x + from, dy + from, out, to - from, mean[ch], dy_mean[ch], coef[ch], scale[ch]);
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -396,19 +502,57 @@ void dx_cf(dims d, const T* x, const T* dy, T* dx, int64_t c0, int64_t c1, const
 
 constexpr int W = BNC_CL_WIDTH;
 
+/// Brings the next chunk's rows into L2 while the current chunk is computed,
+/// a line or two per 8 rows of the current one, in memory order: `rows`
+/// regions of `bytes` bytes, `stride` bytes apart. The current chunk is read
+/// column by column (a line per row), a pattern no hardware prefetcher
+/// follows; prefetched row by row, memory sees sequential streams, and
+/// spreading the prefetches keeps them from filling the miss buffers at once.
+struct prefetcher {
+  const char* base = nullptr;
+  int64_t stride = 0, bytes = 0, rows = 0, per_step = 0;
+  int64_t i = 0, at = 0;
+
+  prefetcher(const void* first, int64_t stride_bytes, int64_t region_bytes, int64_t regions,
+             int64_t steps)
+      : base(static_cast<const char*>(first)), stride(stride_bytes), bytes(region_bytes),
+        rows(region_bytes > 0 ? regions : 0) {
+    if (steps > 0) per_step = (rows * (bytes / 64 + 2) + steps - 1) / steps;
+  }
+
+  void step() {
+    for (int64_t k = 0; k < per_step && i < rows; ++k) {
+      __builtin_prefetch(base + i * stride + at, 0, 2);
+      at += 64;
+      if (at >= bytes) at = 0, ++i;
+    }
+  }
+};
+
+/// Rows [j, j + len) of the channels [g0, g1) of a channel-last tensor, over
+/// `steps` calls of step().
+template <class T>
+prefetcher next_rows(dims d, const T* x, int64_t j, int64_t len, int64_t g0, int64_t g1,
+                     int64_t steps) {
+  const auto size = static_cast<int64_t>(sizeof(T));
+  return {x + j * d.c + g0, d.c * size, (g1 - g0) * size, len, steps};
+}
+
 /// Per-channel m (first pass), c = sum(x - m) and q = sum((x - m)^2) of the
 /// chunk of len rows starting at x (row stride C), for the w channels at x.
 template <int V, class T>
-inline void cl_chunk_moments(const T* x, int64_t C, int64_t len, double* m_out, double* c_out,
-                             double* q_out) {
+inline void cl_chunk_moments(const T* x, int64_t C, int64_t len, prefetcher& pf, double* m_out,
+                             double* c_out, double* q_out) {
   using vt = vd<V>;
   const vt k = load<V>(x);
   vt a[lanes];
   for (int l = 0; l < lanes; ++l) a[l] = splat<V>(0.0);
   int64_t r = 0;
-  for (; r + lanes <= len; r += lanes)
+  for (; r + lanes <= len; r += lanes) {
+    pf.step();
 #pragma GCC unroll 8
     for (int l = 0; l < lanes; ++l) a[l] += load<V>(x + (r + l) * C) - k;
+  }
 #pragma GCC unroll 8
   for (int l = 0; l < lanes; ++l)
     if (l < len - r) a[l] += load<V>(x + (r + l) * C) - k;
@@ -416,13 +560,15 @@ inline void cl_chunk_moments(const T* x, int64_t C, int64_t len, double* m_out, 
   vt dev[lanes], sq[lanes];
   for (int l = 0; l < lanes; ++l) dev[l] = sq[l] = splat<V>(0.0);
   r = 0;
-  for (; r + lanes <= len; r += lanes)
+  for (; r + lanes <= len; r += lanes) {
+    pf.step();
 #pragma GCC unroll 8
     for (int l = 0; l < lanes; ++l) {
       const vt dv = load<V>(x + (r + l) * C) - m;
       dev[l] += dv;
       sq[l] += dv * dv;
     }
+  }
 #pragma GCC unroll 8
   for (int l = 0; l < lanes; ++l)
     if (l < len - r) {
@@ -437,19 +583,22 @@ inline void cl_chunk_moments(const T* x, int64_t C, int64_t len, double* m_out, 
 
 template <int V, class T>
 inline void cl_chunk_sums(const T* x, const T* dy, int64_t C, int64_t len, const double* mean,
-                          double* a_out, double* b_out) {
+                          prefetcher& pf_x, prefetcher& pf_dy, double* a_out, double* b_out) {
   using vt = vd<V>;
   const vt mu = load<V>(mean);
   vt a[lanes], b[lanes];
   for (int l = 0; l < lanes; ++l) a[l] = b[l] = splat<V>(0.0);
   int64_t r = 0;
-  for (; r + lanes <= len; r += lanes)
+  for (; r + lanes <= len; r += lanes) {
+    pf_x.step();
+    pf_dy.step();
 #pragma GCC unroll 8
     for (int l = 0; l < lanes; ++l) {
       const vt g = load<V>(dy + (r + l) * C);
       a[l] += g;
       b[l] += g * (load<V>(x + (r + l) * C) - mu);
     }
+  }
 #pragma GCC unroll 8
   for (int l = 0; l < lanes; ++l)
     if (l < len - r) {
@@ -477,13 +626,16 @@ void moments_cl(dims d, const T* x, int64_t c0, int64_t c1, double* mean, double
       const int64_t len = min64(chunk, M - j0);
       const T* rows = x + j0 * C;
       const auto len_d = static_cast<double>(len);
+      // Two passes of len / 8 steps per column of W channels.
+      const int64_t steps = ((g1 - g0) / W + (g1 - g0) % W) * 2 * (len / lanes);
+      prefetcher next = next_rows(d, x, j0 + len, min64(chunk, M - j0 - len), g0, g1, steps);
       int64_t cb = g0;
       for (; cb + W <= g1; cb += W) {
-        cl_chunk_moments<W>(rows + cb, C, len, m, c, q);
+        cl_chunk_moments<W>(rows + cb, C, len, next, m, c, q);
         for (int w = 0; w < W; ++w) trees[cb + w - g0].push(chunk_moments(len_d, m[w], c[w], q[w]));
       }
       for (; cb < g1; ++cb) {
-        cl_chunk_moments<1>(rows + cb, C, len, m, c, q);
+        cl_chunk_moments<1>(rows + cb, C, len, next, m, c, q);
         trees[cb - g0].push(chunk_moments(len_d, m[0], c[0], q[0]));
       }
     }
@@ -509,13 +661,17 @@ void sums_cl(dims d, const T* x, const T* dy, int64_t c0, int64_t c1, const doub
       const int64_t len = min64(chunk, M - j0);
       const T* xr = x + j0 * C;
       const T* dyr = dy + j0 * C;
+      const int64_t next_len = min64(chunk, M - j0 - len);
+      const int64_t steps = ((g1 - g0) / W + (g1 - g0) % W) * (len / lanes);
+      prefetcher next_x = next_rows(d, x, j0 + len, next_len, g0, g1, steps);
+      prefetcher next_dy = next_rows(d, dy, j0 + len, next_len, g0, g1, steps);
       int64_t cb = g0;
       for (; cb + W <= g1; cb += W) {
-        cl_chunk_sums<W>(xr + cb, dyr + cb, C, len, mean + cb, a, b);
+        cl_chunk_sums<W>(xr + cb, dyr + cb, C, len, mean + cb, next_x, next_dy, a, b);
         for (int w = 0; w < W; ++w) trees[cb + w - g0].push({a[w], b[w]});
       }
       for (; cb < g1; ++cb) {
-        cl_chunk_sums<1>(xr + cb, dyr + cb, C, len, mean + cb, a, b);
+        cl_chunk_sums<1>(xr + cb, dyr + cb, C, len, mean + cb, next_x, next_dy, a, b);
         trees[cb - g0].push({a[0], b[0]});
       }
     }
@@ -527,38 +683,73 @@ void sums_cl(dims d, const T* x, const T* dy, int64_t c0, int64_t c1, const doub
   }
 }
 
+/// Calls f(r0, r1, out) for pieces of the rows [r0, r1), f writing those
+/// rows at out (the output, or a staging buffer that stream_copy empties).
+template <class T, class F>
+void for_each_rows_cl(dims d, T* y, int64_t r0, int64_t r1, F&& f) {
+  constexpr int64_t room = stage_bytes / sizeof(T);
+  if (!d.stream || d.c > room) {
+    f(r0, r1, y + r0 * d.c);
+    return;
+  }
+  alignas(64) T stage[room];
+  const int64_t rows = room / d.c;
+  for (int64_t a = r0; a < r1; a += rows) {
+    const int64_t b = min64(r1, a + rows);
+    f(a, b, stage);
+    stream_copy(y + a * d.c, stage, (b - a) * d.c);
+  }
+  _mm_sfence();
+}
+
+// The elementwise loops over rows take every pointer as a local: the
+// stores may alias anything, so values read through a lambda's closure
+// would be reloaded at every vector.
+template <class T>
+void normalize_rows(const T* x, T* out, int64_t C, int64_t rows, const double* shift,
+                    const double* scale, const double* bias) {
+  for (int64_t r = 0; r < rows; ++r, x += C, out += C) {
+    int64_t ch = 0;
+    for (; ch + 8 <= C; ch += 8)
+      store<8>(out + ch, (load<8>(x + ch) - load<8>(shift + ch)) * load<8>(scale + ch) +
+                             load<8>(bias + ch));
+    for (; ch < C; ++ch)
+      out[ch] = static_cast<T>((static_cast<double>(x[ch]) - shift[ch]) * scale[ch] + bias[ch]);
+  }
+}
+
+template <class T>
+void dx_rows(const T* x, const T* dy, T* out, int64_t C, int64_t rows, const double* mean,
+             const double* dy_mean, const double* coef, const double* scale) {
+  for (int64_t r = 0; r < rows; ++r, x += C, dy += C, out += C) {
+    int64_t ch = 0;
+    for (; ch + 8 <= C; ch += 8)
+      store<8>(out + ch, ((load<8>(dy + ch) - load<8>(dy_mean + ch)) -
+                          (load<8>(x + ch) - load<8>(mean + ch)) * load<8>(coef + ch)) *
+                             load<8>(scale + ch));
+    for (; ch < C; ++ch)
+      out[ch] = static_cast<T>(((static_cast<double>(dy[ch]) - dy_mean[ch]) -
+                                (static_cast<double>(x[ch]) - mean[ch]) * coef[ch]) *
+                               scale[ch]);
+  }
+}
+
 template <class T>
 void normalize_cl(dims d, const T* x, T* y, int64_t r0, int64_t r1, const double* shift,
                   const double* scale, const double* bias) {
   const int64_t C = d.c;
-  for (int64_t r = r0; r < r1; ++r) {
-    const T* in = x + r * C;
-    T* out = y + r * C;
-    int64_t ch = 0;
-    for (; ch + 8 <= C; ch += 8)
-      store<8>(out + ch,
-               (load<8>(in + ch) - load<8>(shift + ch)) * load<8>(scale + ch) + load<8>(bias + ch));
-    for (; ch < C; ++ch)
-      out[ch] = static_cast<T>((static_cast<double>(in[ch]) - shift[ch]) * scale[ch] + bias[ch]);
-  }
+  for_each_rows_cl(d, y, r0, r1, [=](int64_t ra, int64_t rb, T* out) {
+    normalize_rows(x + ra * C, out, C, rb - ra, shift, scale, bias);
+  });
 }
 
 template <class T>
 void dx_cl(dims d, const T* x, const T* dy, T* dx, int64_t r0, int64_t r1, const double* mean,
            const double* dy_mean, const double* coef, const double* scale) {
   const int64_t C = d.c;
-  for (int64_t r = r0; r < r1; ++r) {
-    const int64_t at = r * C;
-    int64_t ch = 0;
-    for (; ch + 8 <= C; ch += 8)
-      store<8>(dx + at + ch, ((load<8>(dy + at + ch) - load<8>(dy_mean + ch)) -
-                              (load<8>(x + at + ch) - load<8>(mean + ch)) * load<8>(coef + ch)) *
-                                 load<8>(scale + ch));
-    for (; ch < C; ++ch)
-      dx[at + ch] = static_cast<T>(((static_cast<double>(dy[at + ch]) - dy_mean[ch]) -
-                                    (static_cast<double>(x[at + ch]) - mean[ch]) * coef[ch]) *
-                                   scale[ch]);
-  }
+  for_each_rows_cl(d, dx, r0, r1, [=](int64_t ra, int64_t rb, T* out) {
+    dx_rows(x + ra * C, dy + ra * C, out, C, rb - ra, mean, dy_mean, coef, scale);
+  });
 }
 
 template <class T>
