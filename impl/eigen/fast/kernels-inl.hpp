@@ -63,8 +63,23 @@ inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 // Outputs of a large tensor go through an L1 staging buffer and then to
 // memory with non-temporal stores, whole 64-byte lines at a time: a regular
 // store first reads the line it writes (a third transfer), and would evict
-// the block the second pass is reading from L2.
-constexpr int64_t stage_bytes = 16 << 10;
+// the block the second pass is reading from L2. The buffer is small so that
+// the stores of one piece drain while the next piece is loaded and computed
+// (the store buffer holds a few dozen lines' worth, not 16 KiB).
+constexpr int64_t stage_bytes = 2 << 10;
+
+/// The end of a piece of output that starts at `from` (elements from dst)
+/// and may hold `room` elements: from + room, moved back to a 64-byte
+/// boundary of dst when that leaves a non-empty piece, so that pieces meet
+/// at line boundaries and no line is written partly by two of them.
+template <class T>
+int64_t piece_end(const T* dst, int64_t from, int64_t room, int64_t limit) {
+  const int64_t end = from + room;
+  if (end >= limit) return limit;
+  const auto tail = static_cast<int64_t>(reinterpret_cast<uintptr_t>(dst + end) % 64);
+  const int64_t aligned = end - (tail % sizeof(T) ? 0 : tail / int64_t{sizeof(T)});
+  return aligned > from ? aligned : end;
+}
 
 /// Stores the 64 bytes at src to the 64-byte aligned dst, non-temporally.
 inline void stream_line(void* dst, const void* src) {
@@ -106,8 +121,11 @@ inline vd<W> load(const T* p) {
     return v;
   } else {
 #if defined(__AVX512F__)
-    // GCC 12 splits the generic conversion into two halves.
-    if constexpr (W == 8) return reinterpret_cast<vd<8>>(_mm512_cvtps_pd(_mm256_loadu_ps(p)));
+    // GCC 12 splits the generic conversion into two halves. (The maskz form
+    // with every lane set is the same instruction; the plain intrinsic's
+    // undefined source draws a -Wmaybe-uninitialized from GCC 12.)
+    if constexpr (W == 8)
+      return reinterpret_cast<vd<8>>(_mm512_maskz_cvtps_pd(0xff, _mm256_loadu_ps(p)));
 #endif
     typename vec<W>::f f;
     std::memcpy(&f, p, sizeof f);
@@ -125,7 +143,7 @@ inline void store(T* p, vd<W> v) {
   } else {
 #if defined(__AVX512F__)
     if constexpr (W == 8) {
-      _mm256_storeu_ps(p, _mm512_cvtpd_ps(reinterpret_cast<__m512d>(v)));
+      _mm256_storeu_ps(p, _mm512_maskz_cvtpd_ps(0xff, reinterpret_cast<__m512d>(v)));
       return;
     }
 #endif
@@ -447,7 +465,7 @@ void for_each_run_cf(dims d, T* y, int64_t c0, int64_t c1, F&& f) {
     // The channels [c0, c1) of sample i are one contiguous region.
     const int64_t start = (i * d.c + c0) * d.s, len = (c1 - c0) * d.s;
     for (int64_t a = 0; a < len;) {
-      const int64_t b = min64(len, a + room);
+      const int64_t b = piece_end(y + start, a, room, len);
       for (int64_t q = a; q < b;) {
         const int64_t ch = c0 + q / d.s;
         const int64_t end = min64(b, (q / d.s + 1) * d.s);
@@ -683,63 +701,68 @@ void sums_cl(dims d, const T* x, const T* dy, int64_t c0, int64_t c1, const doub
   }
 }
 
-/// Calls f(r0, r1, out) for pieces of the rows [r0, r1), f writing those
-/// rows at out (the output, or a staging buffer that stream_copy empties).
+/// Calls f(r, ch0, ch1, out) for segments of the rows [r0, r1), f writing
+/// channels [ch0, ch1) of row r at out (the output itself, or a staging
+/// buffer that stream_copy empties). The rows are one contiguous range.
 template <class T, class F>
-void for_each_rows_cl(dims d, T* y, int64_t r0, int64_t r1, F&& f) {
-  constexpr int64_t room = stage_bytes / sizeof(T);
-  if (!d.stream || d.c > room) {
-    f(r0, r1, y + r0 * d.c);
+void for_each_segment_cl(dims d, T* y, int64_t r0, int64_t r1, F&& f) {
+  const int64_t C = d.c;
+  if (!d.stream) {
+    for (int64_t r = r0; r < r1; ++r) f(r, 0, C, y + r * C);
     return;
   }
-  alignas(64) T stage[room];
-  const int64_t rows = room / d.c;
-  for (int64_t a = r0; a < r1; a += rows) {
-    const int64_t b = min64(r1, a + rows);
-    f(a, b, stage);
-    stream_copy(y + a * d.c, stage, (b - a) * d.c);
+  alignas(64) T stage[stage_bytes / sizeof(T)];
+  constexpr int64_t room = stage_bytes / sizeof(T);
+  T* const base = y + r0 * C;
+  const int64_t len = (r1 - r0) * C;
+  for (int64_t a = 0; a < len;) {
+    const int64_t b = piece_end(base, a, room, len);
+    for (int64_t q = a; q < b;) {
+      const int64_t r = r0 + q / C, ch = q % C;
+      const int64_t end = min64(b, q - ch + C);
+      f(r, ch, ch + (end - q), stage + (q - a));
+      q = end;
+    }
+    stream_copy(base + a, stage, b - a);
+    a = b;
   }
   _mm_sfence();
 }
 
-// The elementwise loops over rows take every pointer as a local: the
-// stores may alias anything, so values read through a lambda's closure
-// would be reloaded at every vector.
+// The elementwise loops over channel-last segments take every pointer as an
+// argument: the stores may alias anything, so values read through a
+// lambda's closure would be reloaded at every vector.
 template <class T>
-void normalize_rows(const T* x, T* out, int64_t C, int64_t rows, const double* shift,
-                    const double* scale, const double* bias) {
-  for (int64_t r = 0; r < rows; ++r, x += C, out += C) {
-    int64_t ch = 0;
-    for (; ch + 8 <= C; ch += 8)
-      store<8>(out + ch, (load<8>(x + ch) - load<8>(shift + ch)) * load<8>(scale + ch) +
-                             load<8>(bias + ch));
-    for (; ch < C; ++ch)
-      out[ch] = static_cast<T>((static_cast<double>(x[ch]) - shift[ch]) * scale[ch] + bias[ch]);
-  }
+void normalize_segment(const T* x, T* out, int64_t n, const double* shift, const double* scale,
+                       const double* bias) {
+  int64_t ch = 0;
+  for (; ch + 8 <= n; ch += 8)
+    store<8>(out + ch,
+             (load<8>(x + ch) - load<8>(shift + ch)) * load<8>(scale + ch) + load<8>(bias + ch));
+  for (; ch < n; ++ch)
+    out[ch] = static_cast<T>((static_cast<double>(x[ch]) - shift[ch]) * scale[ch] + bias[ch]);
 }
 
 template <class T>
-void dx_rows(const T* x, const T* dy, T* out, int64_t C, int64_t rows, const double* mean,
-             const double* dy_mean, const double* coef, const double* scale) {
-  for (int64_t r = 0; r < rows; ++r, x += C, dy += C, out += C) {
-    int64_t ch = 0;
-    for (; ch + 8 <= C; ch += 8)
-      store<8>(out + ch, ((load<8>(dy + ch) - load<8>(dy_mean + ch)) -
-                          (load<8>(x + ch) - load<8>(mean + ch)) * load<8>(coef + ch)) *
-                             load<8>(scale + ch));
-    for (; ch < C; ++ch)
-      out[ch] = static_cast<T>(((static_cast<double>(dy[ch]) - dy_mean[ch]) -
-                                (static_cast<double>(x[ch]) - mean[ch]) * coef[ch]) *
-                               scale[ch]);
-  }
+void dx_segment(const T* x, const T* dy, T* out, int64_t n, const double* mean,
+                const double* dy_mean, const double* coef, const double* scale) {
+  int64_t ch = 0;
+  for (; ch + 8 <= n; ch += 8)
+    store<8>(out + ch, ((load<8>(dy + ch) - load<8>(dy_mean + ch)) -
+                        (load<8>(x + ch) - load<8>(mean + ch)) * load<8>(coef + ch)) *
+                           load<8>(scale + ch));
+  for (; ch < n; ++ch)
+    out[ch] = static_cast<T>(((static_cast<double>(dy[ch]) - dy_mean[ch]) -
+                              (static_cast<double>(x[ch]) - mean[ch]) * coef[ch]) *
+                             scale[ch]);
 }
 
 template <class T>
 void normalize_cl(dims d, const T* x, T* y, int64_t r0, int64_t r1, const double* shift,
                   const double* scale, const double* bias) {
   const int64_t C = d.c;
-  for_each_rows_cl(d, y, r0, r1, [=](int64_t ra, int64_t rb, T* out) {
-    normalize_rows(x + ra * C, out, C, rb - ra, shift, scale, bias);
+  for_each_segment_cl(d, y, r0, r1, [=](int64_t r, int64_t ch0, int64_t ch1, T* out) {
+    normalize_segment(x + r * C + ch0, out, ch1 - ch0, shift + ch0, scale + ch0, bias + ch0);
   });
 }
 
@@ -747,8 +770,10 @@ template <class T>
 void dx_cl(dims d, const T* x, const T* dy, T* dx, int64_t r0, int64_t r1, const double* mean,
            const double* dy_mean, const double* coef, const double* scale) {
   const int64_t C = d.c;
-  for_each_rows_cl(d, dx, r0, r1, [=](int64_t ra, int64_t rb, T* out) {
-    dx_rows(x + ra * C, dy + ra * C, out, C, rb - ra, mean, dy_mean, coef, scale);
+  for_each_segment_cl(d, dx, r0, r1, [=](int64_t r, int64_t ch0, int64_t ch1, T* out) {
+    const int64_t at = r * C + ch0;
+    dx_segment(x + at, dy + at, out, ch1 - ch0, mean + ch0, dy_mean + ch0, coef + ch0,
+               scale + ch0);
   });
 }
 
