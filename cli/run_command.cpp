@@ -107,10 +107,15 @@ int run(const run_options& o) {
       std::cout.flush();
     };
     results = properties::run_properties(*k, pc);
-    int cases_run = 0;
-    for (const auto& r : results) property_failures += r.passed ? 0 : 1, cases_run += r.cases;
-    std::cout << "kernel " << k->name() << ": " << results.size() - property_failures << " properties passed, "
-              << property_failures << " failed, " << cases_run << " cases (seed " << pc.seed << ")\n";
+    int cases_run = 0, all_skipped = 0;
+    for (const auto& r : results) {
+      property_failures += r.passed ? 0 : 1, cases_run += r.cases;
+      all_skipped += r.passed && r.cases > 0 && r.skipped == r.cases ? 1 : 0;
+    }
+    std::cout << "kernel " << k->name() << ": " << results.size() - property_failures - all_skipped
+              << " properties passed, " << property_failures << " failed, ";
+    if (all_skipped) std::cout << all_skipped << " skipped (the kernel skipped every case), ";
+    std::cout << cases_run << " cases (seed " << pc.seed << ")\n";
   }
 
   for (const auto& oc : outcomes)
