@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "core/dtype.hpp"
+#include "impl/cuda/device.hpp"
 
 namespace bncheck::cudnn_adapter {
 namespace {
@@ -30,7 +31,7 @@ struct failure {
 };
 
 void check(cudaError_t e, const char* what) {
-  if (e != cudaSuccess) throw failure{std::string(what) + ": " + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ")"};
+  if (e != cudaSuccess) throw failure{cuda::cuda_error(what, e)};
 }
 
 // cuDNN's "not supported" is the library refusing a problem: a skip.
@@ -44,24 +45,6 @@ void check(cudnnStatus_t s, const char* what) {
   if (s == CUDNN_STATUS_NOT_SUPPORTED) throw refused{text};
   throw failure{text};
 }
-
-std::string device_unavailable() {
-  int n = 0;
-  const cudaError_t e = cudaGetDeviceCount(&n);
-  if (e != cudaSuccess) return std::string("no CUDA device: ") + cudaGetErrorName(e) + ": " + cudaGetErrorString(e);
-  if (n == 0) return "no CUDA device: the CUDA runtime found 0 devices";
-  return {};
-}
-
-struct device_buffer {
-  void* ptr = nullptr;
-  device_buffer() = default;
-  device_buffer(const device_buffer&) = delete;
-  device_buffer& operator=(const device_buffer&) = delete;
-  ~device_buffer() {
-    if (ptr != nullptr) cudaFree(ptr);
-  }
-};
 
 struct tensor_desc {
   cudnnTensorDescriptor_t d = nullptr;
@@ -118,7 +101,7 @@ class cudnn_kernel final : public kernel {
 
   kernel_result run(const problem& p, const kernel_io& io) override {
     try {
-      if (std::string why = device_unavailable(); !why.empty()) return {kernel_status::unimplemented, why};
+      if (std::string why = cuda::no_device_reason(); !why.empty()) return {kernel_status::unimplemented, why};
       validate(p);
       const dtype want = p.data_type == dtype::f64 ? dtype::f64 : dtype::f32;
       if (p.param_type != want)
@@ -150,7 +133,7 @@ class cudnn_kernel final : public kernel {
  private:
   kernel_result run_checked(const problem& p, const kernel_io& io) {
     const std::vector<io_slot> slots = io_slots(p.op);
-    std::vector<device_buffer> buffers(slots.size());
+    std::vector<cuda::device_buffer> buffers(slots.size());
     std::vector<std::size_t> bytes(slots.size());
     auto dev = [&](const char* name) -> void* {
       for (std::size_t i = 0; i < slots.size(); ++i)

@@ -15,6 +15,7 @@
 #include "core/dtype.hpp"
 #include "impl/cuda/call.hpp"
 #include "impl/cuda/cuda_kernel.hpp"
+#include "impl/cuda/device.hpp"
 
 namespace bncheck::cuda {
 namespace {
@@ -168,10 +169,6 @@ workspace_layout layout_of(const problem& p) {
   return w;
 }
 
-std::string cuda_error(const char* what, cudaError_t e) {
-  return std::string(what) + ": " + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ")";
-}
-
 // Runs the merge levels from a [C][np] buffer at a; returns where the
 // [C][1] result ends up (a or b).
 template <class Item>
@@ -228,17 +225,6 @@ void launch(const problem& p, const kernel_io& io, char* ws, cudaStream_t s) {
     }
   }
 }
-
-// A device allocation freed on scope exit.
-struct device_buffer {
-  void* ptr = nullptr;
-  device_buffer() = default;
-  device_buffer(const device_buffer&) = delete;
-  device_buffer& operator=(const device_buffer&) = delete;
-  ~device_buffer() {
-    if (ptr != nullptr) cudaFree(ptr);
-  }
-};
 
 struct cuda_failure {
   std::string what;
@@ -304,13 +290,7 @@ class cuda_kernel final : public kernel {
 
 }  // namespace
 
-std::string device_unavailable() {
-  int n = 0;
-  const cudaError_t e = cudaGetDeviceCount(&n);
-  if (e != cudaSuccess) return std::string("no CUDA device: ") + cudaGetErrorName(e) + ": " + cudaGetErrorString(e);
-  if (n == 0) return "no CUDA device: the CUDA runtime found 0 devices";
-  return {};
-}
+std::string device_unavailable() { return no_device_reason(); }
 
 std::size_t workspace_bytes(const problem& p) { return layout_of(p).total; }
 
