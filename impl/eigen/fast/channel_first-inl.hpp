@@ -1,0 +1,294 @@
+// The channel-first (nchw, ncdhw) loops of the fast kernels, for one variant
+// (BNC_ISA): statistics and backward sums by streamed blocks, elementwise
+// passes by runs.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "impl/eigen/fast/common-inl.hpp"
+
+#ifndef BNC_ISA
+#error "included by kernels-inl.hpp, once per variant"
+#endif
+
+namespace bncheck::eigen::fast::BNC_ISA {
+namespace {
+
+// Channel-first: a channel's values are n runs of s contiguous elements. A
+// block of channels is streamed in memory order and each channel's values are
+// decoded, in logical order, into a buffer of G chunks; G chunks are summed
+// together so that their lane additions (each a chain of 32 dependent
+// additions) overlap.
+
+constexpr int group = 4;
+
+template <class T>
+inline void decode(const T* src, int64_t n, double* dst) {
+  for (int64_t k = 0; k < n; ++k) dst[k] = static_cast<double>(src[k]);
+}
+
+// Moments of one chunk of len <= 256 values (stats.cpp: chunk_stats).
+moments chunk_stats(const double* b, int64_t len) {
+  const double k = b[0];
+  const v8 kv = splat<8>(k);
+  v8 s = splat<8>(0.0);
+  int64_t i = 0;
+  for (; i + lanes <= len; i += lanes) s += load<8>(b + i) - kv;
+  for (int l = 0; l < len - i; ++l) s[l] += b[i + l] - k;
+  const double m = k + combine(s) / static_cast<double>(len);
+  const v8 mv = splat<8>(m);
+  v8 dev = splat<8>(0.0), sq = splat<8>(0.0);
+  i = 0;
+  for (; i + lanes <= len; i += lanes) {
+    const v8 d = load<8>(b + i) - mv;
+    dev += d;
+    sq += d * d;
+  }
+  for (int l = 0; l < len - i; ++l) {
+    const double d = b[i + l] - m;
+    dev[l] += d;
+    sq[l] += d * d;
+  }
+  return chunk_moments(static_cast<double>(len), m, combine(dev), combine(sq));
+}
+
+// chunk_stats of `group` full chunks, chunk g at b + g*chunk, interleaved.
+void group_stats(const double* b, moments* out) {
+  v8 kv[group], s[group], mv[group], dev[group], sq[group];
+  double m[group];
+  for (int g = 0; g < group; ++g) kv[g] = splat<8>(b[g * chunk]), s[g] = splat<8>(0.0);
+  for (int64_t i = 0; i < chunk; i += lanes)
+#pragma GCC unroll 4
+    for (int g = 0; g < group; ++g) s[g] += load<8>(b + g * chunk + i) - kv[g];
+  for (int g = 0; g < group; ++g) {
+    m[g] = b[g * chunk] + combine(s[g]) / static_cast<double>(chunk);
+    mv[g] = splat<8>(m[g]);
+    dev[g] = sq[g] = splat<8>(0.0);
+  }
+  for (int64_t i = 0; i < chunk; i += lanes)
+#pragma GCC unroll 4
+    for (int g = 0; g < group; ++g) {
+      const v8 d = load<8>(b + g * chunk + i) - mv[g];
+      dev[g] += d;
+      sq[g] += d * d;
+    }
+  for (int g = 0; g < group; ++g)
+    out[g] = chunk_moments(static_cast<double>(chunk), m[g], combine(dev[g]), combine(sq[g]));
+}
+
+/// One channel's state while a block is streamed: its next `group` chunks,
+/// decoded, and its chunk tree.
+template <class Item>
+struct channel_state {
+  double buf[group * chunk];
+  int64_t fill = 0;
+  tree<Item> t;
+};
+
+/// Streams the channels [c0, c1) of a channel-first tensor in memory order
+/// (sample by sample; the channels of a sample are one contiguous region,
+/// which the hardware prefetcher follows while the chunks are computed) and
+/// decodes each channel's values, in logical order, into its state's buffer.
+/// Calls full(state) when a buffer holds `group` chunks, and rest(state)
+/// once at the end with the remaining state.fill < group * chunk values.
+template <class T, class State, class Full, class Rest>
+void stream_block(dims d, const T* x, int64_t c0, int64_t c1, State* states, Full&& full,
+                  Rest&& rest) {
+  const int64_t B = c1 - c0;
+  for (int64_t i = 0; i < d.n; ++i) {
+    const T* run = x + (i * d.c + c0) * d.s;
+    for (int64_t b = 0; b < B; ++b) {
+      State& st = states[b];
+      for (int64_t left = d.s; left > 0;) {
+        const int64_t take = min64(left, group * chunk - st.fill);
+        decode(run, take, st.buf + st.fill);
+        st.fill += take;
+        run += take;
+        left -= take;
+        if (st.fill == group * chunk) {
+          full(b, st);
+          st.fill = 0;
+        }
+      }
+    }
+  }
+  for (int64_t b = 0; b < B; ++b) rest(b, states[b]);
+}
+
+template <class T>
+void moments_cf(dims d, const T* x, int64_t c0, int64_t c1, double* mean, double* m2) {
+  using state = channel_state<moments>;
+  const std::unique_ptr<state[]> states(new state[c1 - c0]);
+  stream_block(
+      d, x, c0, c1, states.get(),
+      [](int64_t, state& st) {
+        moments r[group];
+        group_stats(st.buf, r);
+        for (int g = 0; g < group; ++g) st.t.push(r[g]);
+      },
+      [&](int64_t b, state& st) {
+        const int64_t full = st.fill / chunk;
+        for (int64_t g = 0; g < full; ++g) st.t.push(chunk_stats(st.buf + g * chunk, chunk));
+        if (st.fill % chunk) st.t.push(chunk_stats(st.buf + full * chunk, st.fill % chunk));
+        const moments all = st.t.finish();
+        mean[c0 + b] = all.mean;
+        m2[c0 + b] = all.m2;
+      });
+}
+
+// sum(dy) and sum(dy * (x - mu)) of one chunk (backward.cpp: chunk_sums).
+sums chunk_sums(const double* bx, const double* bdy, int64_t len, double mu) {
+  const v8 muv = splat<8>(mu);
+  v8 a = splat<8>(0.0), b = splat<8>(0.0);
+  int64_t i = 0;
+  for (; i + lanes <= len; i += lanes) {
+    const v8 g = load<8>(bdy + i);
+    a += g;
+    b += g * (load<8>(bx + i) - muv);
+  }
+  for (int l = 0; l < len - i; ++l) {
+    a[l] += bdy[i + l];
+    b[l] += bdy[i + l] * (bx[i + l] - mu);
+  }
+  return {combine(a), combine(b)};
+}
+
+void group_sums(const double* bx, const double* bdy, double mu, sums* out) {
+  const v8 muv = splat<8>(mu);
+  v8 a[group], b[group];
+  for (int g = 0; g < group; ++g) a[g] = b[g] = splat<8>(0.0);
+  for (int64_t i = 0; i < chunk; i += lanes)
+#pragma GCC unroll 4
+    for (int g = 0; g < group; ++g) {
+      const v8 gy = load<8>(bdy + g * chunk + i);
+      a[g] += gy;
+      b[g] += gy * (load<8>(bx + g * chunk + i) - muv);
+    }
+  for (int g = 0; g < group; ++g) out[g] = {combine(a[g]), combine(b[g])};
+}
+
+/// Two tensors streamed together: x's values in buf, dy's in buf_dy.
+struct pair_state {
+  double buf[group * chunk];
+  double buf_dy[group * chunk];
+  int64_t fill = 0;
+  tree<sums> t;
+};
+
+template <class T>
+void sums_cf(dims d, const T* x, const T* dy, int64_t c0, int64_t c1, const double* mean,
+             double* sum_dy, double* sum_dy_xc) {
+  const int64_t B = c1 - c0;
+  const std::unique_ptr<pair_state[]> states(new pair_state[B]);
+  for (int64_t i = 0; i < d.n; ++i) {
+    const int64_t at = (i * d.c + c0) * d.s;
+    const T* rx = x + at;
+    const T* rdy = dy + at;
+    for (int64_t b = 0; b < B; ++b) {
+      pair_state& st = states[b];
+      for (int64_t left = d.s; left > 0;) {
+        const int64_t take = min64(left, group * chunk - st.fill);
+        decode(rx, take, st.buf + st.fill);
+        decode(rdy, take, st.buf_dy + st.fill);
+        st.fill += take;
+        rx += take;
+        rdy += take;
+        left -= take;
+        if (st.fill == group * chunk) {
+          sums r[group];
+          group_sums(st.buf, st.buf_dy, mean[c0 + b], r);
+          for (int g = 0; g < group; ++g) st.t.push(r[g]);
+          st.fill = 0;
+        }
+      }
+    }
+  }
+  for (int64_t b = 0; b < B; ++b) {
+    pair_state& st = states[b];
+    const double mu = mean[c0 + b];
+    const int64_t full = st.fill / chunk;
+    for (int64_t g = 0; g < full; ++g)
+      st.t.push(chunk_sums(st.buf + g * chunk, st.buf_dy + g * chunk, chunk, mu));
+    if (st.fill % chunk)
+      st.t.push(chunk_sums(st.buf + full * chunk, st.buf_dy + full * chunk, st.fill % chunk, mu));
+    const sums all = st.t.finish();
+    sum_dy[c0 + b] = all.first;
+    sum_dy_xc[c0 + b] = all.second;
+  }
+}
+
+// y = (x - shift) * scale + bias over one contiguous run (normalize.cpp).
+template <class T>
+void affine_run(const T* x, T* y, int64_t n, double shift, double scale, double bias) {
+  const v8 sh = splat<8>(shift), sc = splat<8>(scale), bi = splat<8>(bias);
+  int64_t k = 0;
+  for (; k + 8 <= n; k += 8) store<8>(y + k, (load<8>(x + k) - sh) * sc + bi);
+  for (; k < n; ++k) y[k] = static_cast<T>((static_cast<double>(x[k]) - shift) * scale + bias);
+}
+
+/// Calls f(ch, from, to, out) for the runs of the channels [c0, c1) of every
+/// sample, f writing elements [from, to) of the tensor at out (the output
+/// itself, or a staging buffer standing for it that stream_copy empties).
+template <class T, class F>
+void for_each_run_cf(dims d, T* y, int64_t c0, int64_t c1, F&& f) {
+  if (!d.stream) {
+    for (int64_t i = 0; i < d.n; ++i)
+      for (int64_t ch = c0; ch < c1; ++ch) {
+        const int64_t at = (i * d.c + ch) * d.s;
+        f(ch, at, at + d.s, y + at);
+      }
+    return;
+  }
+  alignas(64) T stage[stage_bytes / sizeof(T)];
+  constexpr int64_t room = stage_bytes / sizeof(T);
+  for (int64_t i = 0; i < d.n; ++i) {
+    // The channels [c0, c1) of sample i are one contiguous region.
+    const int64_t start = (i * d.c + c0) * d.s, len = (c1 - c0) * d.s;
+    for (int64_t a = 0; a < len;) {
+      const int64_t b = piece_end(y + start, a, room, len);
+      for (int64_t q = a; q < b;) {
+        const int64_t ch = c0 + q / d.s;
+        const int64_t end = min64(b, (q / d.s + 1) * d.s);
+        f(ch, start + q, start + end, stage + (q - a));
+        q = end;
+      }
+      stream_copy(y + start + a, stage, b - a);
+      a = b;
+    }
+  }
+  _mm_sfence();
+}
+
+template <class T>
+void normalize_cf(dims d, const T* x, T* y, int64_t c0, int64_t c1, const double* shift,
+                  const double* scale, const double* bias) {
+  for_each_run_cf(d, y, c0, c1, [=](int64_t ch, int64_t from, int64_t to, T* out) {
+    affine_run(x + from, out, to - from, shift[ch], scale[ch], bias[ch]);
+  });
+}
+
+// dx = ((dy - dy_mean) - (x - mu) * coef) * scale over one run (backward.cpp).
+template <class T>
+void dx_run(const T* x, const T* dy, T* dx, int64_t n, double mu, double dy_mean, double coef,
+            double scale) {
+  const v8 muv = splat<8>(mu), dmv = splat<8>(dy_mean), cov = splat<8>(coef),
+           scv = splat<8>(scale);
+  int64_t k = 0;
+  for (; k + 8 <= n; k += 8)
+    store<8>(dx + k, ((load<8>(dy + k) - dmv) - (load<8>(x + k) - muv) * cov) * scv);
+  for (; k < n; ++k)
+    dx[k] = static_cast<T>(
+        ((static_cast<double>(dy[k]) - dy_mean) - (static_cast<double>(x[k]) - mu) * coef) * scale);
+}
+
+template <class T>
+void dx_cf(dims d, const T* x, const T* dy, T* dx, int64_t c0, int64_t c1, const double* mean,
+           const double* dy_mean, const double* coef, const double* scale) {
+  for_each_run_cf(d, dx, c0, c1, [=](int64_t ch, int64_t from, int64_t to, T* out) {
+    dx_run(x + from, dy + from, out, to - from, mean[ch], dy_mean[ch], coef[ch], scale[ch]);
+  });
+}
+
+}  // namespace
+}  // namespace bncheck::eigen::fast::BNC_ISA

@@ -1,0 +1,286 @@
+// The channel-last (nhwc, ndhwc, nc) loops of the fast kernels, for one
+// variant (BNC_ISA and BNC_CL_WIDTH): statistics and backward sums by chunks
+// of 256 rows with prefetched successors, elementwise passes by rows.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "impl/eigen/fast/common-inl.hpp"
+
+#ifndef BNC_ISA
+#error "included by kernels-inl.hpp, once per variant"
+#endif
+
+namespace bncheck::eigen::fast::BNC_ISA {
+namespace {
+
+// Channel-last: a chunk is 256 consecutive rows; W channels are processed
+// together, element w of every vector belonging to channel cb + w, with the
+// 8 lanes of reduction.hpp as 8 accumulator vectors (row r into lane r % 8).
+// Channels are taken in groups whose chunk (256 rows of the group's columns)
+// fits in L2, chunk by chunk within a group, so the rows of a chunk are read
+// from memory once: the vectors of one W-channel column stay in L1 between
+// the two passes, and neighbouring columns share their cache lines.
+
+constexpr int W = BNC_CL_WIDTH;
+
+/// Brings the next chunk's rows into L2 while the current chunk is computed,
+/// a line or two per 8 rows of the current one, in memory order: `rows`
+/// regions of `bytes` bytes, `stride` bytes apart. The current chunk is read
+/// column by column (a line per row), a pattern no hardware prefetcher
+/// follows; prefetched row by row, memory sees sequential streams, and
+/// spreading the prefetches keeps them from filling the miss buffers at once.
+struct prefetcher {
+  const char* base = nullptr;
+  int64_t stride = 0, bytes = 0, rows = 0, per_step = 0;
+  int64_t i = 0, at = 0;
+
+  prefetcher(const void* first, int64_t stride_bytes, int64_t region_bytes, int64_t regions,
+             int64_t steps)
+      : base(static_cast<const char*>(first)), stride(stride_bytes), bytes(region_bytes),
+        rows(region_bytes > 0 ? regions : 0) {
+    if (steps > 0) per_step = (rows * (bytes / 64 + 2) + steps - 1) / steps;
+  }
+
+  void step() {
+    for (int64_t k = 0; k < per_step && i < rows; ++k) {
+      __builtin_prefetch(base + i * stride + at, 0, 2);
+      at += 64;
+      if (at >= bytes) at = 0, ++i;
+    }
+  }
+};
+
+/// Rows [j, j + len) of the channels [g0, g1) of a channel-last tensor, over
+/// `steps` calls of step().
+template <class T>
+prefetcher next_rows(dims d, const T* x, int64_t j, int64_t len, int64_t g0, int64_t g1,
+                     int64_t steps) {
+  const auto size = static_cast<int64_t>(sizeof(T));
+  return {x + j * d.c + g0, d.c * size, (g1 - g0) * size, len, steps};
+}
+
+/// Per-channel m (first pass), c = sum(x - m) and q = sum((x - m)^2) of the
+/// chunk of len rows starting at x (row stride C), for the w channels at x.
+template <int V, class T>
+inline void cl_chunk_moments(const T* x, int64_t C, int64_t len, prefetcher& pf, double* m_out,
+                             double* c_out, double* q_out) {
+  using vt = vd<V>;
+  const vt k = load<V>(x);
+  vt a[lanes];
+  for (int l = 0; l < lanes; ++l) a[l] = splat<V>(0.0);
+  int64_t r = 0;
+  for (; r + lanes <= len; r += lanes) {
+    pf.step();
+#pragma GCC unroll 8
+    for (int l = 0; l < lanes; ++l) a[l] += load<V>(x + (r + l) * C) - k;
+  }
+#pragma GCC unroll 8
+  for (int l = 0; l < lanes; ++l)
+    if (l < len - r) a[l] += load<V>(x + (r + l) * C) - k;
+  const vt m = k + combine(a) / splat<V>(static_cast<double>(len));
+  vt dev[lanes], sq[lanes];
+  for (int l = 0; l < lanes; ++l) dev[l] = sq[l] = splat<V>(0.0);
+  r = 0;
+  for (; r + lanes <= len; r += lanes) {
+    pf.step();
+#pragma GCC unroll 8
+    for (int l = 0; l < lanes; ++l) {
+      const vt dv = load<V>(x + (r + l) * C) - m;
+      dev[l] += dv;
+      sq[l] += dv * dv;
+    }
+  }
+#pragma GCC unroll 8
+  for (int l = 0; l < lanes; ++l)
+    if (l < len - r) {
+      const vt dv = load<V>(x + (r + l) * C) - m;
+      dev[l] += dv;
+      sq[l] += dv * dv;
+    }
+  to_array<V>(m, m_out);
+  to_array<V>(combine(dev), c_out);
+  to_array<V>(combine(sq), q_out);
+}
+
+template <int V, class T>
+inline void cl_chunk_sums(const T* x, const T* dy, int64_t C, int64_t len, const double* mean,
+                          prefetcher& pf_x, prefetcher& pf_dy, double* a_out, double* b_out) {
+  using vt = vd<V>;
+  const vt mu = load<V>(mean);
+  vt a[lanes], b[lanes];
+  for (int l = 0; l < lanes; ++l) a[l] = b[l] = splat<V>(0.0);
+  int64_t r = 0;
+  for (; r + lanes <= len; r += lanes) {
+    pf_x.step();
+    pf_dy.step();
+#pragma GCC unroll 8
+    for (int l = 0; l < lanes; ++l) {
+      const vt g = load<V>(dy + (r + l) * C);
+      a[l] += g;
+      b[l] += g * (load<V>(x + (r + l) * C) - mu);
+    }
+  }
+#pragma GCC unroll 8
+  for (int l = 0; l < lanes; ++l)
+    if (l < len - r) {
+      const vt g = load<V>(dy + (r + l) * C);
+      a[l] += g;
+      b[l] += g * (load<V>(x + (r + l) * C) - mu);
+    }
+  to_array<V>(combine(a), a_out);
+  to_array<V>(combine(b), b_out);
+}
+
+/// Channels per group: 256 rows of a group's columns take 512 KB.
+template <class T>
+constexpr int64_t cl_group = (int64_t{512} << 10) / (chunk * static_cast<int64_t>(sizeof(T)));
+
+template <class T>
+void moments_cl(dims d, const T* x, int64_t c0, int64_t c1, double* mean, double* m2) {
+  const int64_t C = d.c, M = d.m();
+  const std::unique_ptr<tree<moments>[]> trees(new tree<moments>[cl_group<T>]);
+  double m[W], c[W], q[W];
+  for (int64_t g0 = c0; g0 < c1; g0 += cl_group<T>) {
+    const int64_t g1 = min64(c1, g0 + cl_group<T>);
+    for (int64_t ch = g0; ch < g1; ++ch) trees[ch - g0].size = 0;
+    for (int64_t j0 = 0; j0 < M; j0 += chunk) {
+      const int64_t len = min64(chunk, M - j0);
+      const T* rows = x + j0 * C;
+      const auto len_d = static_cast<double>(len);
+      // Two passes of len / 8 steps per column of W channels.
+      const int64_t steps = ((g1 - g0) / W + (g1 - g0) % W) * 2 * (len / lanes);
+      prefetcher next = next_rows(d, x, j0 + len, min64(chunk, M - j0 - len), g0, g1, steps);
+      int64_t cb = g0;
+      for (; cb + W <= g1; cb += W) {
+        cl_chunk_moments<W>(rows + cb, C, len, next, m, c, q);
+        for (int w = 0; w < W; ++w) trees[cb + w - g0].push(chunk_moments(len_d, m[w], c[w], q[w]));
+      }
+      for (; cb < g1; ++cb) {
+        cl_chunk_moments<1>(rows + cb, C, len, next, m, c, q);
+        trees[cb - g0].push(chunk_moments(len_d, m[0], c[0], q[0]));
+      }
+    }
+    for (int64_t ch = g0; ch < g1; ++ch) {
+      const moments all = trees[ch - g0].finish();
+      mean[ch] = all.mean;
+      m2[ch] = all.m2;
+    }
+  }
+}
+
+template <class T>
+void sums_cl(dims d, const T* x, const T* dy, int64_t c0, int64_t c1, const double* mean,
+             double* sum_dy, double* sum_dy_xc) {
+  const int64_t C = d.c, M = d.m();
+  constexpr int64_t width = cl_group<T> / 2;  // two tensors
+  const std::unique_ptr<tree<sums>[]> trees(new tree<sums>[width]);
+  double a[W], b[W];
+  for (int64_t g0 = c0; g0 < c1; g0 += width) {
+    const int64_t g1 = min64(c1, g0 + width);
+    for (int64_t ch = g0; ch < g1; ++ch) trees[ch - g0].size = 0;
+    for (int64_t j0 = 0; j0 < M; j0 += chunk) {
+      const int64_t len = min64(chunk, M - j0);
+      const T* xr = x + j0 * C;
+      const T* dyr = dy + j0 * C;
+      const int64_t next_len = min64(chunk, M - j0 - len);
+      const int64_t steps = ((g1 - g0) / W + (g1 - g0) % W) * (len / lanes);
+      prefetcher next_x = next_rows(d, x, j0 + len, next_len, g0, g1, steps);
+      prefetcher next_dy = next_rows(d, dy, j0 + len, next_len, g0, g1, steps);
+      int64_t cb = g0;
+      for (; cb + W <= g1; cb += W) {
+        cl_chunk_sums<W>(xr + cb, dyr + cb, C, len, mean + cb, next_x, next_dy, a, b);
+        for (int w = 0; w < W; ++w) trees[cb + w - g0].push({a[w], b[w]});
+      }
+      for (; cb < g1; ++cb) {
+        cl_chunk_sums<1>(xr + cb, dyr + cb, C, len, mean + cb, next_x, next_dy, a, b);
+        trees[cb - g0].push({a[0], b[0]});
+      }
+    }
+    for (int64_t ch = g0; ch < g1; ++ch) {
+      const sums all = trees[ch - g0].finish();
+      sum_dy[ch] = all.first;
+      sum_dy_xc[ch] = all.second;
+    }
+  }
+}
+
+/// Calls f(r, ch0, ch1, out) for segments of the rows [r0, r1), f writing
+/// channels [ch0, ch1) of row r at out (the output itself, or a staging
+/// buffer that stream_copy empties). The rows are one contiguous range.
+template <class T, class F>
+void for_each_segment_cl(dims d, T* y, int64_t r0, int64_t r1, F&& f) {
+  const int64_t C = d.c;
+  if (!d.stream) {
+    for (int64_t r = r0; r < r1; ++r) f(r, 0, C, y + r * C);
+    return;
+  }
+  alignas(64) T stage[stage_bytes / sizeof(T)];
+  constexpr int64_t room = stage_bytes / sizeof(T);
+  T* const base = y + r0 * C;
+  const int64_t len = (r1 - r0) * C;
+  for (int64_t a = 0; a < len;) {
+    const int64_t b = piece_end(base, a, room, len);
+    for (int64_t q = a; q < b;) {
+      const int64_t r = r0 + q / C, ch = q % C;
+      const int64_t end = min64(b, q - ch + C);
+      f(r, ch, ch + (end - q), stage + (q - a));
+      q = end;
+    }
+    stream_copy(base + a, stage, b - a);
+    a = b;
+  }
+  _mm_sfence();
+}
+
+// The elementwise loops over channel-last segments take every pointer as an
+// argument: the stores may alias anything, so values read through a
+// lambda's closure would be reloaded at every vector.
+template <class T>
+void normalize_segment(const T* x, T* out, int64_t n, const double* shift, const double* scale,
+                       const double* bias) {
+  int64_t ch = 0;
+  for (; ch + 8 <= n; ch += 8)
+    store<8>(out + ch,
+             (load<8>(x + ch) - load<8>(shift + ch)) * load<8>(scale + ch) + load<8>(bias + ch));
+  for (; ch < n; ++ch)
+    out[ch] = static_cast<T>((static_cast<double>(x[ch]) - shift[ch]) * scale[ch] + bias[ch]);
+}
+
+template <class T>
+void dx_segment(const T* x, const T* dy, T* out, int64_t n, const double* mean,
+                const double* dy_mean, const double* coef, const double* scale) {
+  int64_t ch = 0;
+  for (; ch + 8 <= n; ch += 8)
+    store<8>(out + ch, ((load<8>(dy + ch) - load<8>(dy_mean + ch)) -
+                        (load<8>(x + ch) - load<8>(mean + ch)) * load<8>(coef + ch)) *
+                           load<8>(scale + ch));
+  for (; ch < n; ++ch)
+    out[ch] = static_cast<T>(((static_cast<double>(dy[ch]) - dy_mean[ch]) -
+                              (static_cast<double>(x[ch]) - mean[ch]) * coef[ch]) *
+                             scale[ch]);
+}
+
+template <class T>
+void normalize_cl(dims d, const T* x, T* y, int64_t r0, int64_t r1, const double* shift,
+                  const double* scale, const double* bias) {
+  const int64_t C = d.c;
+  for_each_segment_cl(d, y, r0, r1, [=](int64_t r, int64_t ch0, int64_t ch1, T* out) {
+    normalize_segment(x + r * C + ch0, out, ch1 - ch0, shift + ch0, scale + ch0, bias + ch0);
+  });
+}
+
+template <class T>
+void dx_cl(dims d, const T* x, const T* dy, T* dx, int64_t r0, int64_t r1, const double* mean,
+           const double* dy_mean, const double* coef, const double* scale) {
+  const int64_t C = d.c;
+  for_each_segment_cl(d, dx, r0, r1, [=](int64_t r, int64_t ch0, int64_t ch1, T* out) {
+    const int64_t at = r * C + ch0;
+    dx_segment(x + at, dy + at, out, ch1 - ch0, mean + ch0, dy_mean + ch0, coef + ch0,
+               scale + ch0);
+  });
+}
+
+}  // namespace
+}  // namespace bncheck::eigen::fast::BNC_ISA
