@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <new>
 #include <utility>
 #include <vector>
 
@@ -263,6 +264,59 @@ std::vector<std::string> call_args::not_produced() const {
     throw std::invalid_argument("the plugin set unknown bits " + std::to_string(rest) +
                                 " in not_produced (abi/bncheck_kernel.h: BNC_OUTPUT_*)");
   return names;
+}
+
+bnc_status create_kernel(std::unique_ptr<kernel> (*make)(), void** instance, const char* label, char* message,
+                         std::size_t capacity) {
+  try {
+    *instance = make().release();
+    return BNC_OK;
+  } catch (const std::bad_alloc&) {
+    set_message(message, capacity, std::string(label) + "out of memory");
+  } catch (const std::exception& e) {
+    set_message(message, capacity, std::string(label) + "cannot create the kernel: " + e.what());
+  } catch (...) {
+    set_message(message, capacity, std::string(label) + "cannot create the kernel");
+  }
+  return BNC_ERROR;
+}
+
+bnc_status call_kernel(void* instance, const bnc_batch_norm_args* args, const char* label, char* message,
+                       std::size_t capacity) {
+  try {
+    if (instance == nullptr || args == nullptr) {
+      set_message(message, capacity, std::string(label) + "null instance or arguments");
+      return BNC_INVALID_ARGUMENT;
+    }
+    const decoded_call call = decode_args(*args);
+    const kernel_result r = static_cast<kernel*>(instance)->run(call.prob, call.io);
+    set_message(message, capacity, r.message);
+    switch (r.status) {
+      case kernel_status::ok:
+        if (!r.not_produced.empty()) {
+          if (!BNC_HAS_FIELD(args, bnc_batch_norm_args, not_produced) || args->not_produced == nullptr) {
+            set_message(message, capacity, std::string(label) + "outputs not produced, and the caller cannot be told");
+            return BNC_ERROR;
+          }
+          for (const std::string& n : r.not_produced) *args->not_produced |= output_bit(n);
+        }
+        return BNC_OK;
+      case kernel_status::unimplemented: return BNC_UNIMPLEMENTED;
+      case kernel_status::error: return BNC_ERROR;
+    }
+    return BNC_ERROR;
+  } catch (const unsupported_call& e) {
+    set_message(message, capacity, std::string(label) + e.what());
+    return BNC_UNIMPLEMENTED;
+  } catch (const std::invalid_argument& e) {
+    set_message(message, capacity, std::string(label) + e.what());
+    return BNC_INVALID_ARGUMENT;
+  } catch (const std::exception& e) {
+    set_message(message, capacity, std::string(label) + e.what());
+  } catch (...) {
+    set_message(message, capacity, std::string(label) + "unknown exception");
+  }
+  return BNC_ERROR;
 }
 
 }  // namespace bncheck::abi

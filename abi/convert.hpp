@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <memory>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -76,5 +77,18 @@ decoded_call decode_args(const bnc_batch_norm_args& args);
 
 /// Copies text into a plugin message buffer, truncated and NUL-terminated.
 void set_message(char* message, std::size_t capacity, const std::string& text);
+
+/// The bodies of a plugin's create and batch_norm for a C++ kernel (ours,
+/// or an adapter), shared by abi/plugins/: no exception crosses the C
+/// boundary, every message starts with label ("eigen plugin: "). create
+/// stores make()'s kernel in *instance; batch_norm decodes the arguments,
+/// runs the kernel, and maps its result to a status, its not_produced
+/// outputs to the 1.1 bits (an error where the caller is 1.0 and cannot be
+/// told), an unsupported call to BNC_UNIMPLEMENTED and a broken contract to
+/// BNC_INVALID_ARGUMENT.
+bnc_status create_kernel(std::unique_ptr<kernel> (*make)(), void** instance, const char* label, char* message,
+                         std::size_t capacity);
+bnc_status call_kernel(void* instance, const bnc_batch_norm_args* args, const char* label, char* message,
+                       std::size_t capacity);
 
 }  // namespace bncheck::abi

@@ -1,13 +1,10 @@
 // Our CUDA kernel ("cuda") or the cuDNN adapter ("cudnn") behind the C
 // interface (abi/bncheck_kernel.h), built as libbncheck_cuda_plugin.so and
 // libbncheck_cudnn_plugin.so from this one file: BNC_CUDA_PLUGIN_CUDNN picks
-// the kernel. Same shape as eigen_plugin.cpp: every exported body wrapped so
-// that no exception crosses the boundary. Without a device every call
-// returns BNC_UNIMPLEMENTED with "no CUDA device: ...".
-#include <exception>
+// the kernel. Same shape as eigen_plugin.cpp (abi::create_kernel and
+// abi::call_kernel: no exception crosses the boundary). Without a device
+// every call returns BNC_UNIMPLEMENTED with "no CUDA device: ...".
 #include <memory>
-#include <new>
-#include <string>
 
 #include "abi/bncheck_kernel.h"
 #include "abi/convert.hpp"
@@ -23,8 +20,6 @@
 
 namespace {
 
-using bncheck::abi::set_message;
-
 std::unique_ptr<bncheck::kernel> make() {
 #if defined(BNC_CUDA_PLUGIN_CUDNN)
   return bncheck::cudnn_adapter::make_cudnn_kernel();
@@ -34,54 +29,13 @@ std::unique_ptr<bncheck::kernel> make() {
 }
 
 bnc_status create(void** instance, char* message, size_t capacity) {
-  try {
-    *instance = make().release();
-    return BNC_OK;
-  } catch (const std::bad_alloc&) {
-    set_message(message, capacity, BNC_PLUGIN_LABEL "out of memory");
-  } catch (...) {
-    set_message(message, capacity, BNC_PLUGIN_LABEL "cannot create the kernel");
-  }
-  return BNC_ERROR;
+  return bncheck::abi::create_kernel(make, instance, BNC_PLUGIN_LABEL, message, capacity);
 }
 
 void destroy(void* instance) { delete static_cast<bncheck::kernel*>(instance); }
 
 bnc_status batch_norm(void* instance, const bnc_batch_norm_args* args, char* message, size_t capacity) {
-  try {
-    if (instance == nullptr || args == nullptr) {
-      set_message(message, capacity, BNC_PLUGIN_LABEL "null instance or arguments");
-      return BNC_INVALID_ARGUMENT;
-    }
-    const bncheck::abi::decoded_call call = bncheck::abi::decode_args(*args);
-    const bncheck::kernel_result r = static_cast<bncheck::kernel*>(instance)->run(call.prob, call.io);
-    set_message(message, capacity, r.message);
-    switch (r.status) {
-      case bncheck::kernel_status::ok:
-        if (!r.not_produced.empty()) {  // cudnn saves no variance
-          if (!BNC_HAS_FIELD(args, bnc_batch_norm_args, not_produced) || args->not_produced == nullptr) {
-            set_message(message, capacity, BNC_PLUGIN_LABEL "outputs not produced, and the caller cannot be told");
-            return BNC_ERROR;
-          }
-          for (const std::string& n : r.not_produced) *args->not_produced |= bncheck::abi::output_bit(n);
-        }
-        return BNC_OK;
-      case bncheck::kernel_status::unimplemented: return BNC_UNIMPLEMENTED;
-      case bncheck::kernel_status::error: return BNC_ERROR;
-    }
-    return BNC_ERROR;
-  } catch (const bncheck::abi::unsupported_call& e) {
-    set_message(message, capacity, std::string(BNC_PLUGIN_LABEL) + e.what());
-    return BNC_UNIMPLEMENTED;
-  } catch (const std::invalid_argument& e) {
-    set_message(message, capacity, std::string(BNC_PLUGIN_LABEL) + e.what());
-    return BNC_INVALID_ARGUMENT;
-  } catch (const std::exception& e) {
-    set_message(message, capacity, std::string(BNC_PLUGIN_LABEL) + e.what());
-  } catch (...) {
-    set_message(message, capacity, BNC_PLUGIN_LABEL "unknown exception");
-  }
-  return BNC_ERROR;
+  return bncheck::abi::call_kernel(instance, args, BNC_PLUGIN_LABEL, message, capacity);
 }
 
 const bnc_kernel_api api = {
