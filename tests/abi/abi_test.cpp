@@ -16,15 +16,14 @@
 #include "core/error.hpp"
 #include "core/tensor.hpp"
 #include "golden/store.hpp"
+#include "tests/support/corpus.hpp"
 
 namespace bncheck {
 namespace {
 
-std::filesystem::path corpus() { return std::filesystem::path(BNCHECK_SOURCE_DIR) / "golden" / "cases"; }
-
 std::vector<test_case> golden_cases() {
   std::vector<test_case> cases;
-  for (const auto& name : list_cases(corpus())) cases.push_back(read_case(corpus() / name));
+  for (const auto& [name, c] : testing::golden_corpus()) cases.push_back(c);
   return cases;
 }
 

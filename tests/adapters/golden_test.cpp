@@ -15,25 +15,13 @@
 #include "check/gate.hpp"
 #include "core/kernel.hpp"
 #include "golden/store.hpp"
+#include "tests/support/corpus.hpp"
 
 namespace bncheck {
 namespace {
 
-const std::map<std::string, test_case>& corpus() {
-  static const std::map<std::string, test_case> all = [] {
-    const std::filesystem::path dir = std::filesystem::path(BNCHECK_SOURCE_DIR) / "golden" / "cases";
-    std::map<std::string, test_case> out;
-    for (const std::string& name : list_cases(dir)) out.emplace(name, read_case(dir / name));
-    return out;
-  }();
-  return all;
-}
-
-std::vector<std::string> case_names() {
-  std::vector<std::string> out;
-  for (const auto& [name, c] : corpus()) out.push_back(name);
-  return out;
-}
+using testing::golden_case_names;
+using testing::golden_corpus;
 
 const char* missing_library(const std::string& adapter) {
   if (adapter == "onednn") return "the onednn adapter is not built: libdnnl-dev was not found at configure time";
@@ -88,7 +76,7 @@ TEST_P(adapter_golden, passes_or_fails_as_diagnosed) {
   const auto& [adapter, name] = GetParam();
   std::unique_ptr<kernel> k = make_kernel(adapter);
   if (!k) GTEST_SKIP() << missing_library(adapter);
-  const test_case& c = corpus().at(name);
+  const test_case& c = golden_corpus().at(name);
   const case_outcome o = judge(*k, c);
   const std::optional<bool> runs = must_run(adapter, c.prob);
   if (runs.has_value() && !*runs) {
@@ -109,7 +97,7 @@ TEST_P(adapter_golden, passes_or_fails_as_diagnosed) {
 
 INSTANTIATE_TEST_SUITE_P(corpus, adapter_golden,
                          ::testing::Combine(::testing::Values("onednn", "libtorch", "dlib"),
-                                            ::testing::ValuesIn(case_names())),
+                                            ::testing::ValuesIn(golden_case_names())),
                          [](const auto& info) {
                            return std::get<0>(info.param) + "_" + std::get<1>(info.param);
                          });

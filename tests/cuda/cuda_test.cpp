@@ -20,29 +20,14 @@
 #include "golden/store.hpp"
 #include "impl/cuda/cuda_kernel.hpp"
 #include "properties/runner.hpp"
+#include "tests/support/corpus.hpp"
 #include "tests/support/problem_sweep.hpp"
 
 namespace bncheck {
 namespace {
 
-const std::map<std::string, test_case>& corpus() {
-  static const std::map<std::string, test_case> all = [] {
-    // BNCHECK_SOURCE_DIR in the environment overrides the build's source
-    // folder: the GPU bundle (ci/gpu-bundle) runs on another machine.
-    const char* root = std::getenv("BNCHECK_SOURCE_DIR");
-    const std::filesystem::path dir = std::filesystem::path(root ? root : BNCHECK_SOURCE_DIR) / "golden" / "cases";
-    std::map<std::string, test_case> out;
-    for (const std::string& name : list_cases(dir)) out.emplace(name, read_case(dir / name));
-    return out;
-  }();
-  return all;
-}
-
-std::vector<std::string> case_names() {
-  std::vector<std::string> out;
-  for (const auto& [name, c] : corpus()) out.push_back(name);
-  return out;
-}
+using testing::golden_case_names;
+using testing::golden_corpus;
 
 // Empty when the device kernels can run here; else why not.
 std::string no_device() {
@@ -57,11 +42,11 @@ class cuda_host_golden : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(cuda_host_golden, passes) {
   auto k = make_kernel("cuda-host");
-  const case_outcome o = judge(*k, corpus().at(GetParam()));
+  const case_outcome o = judge(*k, golden_corpus().at(GetParam()));
   EXPECT_EQ(o.v, verdict::pass) << o.report;
 }
 
-INSTANTIATE_TEST_SUITE_P(corpus, cuda_host_golden, ::testing::ValuesIn(case_names()),
+INSTANTIATE_TEST_SUITE_P(corpus, cuda_host_golden, ::testing::ValuesIn(golden_case_names()),
                          [](const auto& info) { return info.param; });
 
 // Sizes that exercise the decomposition: several tiles of 8192 per channel
@@ -154,7 +139,7 @@ TEST_P(cuda_device_golden, cuda_passes_and_equals_its_emulation_bit_for_bit) {
   if (std::string why = no_device(); !why.empty()) GTEST_SKIP() << why;
   auto k = make_kernel("cuda");
   auto host = make_kernel("cuda-host");
-  const test_case& c = corpus().at(GetParam());
+  const test_case& c = golden_corpus().at(GetParam());
   const case_outcome o = judge(*k, c);
   EXPECT_EQ(o.v, verdict::pass) << o.report;
   const kernel_output a = run_kernel(*k, c.prob, c.inputs);
@@ -171,12 +156,12 @@ TEST_P(cuda_device_golden, cudnn_passes_what_it_runs) {
   if (std::string why = no_device(); !why.empty()) GTEST_SKIP() << why;
   auto k = make_kernel("cudnn");
   if (!k) GTEST_SKIP() << "the cudnn adapter is not built: cudnn.h or libcudnn was not found at configure time";
-  const case_outcome o = judge(*k, corpus().at(GetParam()));
+  const case_outcome o = judge(*k, golden_corpus().at(GetParam()));
   if (o.v == verdict::skip) GTEST_SKIP() << o.report;
   EXPECT_EQ(o.v, verdict::pass) << o.report;
 }
 
-INSTANTIATE_TEST_SUITE_P(corpus, cuda_device_golden, ::testing::ValuesIn(case_names()),
+INSTANTIATE_TEST_SUITE_P(corpus, cuda_device_golden, ::testing::ValuesIn(golden_case_names()),
                          [](const auto& info) { return info.param; });
 
 TEST(cuda_device, same_input_gives_the_same_bits_on_every_run) {
