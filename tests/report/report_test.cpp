@@ -99,6 +99,31 @@ TEST(report_junit, xmllint_accepts_it) {
   EXPECT_EQ(status, 0);
 }
 
+// A known deviation (check/deviations.hpp) is neither a pass nor a failure:
+// JUnit has no "expected failure", so it is a skip whose message says what it
+// is and whose body keeps the full report; JSON names it.
+TEST(report_junit_json, a_known_deviation_is_a_skip_that_says_so_and_keeps_its_report) {
+  case_outcome known{"constant_channel_fwd_f32_nchw", "forward_training nchw f32:f32 mb2ic3ih3iw3", verdict::known,
+                     std::numeric_limits<double>::infinity(), "y",
+                     "KNOWN constant_channel_fwd_f32_nchw (adapters/libtorch/deviations:14: folded affine)\n"
+                     "FAIL constant_channel_fwd_f32_nchw\nREPRO: bncheck run --kernel libtorch --case x\n",
+                     0.01, ""};
+  const std::vector<report::suite> suites = {{"golden", {known}}};
+  const xml_node root = xml_reader(report::junit_xml(info(), suites)).document();
+  check_junit_shape(root);
+  EXPECT_EQ(root.attr("failures"), "0");
+  EXPECT_EQ(root.attr("skipped"), "1");
+  const xml_node& skipped = *root.all("testsuite").at(0)->all("testcase").at(0)->all("skipped").at(0);
+  EXPECT_EQ(skipped.attr("message"),
+            "known deviation: KNOWN constant_channel_fwd_f32_nchw (adapters/libtorch/deviations:14: folded affine)");
+  EXPECT_NE(skipped.text.find("REPRO: bncheck run --kernel libtorch"), std::string::npos) << skipped.text;
+  const auto j = nlohmann::json::parse(report::json_report(info(), suites));
+  EXPECT_EQ(j["suites"][0]["cases"][0]["verdict"], "known");
+  EXPECT_EQ(j["totals"]["known"], 1);
+  EXPECT_EQ(j["totals"]["fail"], 0);
+  EXPECT_EQ(j["totals"]["cases"], 1);
+}
+
 TEST(report_json, holds_every_outcome_with_its_verdict_error_and_repro) {
   const auto j = nlohmann::json::parse(report::json_report(info(), sample()));
   EXPECT_EQ(j["format"], "bncheck-run");
