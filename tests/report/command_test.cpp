@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <string>
 
 #include "golden/npy.hpp"
@@ -180,6 +181,35 @@ TEST_F(command, a_numpy_kernel_passes_through_export_and_judge_and_a_wrong_one_f
                           "offset_1e4_f32_nchw.export --case offset_1e4_f32_nchw"),
             std::string::npos)
       << r.output;
+}
+
+// judge takes a known-deviations file as run does: the recorded failure is
+// 'known' (exit 0); recorded on another tensor it is not waived (exit 1).
+TEST_F(command, judge_applies_known_deviations) {
+  const std::string out = file("bn");
+  ASSERT_EQ(bncheck("export --out " + out + " --case offset_1e4_f32_nchw").status, 0);
+  ASSERT_EQ(shell(std::string("/usr/bin/python3 ") + BNCHECK_SOURCE_DIR + "/tests/report/wrong_numpy_kernel.py " + out)
+                .status,
+            0);
+  result r = bncheck("judge --in " + out);
+  ASSERT_EQ(r.status, 1) << r.output;
+  const std::size_t worst = r.output.find("offset_1e4_f32_nchw                      FAIL");
+  ASSERT_NE(worst, std::string::npos) << r.output;
+  std::istringstream row(r.output.substr(worst));
+  std::string name, verdict_word, ratio, tensor;
+  row >> name >> verdict_word >> ratio >> tensor;
+  write_file_bytes(dir_ / "deviations", "case offset_1e4_f32_nchw " + tensor + " -- E[x^2]-E[x]^2 in float32\n");
+  r = bncheck("judge --in " + out + " --deviations " + file("deviations"));
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("0 failed, 1 known deviations"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("KNOWN offset_1e4_f32_nchw"), std::string::npos) << r.output;
+  write_file_bytes(dir_ / "deviations", std::string("case offset_1e4_f32_nchw ") + (tensor == "y" ? "dx" : "y") +
+                                            " -- recorded on another tensor\n");
+  r = bncheck("judge --in " + out + " --deviations " + file("deviations"));
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("not waived"), std::string::npos) << r.output;
+  write_file_bytes(dir_ / "deviations", "case no_such_case y -- typo\n");
+  EXPECT_EQ(bncheck("judge --in " + out + " --deviations " + file("deviations")).status, 2);
 }
 
 TEST_F(command, judge_reports_missing_outputs_changed_inputs_and_unimplemented) {
