@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/kernel.hpp"
 
 namespace bncheck {
 namespace {
@@ -22,12 +23,6 @@ std::string reason_of(const std::string& line, const std::string& where) {
   const std::string r = dash == std::string::npos ? "" : trim(line.substr(dash + 4));
   if (r.empty()) throw input_error(where + ": every line needs a reason after ' -- '");
   return r;
-}
-
-bool known_tensor(const std::string& t) {
-  for (const char* n : {"y", "dx", "dgamma", "dbeta", "mean", "var", "invstd", "running_mean", "running_var"})
-    if (t == n) return true;
-  return false;
 }
 
 }  // namespace
@@ -52,7 +47,7 @@ deviations read_deviations(const std::string& path) {
       std::string extra;
       if (c.case_name.empty() || c.tensor.empty() || (words >> extra))
         throw input_error(where + ": expected '" + kind + " CASE TENSOR -- reason'");
-      if (!known_tensor(c.tensor)) throw input_error(where + ": '" + c.tensor + "' is not an output tensor");
+      if (!is_output_name(c.tensor)) throw input_error(where + ": '" + c.tensor + "' is not an output tensor");
       c.may_pass = kind == "case-or-pass";
       c.reason = reason_of(line, where);
       c.line = number;

@@ -110,7 +110,7 @@ int run(const run_options& o) {
     int cases_run = 0, all_skipped = 0;
     for (const auto& r : results) {
       property_failures += r.passed ? 0 : 1, cases_run += r.cases;
-      all_skipped += r.passed && r.cases > 0 && r.skipped == r.cases ? 1 : 0;
+      all_skipped += r.passed && !properties::judged(r) ? 1 : 0;
     }
     std::cout << "kernel " << k->name() << ": " << results.size() - property_failures - all_skipped
               << " properties passed, " << property_failures << " failed, ";
@@ -132,9 +132,8 @@ int run(const run_options& o) {
   }
   write_run_reports(o.extras, o.kernel, outcomes, !o.problems.empty(), results, pc.seed);
   if (t.fail || property_failures) return 1;
-  // A property counts as checked only if the kernel ran at least one of its cases.
   bool property_passed = false;
-  for (const auto& r : results) property_passed = property_passed || (r.passed && r.skipped < r.cases);
+  for (const auto& r : results) property_passed = property_passed || (r.passed && properties::judged(r));
   if (t.pass == 0 && t.known == 0 && !property_passed) {  // known: judged, failed as recorded
     std::cout << "nothing was checked: every case was skipped by kernel " << k->name() << "\n";
     for (const auto& oc : outcomes)  // the kernel's reason, e.g. "no CUDA device: ..."

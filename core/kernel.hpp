@@ -72,6 +72,8 @@ struct kernel_result {
   std::vector<std::string> not_produced;
 };
 
+/// Whether `name` is an output tensor of some op (y, dx, mean, ...).
+bool is_output_name(const std::string& name);
 /// Whether op's output `name` may be declared not produced: the saved
 /// statistics (mean, var, invstd) and the running statistics of
 /// forward_training. y, dx, dgamma and dbeta are always required.

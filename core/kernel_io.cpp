@@ -68,6 +68,11 @@ const void* io_buffer(const kernel_io& io, const std::string& name) {
   return f->out ? io.*(f->out) : io.*(f->in);
 }
 
+bool is_output_name(const std::string& name) {
+  const field* f = find(name);
+  return f != nullptr && f->out != nullptr;
+}
+
 bool optional_output(op_kind op, const std::string& name) {
   if (op != op_kind::forward_training) return false;
   for (const char* n : {"mean", "var", "invstd", "running_mean", "running_var"})

@@ -53,8 +53,7 @@ void batch_permutation(kernel& k, case_log& log, const limits& lim) {
     text += std::to_string(v);
   }
   checker chk("samples permuted by (" + text + "): y and dx permuted, per-channel outputs equal, within b1 + b2");
-  for (const std::string& name : output_names(p)) {
-    if (!got1->count(name) || !got2->count(name)) continue;  // declared not produced
+  for (const std::string& name : outputs_of_both(p, *got1, *got2)) {
     const bool data = name == "y" || name == "dx";
     const tensor& t1 = got1->at(name);
     const std::vector<double> t2 = data ? permute_samples(p, got1->at(name), perm).values : t1.values;

@@ -8,6 +8,7 @@
 
 #include "core/dtype.hpp"
 #include "properties/gen.hpp"
+#include "properties/precise.hpp"
 
 namespace bncheck::properties {
 namespace {
@@ -179,16 +180,14 @@ rc::Gen<generated_case> gen_case(const problem_space& s) {
   });
 }
 
+bool constant_channel(const problem& p, const std::vector<double>& t, int64_t ch) {
+  const std::vector<std::size_t> idx = channel_indices(p, ch);
+  return std::all_of(idx.begin(), idx.end(), [&](std::size_t o) { return t[o] == t[idx[0]]; });
+}
+
 bool has_constant_channel(const problem& p, const tensor& x) {
-  if (reduction_size(p) <= 1) return true;
-  const int64_t S = spatial_size(p);
-  for (int64_t ch = 0; ch < p.c; ++ch) {
-    const double first = x.values[static_cast<std::size_t>(offset(p, 0, ch, 0))];
-    bool constant = true;
-    for (int64_t i = 0; i < p.n && constant; ++i)
-      for (int64_t s = 0; s < S && constant; ++s) constant = x.values[static_cast<std::size_t>(offset(p, i, ch, s))] == first;
-    if (constant) return true;
-  }
+  for (int64_t ch = 0; ch < p.c; ++ch)
+    if (constant_channel(p, x.values, ch)) return true;  // M = 1: every channel
   return false;
 }
 

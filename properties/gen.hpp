@@ -56,6 +56,8 @@ struct problem_space {
   bool constant_channels = true;
 };
 
+/// True when every value of channel ch of data tensor t is the same.
+bool constant_channel(const problem& p, const std::vector<double>& t, int64_t ch);
 /// Whether some channel of x holds one value only (M = 1 included).
 bool has_constant_channel(const problem& p, const tensor& x);
 

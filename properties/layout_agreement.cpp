@@ -44,8 +44,7 @@ void layout_agreement(kernel& k, case_log& log, const limits& lim) {
   const tensor_map b1 = exact_bounds(c1), b2 = exact_bounds(c2);
   checker chk(std::string(to_string(p.lay)) + " and " + std::string(to_string(q.lay)) +
               " of the same data agree element for element within b1 + b2");
-  for (const std::string& name : output_names(p)) {
-    if (!got1->count(name) || !got2->count(name)) continue;  // declared not produced
+  for (const std::string& name : outputs_of_both(p, *got1, *got2)) {
     const bool data = name == "y" || name == "dx";
     // Case 1's outputs and bounds moved into case 2's layout.
     const std::vector<double> k1 = data ? relayout(p, got1->at(name), q).values : got1->at(name).values;

@@ -26,8 +26,7 @@ void precision_agreement(kernel& k, case_log& log, const limits& lim) {
   if (!got2) return;
   const tensor_map b1 = exact_bounds(c1), b2 = exact_bounds(c2);
   checker chk(std::string(to_string(p.data_type)) + ":f32 and f64:f64 on the same values agree within b1 + b2");
-  for (const std::string& name : output_names(p)) {
-    if (!got1->count(name) || !got2->count(name)) continue;  // declared not produced
+  for (const std::string& name : outputs_of_both(p, *got1, *got2)) {
     const std::vector<double>& k1 = got1->at(name).values;
     const std::vector<double>& k2 = got2->at(name).values;
     for (std::size_t i = 0; i < k1.size(); ++i) {

@@ -64,6 +64,10 @@ struct property_result {
   bool shrunk_fails_judge = false;  ///< the kept case fails bncheck run by itself
 };
 
+/// Whether the kernel ran at least one of the property's cases: a property
+/// whose every case it skipped judged nothing, and is reported as skipped.
+inline bool judged(const property_result& r) { return r.skipped < r.cases; }
+
 /// Runs the properties cfg selects on k, in catalog order. Throws input_error
 /// for an unknown property name or a malformed reproduce string.
 std::vector<property_result> run_properties(kernel& k, const property_config& cfg);

@@ -61,8 +61,7 @@ void shift_invariance(kernel& k, case_log& log, const limits& lim) {
   // Batch weight of the running mean: 1 - momentum (onnx) or momentum.
   const mpfr_float w = p.prof == profile::onnx ? sub(exact(1), exact(p.momentum)) : exact(p.momentum);
   checker chk("x + " + exact_decimal(t) + ": mean + t, running_mean + w t, every other output equal, within b1 + b2");
-  for (const std::string& name : output_names(p)) {
-    if (!got1->count(name) || !got2->count(name)) continue;  // declared not produced
+  for (const std::string& name : outputs_of_both(p, *got1, *got2)) {
     const std::vector<double>& k1 = got1->at(name).values;
     const std::vector<double>& k2 = got2->at(name).values;
     for (std::size_t i = 0; i < k1.size(); ++i) {

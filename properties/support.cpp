@@ -60,6 +60,13 @@ std::vector<std::string> absent_outputs(const problem& p, const tensor_map& got)
   return out;
 }
 
+std::vector<std::string> outputs_of_both(const problem& p, const tensor_map& a, const tensor_map& b) {
+  std::vector<std::string> out;
+  for (const std::string& name : output_names(p))
+    if (a.count(name) && b.count(name)) out.push_back(name);
+  return out;
+}
+
 tensor_map exact_bounds(const test_case& c) {
   tensor_map b = tolerance_bounds(c.prob, c.inputs, c.expected);
   for (auto& [name, t] : b) {
@@ -68,11 +75,6 @@ tensor_map exact_bounds(const test_case& c) {
       if (std::isfinite(e[i])) t.values[i] += std::ldexp(std::fabs(e[i]), -52) + std::ldexp(1.0, -1074);
   }
   return b;
-}
-
-bool constant_channel(const problem& p, const std::vector<double>& t, int64_t ch) {
-  const std::vector<std::size_t> idx = channel_indices(p, ch);
-  return std::all_of(idx.begin(), idx.end(), [&](std::size_t o) { return t[o] == t[idx[0]]; });
 }
 
 checker::checker(std::string invariant) : invariant_(std::move(invariant)) {}

@@ -53,15 +53,14 @@ std::optional<tensor_map> run(kernel& k, const test_case& c, case_log& log,
 /// The outputs of p missing from got: exactly those the kernel declared not
 /// produced, since run() has every other output (core/kernel.hpp).
 std::vector<std::string> absent_outputs(const problem& p, const tensor_map& got);
+/// The outputs of p that both runs gave (the pair properties compare those).
+std::vector<std::string> outputs_of_both(const problem& p, const tensor_map& a, const tensor_map& b);
 
 /// Bounds around the exact values: tolerance_bounds (which bound the distance
 /// to the reference's float64 value r) plus 2^-52 |r| for the distance from r
 /// to the exact value (the reference rounds once to nearest, so that distance
 /// is at most 2^-53 |exact| <= 2^-52 |r|). One tensor per output_names(c.prob).
 tensor_map exact_bounds(const test_case& c);
-
-/// True when every value of channel ch of data tensor t is the same.
-bool constant_channel(const problem& p, const std::vector<double>& t, int64_t ch);
 
 /// Collects exact comparisons and reports the worst violations.
 class checker {

@@ -12,7 +12,12 @@ namespace {
 
 // Small cases, no long reductions: the whole suite stays fast; the long ones
 // run in `bncheck run` (rarely) and `bncheck run --nightly`.
-constexpr limits test_limits{256, 0};
+const limits test_limits = [] {
+  limits lim;
+  lim.max_elements = 256;
+  lim.max_reduction = 0;
+  return lim;
+}();
 
 void check_on_eigen(property_body body) {
   static const std::unique_ptr<kernel> k = make_kernel("eigen");
