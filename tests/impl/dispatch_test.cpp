@@ -1,10 +1,13 @@
-// The fast paths of the Eigen kernel change no bit: every instruction-set
-// variant of fast/ reproduces the generic loops of routines.hpp, and the
-// kernel's outputs are the same bytes for every variant, thread count and
-// layout.
+// The fast paths of the Eigen kernel are exactly their specification: every
+// instruction-set variant of fast/ reproduces, bit for bit, the generic loops
+// of routines.hpp on f64 data and the scalar model of f32_model.hpp on f32
+// data, and the kernel's outputs are the same bytes for every variant,
+// thread count and layout.
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstring>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +18,7 @@
 #include "impl/eigen/fast/fast.hpp"
 #include "impl/eigen/routines.hpp"
 #include "tests/impl/direct_call.hpp"
+#include "tests/impl/f32_model.hpp"
 
 namespace bncheck {
 namespace {
@@ -60,56 +64,118 @@ const eigen::fast::ops<T>& ops_of(const eigen::fast::table& t) {
 
 // stream: outputs through the staging buffer and non-temporal stores, which
 // the kernel uses only for tensors of 4 MiB and more.
+// Bit patterns, so that NaN outputs compare too.
+template <class V>
+std::vector<uint64_t> bits(const std::vector<V>& v) {
+  std::vector<uint64_t> b(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) std::memcpy(&b[i], &v[i], sizeof(V));
+  return b;
+}
+
+// The index of value j (logical order i*S + s) of channel ch.
+int64_t index_of(const eigen::fast::dims& d, bool last, int64_t ch, int64_t j) {
+  const int64_t i = j / d.s, s = j % d.s;
+  return last ? j * d.c + ch : (i * d.c + ch) * d.s + s;
+}
+
+// What the fast loops must give: routines.hpp for f64 data, the scalar model
+// for f32 data (whose per-channel arrays are those of the fast loops' calls).
 template <class T>
+struct expected {
+  std::vector<double> mean, m2, sum_dy, sum_dy_xc;
+  std::vector<T> y, dx;
+};
+
+template <class T>
+expected<T> expected_of(const problem& p, const eigen::fast::dims& d, const std::vector<T>& x,
+                        const std::vector<T>& dy, const std::vector<double>& shift,
+                        const std::vector<double>& scale, const std::vector<double>& bias) {
+  const int64_t c = d.c, count = element_count(p);
+  expected<T> e{std::vector<double>(c), std::vector<double>(c), std::vector<double>(c),
+                std::vector<double>(c), std::vector<T>(count), std::vector<T>(count)};
+  if constexpr (std::is_same_v<T, double>) {
+    const eigen::channel_range all{0, c};
+    eigen::batch_moments(p, x.data(), all, e.mean.data(), e.m2.data());
+    eigen::normalize(p, x.data(), e.y.data(), all, shift.data(), scale.data(), bias.data());
+    eigen::backward_sums(p, x.data(), dy.data(), all, shift.data(), e.sum_dy.data(),
+                         e.sum_dy_xc.data());
+    eigen::backward_dx(p, x.data(), dy.data(), e.dx.data(), all, shift.data(), bias.data(),
+                       scale.data(), shift.data());
+  } else {
+    const bool last = channel_last(p.lay);
+    for (int64_t ch = 0; ch < c; ++ch) {
+      std::vector<float> xs, dys;
+      for (int64_t j = 0; j < d.m(); ++j) {
+        xs.push_back(x[index_of(d, last, ch, j)]);
+        dys.push_back(dy[index_of(d, last, ch, j)]);
+      }
+      testing::f32_model::moments(xs, e.mean[ch], e.m2[ch]);
+      testing::f32_model::sums(xs, dys, shift[ch], e.sum_dy[ch], e.sum_dy_xc[ch]);
+      for (int64_t j = 0; j < d.m(); ++j) {
+        const int64_t at = index_of(d, last, ch, j);
+        e.y[at] = testing::f32_model::y(x[at], shift[ch], scale[ch], bias[ch]);
+        e.dx[at] = testing::f32_model::dx(x[at], dy[at], shift[ch], bias[ch], scale[ch], shift[ch]);
+      }
+    }
+  }
+  return e;
+}
+
+// stream: outputs through the staging buffer and non-temporal stores, which
+// the kernel uses only for tensors of 4 MiB and more. edit, if given, changes
+// the inputs and per-channel factors before the comparison.
+template <class T, class Edit>
 void expect_fast_equals_generic(const std::string& isa, layout lay, int64_t n, int64_t c,
-                                int64_t h, int64_t w, bool stream) {
+                                int64_t h, int64_t w, bool stream, Edit&& edit) {
   problem p;
   p.lay = lay;
   p.n = n, p.c = c, p.h = h, p.w = w;
   const eigen::fast::dims d{n, c, spatial_size(p), stream};
   const int64_t count = element_count(p);
-  const std::vector<T> x = values<T>(count, 1, 3), dy = values<T>(count, 2, 0);
-  const std::vector<double> shift(values<double>(c, 3, 3)), scale(values<double>(c, 4, 1)),
+  std::vector<T> x = values<T>(count, 1, 3), dy = values<T>(count, 2, 0);
+  std::vector<double> shift(values<double>(c, 3, 3)), scale(values<double>(c, 4, 1)),
       bias(values<double>(c, 5, 0));
+  edit(d, channel_last(lay), x, dy, shift, scale, bias);
   const auto& o = ops_of<T>(variant(isa));
   const std::string what = isa + (stream ? " streaming " : " ") + to_text(p);
   const bool last = channel_last(lay);
-  const eigen::channel_range all{0, c};
+  const expected<T> e = expected_of(p, d, x, dy, shift, scale, bias);
 
-  std::vector<double> m1(c), q1(c), m2(c), q2(c);
-  eigen::batch_moments(p, x.data(), all, m1.data(), q1.data());
+  std::vector<double> m2(c), q2(c);
   if (last)
     o.moments_cl(d, x.data(), 0, c, m2.data(), q2.data());
   else
     o.moments_cf(d, x.data(), 0, c, m2.data(), q2.data());
-  EXPECT_EQ(m1, m2) << "mean, " << what;
-  EXPECT_EQ(q1, q2) << "m2, " << what;
+  EXPECT_EQ(bits(e.mean), bits(m2)) << "mean, " << what;
+  EXPECT_EQ(bits(e.m2), bits(q2)) << "m2, " << what;
 
-  std::vector<T> y1(count), y2(count);
-  eigen::normalize(p, x.data(), y1.data(), all, shift.data(), scale.data(), bias.data());
+  std::vector<T> y2(count);
   if (last)
     o.normalize_cl(d, x.data(), y2.data(), 0, d.m(), shift.data(), scale.data(), bias.data());
   else
     o.normalize_cf(d, x.data(), y2.data(), 0, c, shift.data(), scale.data(), bias.data());
-  EXPECT_EQ(y1, y2) << "y, " << what;
+  EXPECT_EQ(bits(e.y), bits(y2)) << "y, " << what;
 
-  eigen::backward_sums(p, x.data(), dy.data(), all, shift.data(), m1.data(), q1.data());
   if (last)
     o.sums_cl(d, x.data(), dy.data(), 0, c, shift.data(), m2.data(), q2.data());
   else
     o.sums_cf(d, x.data(), dy.data(), 0, c, shift.data(), m2.data(), q2.data());
-  EXPECT_EQ(m1, m2) << "sum(dy), " << what;
-  EXPECT_EQ(q1, q2) << "sum(dy (x - mean)), " << what;
+  EXPECT_EQ(bits(e.sum_dy), bits(m2)) << "sum(dy), " << what;
+  EXPECT_EQ(bits(e.sum_dy_xc), bits(q2)) << "sum(dy (x - mean)), " << what;
 
-  eigen::backward_dx(p, x.data(), dy.data(), y1.data(), all, shift.data(), bias.data(),
-                     scale.data(), shift.data());
   if (last)
     o.dx_cl(d, x.data(), dy.data(), y2.data(), 0, d.m(), shift.data(), bias.data(), scale.data(),
             shift.data());
   else
     o.dx_cf(d, x.data(), dy.data(), y2.data(), 0, c, shift.data(), bias.data(), scale.data(),
             shift.data());
-  EXPECT_EQ(y1, y2) << "dx, " << what;
+  EXPECT_EQ(bits(e.dx), bits(y2)) << "dx, " << what;
+}
+
+template <class T>
+void expect_fast_equals_generic(const std::string& isa, layout lay, int64_t n, int64_t c,
+                                int64_t h, int64_t w, bool stream) {
+  expect_fast_equals_generic<T>(isa, lay, n, c, h, w, stream, [](auto&&...) {});
 }
 
 TEST(eigen_dispatch, every_variant_reproduces_the_generic_loops_bit_for_bit) {
@@ -132,6 +198,44 @@ TEST(eigen_dispatch, every_variant_reproduces_the_generic_loops_bit_for_bit) {
       for (bool stream : {false, true}) {
         expect_fast_equals_generic<float>(isa, s.lay, s.n, s.c, s.h, s.w, stream);
         expect_fast_equals_generic<double>(isa, s.lay, s.n, s.c, s.h, s.w, stream);
+      }
+}
+
+// f32 data at the edges of f32's range, where the fast loops fall back to
+// f64 arithmetic per chunk, per channel or per element (f32-inl.hpp): each
+// variant still reproduces the model, in both layouts, streaming or not.
+TEST(eigen_dispatch, f32_fallbacks_reproduce_the_model_bit_for_bit) {
+  auto edit = [](const eigen::fast::dims& d, bool last, std::vector<float>& x,
+                 std::vector<float>& dy, std::vector<double>& shift, std::vector<double>& scale,
+                 std::vector<double>& bias) {
+    for (int64_t j = 0; j < d.m(); ++j) {
+      auto at = [&](int64_t ch) { return static_cast<std::size_t>(index_of(d, last, ch, j)); };
+      // Channel 0: a spread of 3e19, whose squares overflow f32.
+      x[at(0)] = (j % 3 == 0 ? 3e19f : -1e19f) + static_cast<float>(j);
+      // Channel 1: values of +-3e38, whose differences overflow too.
+      x[at(1)] = j % 2 == 0 ? 3e38f : -3e38f;
+      // Channel 2: products dy * (x - mean) that overflow f32.
+      x[at(2)] = j % 2 == 0 ? 1e20f : -1e20f;
+      dy[at(2)] = j % 2 == 0 ? 1e20f : 2e20f;
+    }
+    // Channel 3: a NaN; channel 8: an infinity (both halfway through).
+    x[index_of(d, last, 3, d.m() / 2)] = std::numeric_limits<float>::quiet_NaN();
+    x[index_of(d, last, 8, d.m() / 2)] = std::numeric_limits<float>::infinity();
+    // Factors (for dx: mean = shift, dy_mean = bias, coef = scale, scale =
+    // shift): channel 4's shift is beyond f32; channel 5's scale rounds to an
+    // f32 subnormal; channel 6's (3e38) overflows in f32 where the f64
+    // formula, with bias -3e38, does not; channel 7's bias is beyond f32.
+    shift[4] = 1e39;
+    scale[5] = 1e-40;
+    scale[6] = 3e38;
+    bias[6] = -3e38;
+    bias[7] = -1e39;
+  };
+  for (const std::string& isa : eigen::supported_isas())
+    for (layout lay : {layout::nchw, layout::nhwc})
+      for (bool stream : {false, true}) {
+        expect_fast_equals_generic<float>(isa, lay, 3, 21, 10, 10, stream, edit);
+        expect_fast_equals_generic<float>(isa, lay, 2, 17, 3, 5, stream, edit);
       }
 }
 

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
+#include <type_traits>
 
 #include "impl/eigen/fast/common-inl.hpp"
 
@@ -27,6 +29,14 @@ template <class T>
 inline void decode(const T* src, int64_t n, double* dst) {
   for (int64_t k = 0; k < n; ++k) dst[k] = static_cast<double>(src[k]);
 }
+/// f32 data is summed in f32 (f32-inl.hpp): its buffer is a plain copy.
+inline void decode(const float* src, int64_t n, float* dst) {
+  std::memcpy(dst, src, static_cast<std::size_t>(n) * sizeof(float));
+}
+
+/// What a channel's buffer holds: doubles, except f32 data's own values.
+template <class T>
+using buffer_t = std::conditional_t<std::is_same_v<T, float>, float, double>;
 
 // Moments of one chunk of len <= 256 values (stats.cpp: chunk_stats).
 moments chunk_stats(const double* b, int64_t len) {
@@ -77,11 +87,51 @@ void group_stats(const double* b, moments* out) {
     out[g] = chunk_moments(static_cast<double>(chunk), m[g], combine(dev[g]), combine(sq[g]));
 }
 
+// sum(dy) and sum(dy * (x - mu)) of one chunk (backward.cpp: chunk_sums).
+sums chunk_sums(const double* bx, const double* bdy, int64_t len, double mu) {
+  const v8 muv = splat<8>(mu);
+  v8 a = splat<8>(0.0), b = splat<8>(0.0);
+  int64_t i = 0;
+  for (; i + lanes <= len; i += lanes) {
+    const v8 g = load<8>(bdy + i);
+    a += g;
+    b += g * (load<8>(bx + i) - muv);
+  }
+  for (int l = 0; l < len - i; ++l) {
+    a[l] += bdy[i + l];
+    b[l] += bdy[i + l] * (bx[i + l] - mu);
+  }
+  return {combine(a), combine(b)};
+}
+
+void group_sums(const double* bx, const double* bdy, double mu, sums* out) {
+  const v8 muv = splat<8>(mu);
+  v8 a[group], b[group];
+  for (int g = 0; g < group; ++g) a[g] = b[g] = splat<8>(0.0);
+  for (int64_t i = 0; i < chunk; i += lanes)
+#pragma GCC unroll 4
+    for (int g = 0; g < group; ++g) {
+      const v8 gy = load<8>(bdy + g * chunk + i);
+      a[g] += gy;
+      b[g] += gy * (load<8>(bx + g * chunk + i) - muv);
+    }
+  for (int g = 0; g < group; ++g) out[g] = {combine(a[g]), combine(b[g])};
+}
+
+}  // namespace
+}  // namespace bncheck::eigen::fast::BNC_ISA
+
+// The same chunk functions for f32 buffers, in f32 arithmetic.
+#include "impl/eigen/fast/f32_chunks-inl.hpp"
+
+namespace bncheck::eigen::fast::BNC_ISA {
+namespace {
+
 /// One channel's state while a block is streamed: its next `group` chunks,
 /// decoded, and its chunk tree.
-template <class Item>
+template <class Item, class B>
 struct channel_state {
-  double buf[group * chunk];
+  B buf[group * chunk];
   int64_t fill = 0;
   tree<Item> t;
 };
@@ -118,7 +168,7 @@ void stream_block(dims d, const T* x, int64_t c0, int64_t c1, State* states, Ful
 
 template <class T>
 void moments_cf(dims d, const T* x, int64_t c0, int64_t c1, double* mean, double* m2) {
-  using state = channel_state<moments>;
+  using state = channel_state<moments, buffer_t<T>>;
   const std::unique_ptr<state[]> states(new state[c1 - c0]);
   stream_block(
       d, x, c0, c1, states.get(),
@@ -137,41 +187,11 @@ void moments_cf(dims d, const T* x, int64_t c0, int64_t c1, double* mean, double
       });
 }
 
-// sum(dy) and sum(dy * (x - mu)) of one chunk (backward.cpp: chunk_sums).
-sums chunk_sums(const double* bx, const double* bdy, int64_t len, double mu) {
-  const v8 muv = splat<8>(mu);
-  v8 a = splat<8>(0.0), b = splat<8>(0.0);
-  int64_t i = 0;
-  for (; i + lanes <= len; i += lanes) {
-    const v8 g = load<8>(bdy + i);
-    a += g;
-    b += g * (load<8>(bx + i) - muv);
-  }
-  for (int l = 0; l < len - i; ++l) {
-    a[l] += bdy[i + l];
-    b[l] += bdy[i + l] * (bx[i + l] - mu);
-  }
-  return {combine(a), combine(b)};
-}
-
-void group_sums(const double* bx, const double* bdy, double mu, sums* out) {
-  const v8 muv = splat<8>(mu);
-  v8 a[group], b[group];
-  for (int g = 0; g < group; ++g) a[g] = b[g] = splat<8>(0.0);
-  for (int64_t i = 0; i < chunk; i += lanes)
-#pragma GCC unroll 4
-    for (int g = 0; g < group; ++g) {
-      const v8 gy = load<8>(bdy + g * chunk + i);
-      a[g] += gy;
-      b[g] += gy * (load<8>(bx + g * chunk + i) - muv);
-    }
-  for (int g = 0; g < group; ++g) out[g] = {combine(a[g]), combine(b[g])};
-}
-
 /// Two tensors streamed together: x's values in buf, dy's in buf_dy.
+template <class B>
 struct pair_state {
-  double buf[group * chunk];
-  double buf_dy[group * chunk];
+  B buf[group * chunk];
+  B buf_dy[group * chunk];
   int64_t fill = 0;
   tree<sums> t;
 };
@@ -180,13 +200,14 @@ template <class T>
 void sums_cf(dims d, const T* x, const T* dy, int64_t c0, int64_t c1, const double* mean,
              double* sum_dy, double* sum_dy_xc) {
   const int64_t B = c1 - c0;
-  const std::unique_ptr<pair_state[]> states(new pair_state[B]);
+  using state = pair_state<buffer_t<T>>;
+  const std::unique_ptr<state[]> states(new state[B]);
   for (int64_t i = 0; i < d.n; ++i) {
     const int64_t at = (i * d.c + c0) * d.s;
     const T* rx = x + at;
     const T* rdy = dy + at;
     for (int64_t b = 0; b < B; ++b) {
-      pair_state& st = states[b];
+      state& st = states[b];
       for (int64_t left = d.s; left > 0;) {
         const int64_t take = min64(left, group * chunk - st.fill);
         decode(rx, take, st.buf + st.fill);
@@ -205,7 +226,7 @@ void sums_cf(dims d, const T* x, const T* dy, int64_t c0, int64_t c1, const doub
     }
   }
   for (int64_t b = 0; b < B; ++b) {
-    pair_state& st = states[b];
+    state& st = states[b];
     const double mu = mean[c0 + b];
     const int64_t full = st.fill / chunk;
     for (int64_t g = 0; g < full; ++g)

@@ -2,6 +2,7 @@
 // impl/CMakeLists.txt); dispatch.cpp uses it only where the processor has it.
 #define BNC_ISA avx2
 #define BNC_CL_WIDTH 4
+#define BNC_CL_FLOATS 8
 #include "impl/eigen/fast/kernels-inl.hpp"
 
 namespace bncheck::eigen::fast {

@@ -2,6 +2,7 @@
 // impl/CMakeLists.txt); dispatch.cpp uses it only where the processor has it.
 #define BNC_ISA avx512
 #define BNC_CL_WIDTH 8
+#define BNC_CL_FLOATS 16
 #include "impl/eigen/fast/kernels-inl.hpp"
 
 namespace bncheck::eigen::fast {

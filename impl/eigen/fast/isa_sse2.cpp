@@ -2,6 +2,7 @@
 // no extra flags.
 #define BNC_ISA sse2
 #define BNC_CL_WIDTH 2
+#define BNC_CL_FLOATS 4
 #include "impl/eigen/fast/kernels-inl.hpp"
 
 namespace bncheck::eigen::fast {

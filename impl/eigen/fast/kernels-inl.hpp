@@ -14,6 +14,7 @@
 #include "impl/eigen/fast/channel_first-inl.hpp"
 #include "impl/eigen/fast/channel_last-inl.hpp"
 #include "impl/eigen/fast/common-inl.hpp"
+#include "impl/eigen/fast/f32-inl.hpp"
 #include "impl/eigen/fast/fast.hpp"
 
 #ifndef BNC_ISA
@@ -25,14 +26,21 @@
 namespace bncheck::eigen::fast::BNC_ISA {
 namespace {
 
-template <class T>
-constexpr ops<T> ops_of() {
-  return {moments_cf<T>, moments_cl<T>, normalize_cf<T>, normalize_cl<T>,
-          sums_cf<T>,    sums_cl<T>,    dx_cf<T>,        dx_cl<T>};
+// f64 data: double arithmetic in the order of reduction.hpp and routines.hpp.
+constexpr ops<double> f64_ops() {
+  return {moments_cf<double>, moments_cl<double>, normalize_cf<double>, normalize_cl<double>,
+          sums_cf<double>,    sums_cl<double>,    dx_cf<double>,        dx_cl<double>};
+}
+// f32 data: f32 arithmetic in the order of f32_chunks-inl.hpp and f32-inl.hpp
+// (moments_cf and sums_cf reach the f32 chunk functions through their f32
+// buffers).
+constexpr ops<float> f32_ops() {
+  return {moments_cf<float>, moments_cl_f32, normalize_cf_f32, normalize_cl_f32,
+          sums_cf<float>,    sums_cl_f32,    dx_cf_f32,        dx_cl_f32};
 }
 
 }  // namespace
 
-const table variant{BNC_STR(BNC_ISA), ops_of<float>(), ops_of<double>()};
+const table variant{BNC_STR(BNC_ISA), f32_ops(), f64_ops()};
 
 }  // namespace bncheck::eigen::fast::BNC_ISA

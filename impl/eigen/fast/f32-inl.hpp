@@ -1,0 +1,438 @@
+// The loops of f32 data that differ from f64 data's, for one variant
+// (BNC_ISA and BNC_CL_FLOATS): channel-last statistics and backward sums in
+// f32 lanes, and the elementwise passes of both layouts in f32 arithmetic.
+// The order is that of f32_chunks-inl.hpp; channel-last takes BNC_CL_FLOATS
+// channels per vector with the 16 lanes as 16 accumulator vectors (row r of
+// a chunk into lane r % 16), so nchw and nhwc give the same bits.
+//
+// Elementwise, per channel, with shift = hi + lo (split_of):
+//   y  = ((x - hi) - lo) * scale + bias
+//   dx = ((dy - dy_mean) - ((x - hi) - lo) * coef) * scale
+// in f32. A channel whose factors f32 does not hold (a shift or an addend
+// beyond its range, a scale or coef that would round to a subnormal or to
+// zero) uses the f64 formula of channel_first-inl.hpp, and so does any
+// element whose f32 result is not finite (an overflow in between), so these
+// edges are what they were before f32 arithmetic.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "impl/eigen/fast/channel_first-inl.hpp"
+#include "impl/eigen/fast/channel_last-inl.hpp"
+
+#ifndef BNC_ISA
+#error "included by kernels-inl.hpp, once per variant"
+#endif
+
+namespace bncheck::eigen::fast::BNC_ISA {
+namespace {
+
+constexpr int WF = BNC_CL_FLOATS;
+
+// ---- factors ---------------------------------------------------------------
+
+/// A multiplying factor f32 holds: finite, and normal unless exactly zero.
+inline bool holds_factor(double v, float f) {
+  return finite(f) && (f != 0.0f ? __builtin_fabsf(f) >= 0x1p-126f : v == 0.0);
+}
+
+struct affine32 {
+  split shift;
+  float scale, bias;
+  bool ok;
+};
+inline affine32 affine_of(double shift, double scale, double bias) {
+  const split sh = split_of(shift);
+  const auto sc = static_cast<float>(scale), bi = static_cast<float>(bias);
+  return {sh, sc, bi, finite(sh.hi) && holds_factor(scale, sc) && finite(bi)};
+}
+
+struct dx32 {
+  split mean;
+  float dy_mean, coef, scale;
+  bool ok;
+};
+inline dx32 dx_of(double mean, double dy_mean, double coef, double scale) {
+  const split mu = split_of(mean);
+  const auto dm = static_cast<float>(dy_mean), co = static_cast<float>(coef),
+             sc = static_cast<float>(scale);
+  return {mu, dm, co, sc,
+          finite(mu.hi) && finite(dm) && holds_factor(coef, co) && holds_factor(scale, sc)};
+}
+
+// The f64 formulas (channel_first-inl.hpp: affine_run, dx_run) for one element.
+inline float affine_wide(float x, double shift, double scale, double bias) {
+  return static_cast<float>((static_cast<double>(x) - shift) * scale + bias);
+}
+inline float dx_wide(float x, float dy, double mu, double dy_mean, double coef, double scale) {
+  return static_cast<float>(
+      ((static_cast<double>(dy) - dy_mean) - (static_cast<double>(x) - mu) * coef) * scale);
+}
+
+/// NaN if any lane of the check vector saw a result that was not finite
+/// (r - r is 0 for a finite r, NaN otherwise).
+inline bool all_finite(vf16 check, float tail) { return finite(tree16(check) + tail); }
+
+// ---- channel-first elementwise ------------------------------------------
+
+// y over one run of a channel f32 holds; returns the check sum of its results.
+inline vf16 affine_run_f32(const float* x, float* y, int64_t n, const affine32& f, float& tail) {
+  const vf16 hi = splatf<16>(f.shift.hi), lo = splatf<16>(f.shift.lo),
+             sc = splatf<16>(f.scale), bi = splatf<16>(f.bias);
+  vf16 check = splatf<16>(0.0f);
+  int64_t k = 0;
+  for (; k + flanes <= n; k += flanes) {
+    const vf16 r = ((loadf<16>(x + k) - hi) - lo) * sc + bi;
+    storef<16>(y + k, r);
+    check += r - r;
+  }
+  for (; k < n; ++k) {
+    const float r = ((x[k] - f.shift.hi) - f.shift.lo) * f.scale + f.bias;
+    y[k] = r;
+    tail += r - r;
+  }
+  return check;
+}
+
+/// Visits every element of the channels [c0, c1) of a channel-first tensor
+/// whose output is not finite, after the pass that wrote them.
+template <class F>
+void fix_cf(dims d, float* out, int64_t c0, int64_t c1, F&& fix) {
+  for (int64_t i = 0; i < d.n; ++i)
+    for (int64_t ch = c0; ch < c1; ++ch) {
+      const int64_t at = (i * d.c + ch) * d.s;
+      for (int64_t j = 0; j < d.s; ++j)
+        if (!finite(out[at + j])) out[at + j] = fix(ch, at + j);
+    }
+}
+
+void normalize_cf_f32(dims d, const float* x, float* y, int64_t c0, int64_t c1,
+                      const double* shift, const double* scale, const double* bias) {
+  vf16 check = splatf<16>(0.0f);
+  float tail = 0.0f;
+  for_each_run_cf(d, y, c0, c1, [&](int64_t ch, int64_t from, int64_t to, float* out) {
+    const affine32 f = affine_of(shift[ch], scale[ch], bias[ch]);
+    if (f.ok)
+      check += affine_run_f32(x + from, out, to - from, f, tail);
+    else
+      affine_run<float>(x + from, out, to - from, shift[ch], scale[ch], bias[ch]);
+  });
+  if (all_finite(check, tail)) return;
+  fix_cf(d, y, c0, c1, [=](int64_t ch, int64_t at) {
+    return affine_wide(x[at], shift[ch], scale[ch], bias[ch]);
+  });
+}
+
+inline vf16 dx_run_f32(const float* x, const float* dy, float* dx, int64_t n, const dx32& f,
+                       float& tail) {
+  const vf16 hi = splatf<16>(f.mean.hi), lo = splatf<16>(f.mean.lo),
+             dm = splatf<16>(f.dy_mean), co = splatf<16>(f.coef), sc = splatf<16>(f.scale);
+  vf16 check = splatf<16>(0.0f);
+  int64_t k = 0;
+  for (; k + flanes <= n; k += flanes) {
+    const vf16 r =
+        ((loadf<16>(dy + k) - dm) - ((loadf<16>(x + k) - hi) - lo) * co) * sc;
+    storef<16>(dx + k, r);
+    check += r - r;
+  }
+  for (; k < n; ++k) {
+    const float r = ((dy[k] - f.dy_mean) - ((x[k] - f.mean.hi) - f.mean.lo) * f.coef) * f.scale;
+    dx[k] = r;
+    tail += r - r;
+  }
+  return check;
+}
+
+void dx_cf_f32(dims d, const float* x, const float* dy, float* dx, int64_t c0, int64_t c1,
+               const double* mean, const double* dy_mean, const double* coef,
+               const double* scale) {
+  vf16 check = splatf<16>(0.0f);
+  float tail = 0.0f;
+  for_each_run_cf(d, dx, c0, c1, [&](int64_t ch, int64_t from, int64_t to, float* out) {
+    const dx32 f = dx_of(mean[ch], dy_mean[ch], coef[ch], scale[ch]);
+    if (f.ok)
+      check += dx_run_f32(x + from, dy + from, out, to - from, f, tail);
+    else
+      dx_run<float>(x + from, dy + from, out, to - from, mean[ch], dy_mean[ch], coef[ch],
+                    scale[ch]);
+  });
+  if (all_finite(check, tail)) return;
+  fix_cf(d, dx, c0, c1, [=](int64_t ch, int64_t at) {
+    return dx_wide(x[at], dy[at], mean[ch], dy_mean[ch], coef[ch], scale[ch]);
+  });
+}
+
+// ---- channel-last statistics and sums -----------------------------------
+
+/// Per-channel m, C and Q (f32_chunks-inl.hpp) of the chunk of len rows at x
+/// (row stride C) for the V channels at x. Pass 2 runs as two sweeps of 8
+/// lanes (rows r % 16 < 8, then the others) so that its 2 x 8 accumulators
+/// stay in registers; a lane's additions keep their order.
+template <int V>
+inline void cl_chunk_moments_f32(const float* x, int64_t C, int64_t len, prefetcher& pf,
+                                 float* m_out, float* c_out, float* q_out) {
+  using vt = vf<V>;
+  const vt k = loadf<V>(x);
+  vt a[flanes];
+  for (int l = 0; l < flanes; ++l) a[l] = splatf<V>(0.0f);
+  int64_t r = 0;
+  for (; r + flanes <= len; r += flanes) {
+    pf.step();
+#pragma GCC unroll 16
+    for (int l = 0; l < flanes; ++l) a[l] += loadf<V>(x + (r + l) * C) - k;
+  }
+  for (int l = 0; l < flanes; ++l)
+    if (l < len - r) a[l] += loadf<V>(x + (r + l) * C) - k;
+  vt s = tree16(a), k_copy = k, m;
+  for (int w = 0; w < V; ++w) lane<V>(m, w) = first_mean(lane<V>(k_copy, w), lane<V>(s, w), len);
+  vt dev[flanes], sq[flanes];
+  for (int h = 0; h < flanes; h += 8) {
+    vt dv[8], qv[8];
+    for (int l = 0; l < 8; ++l) dv[l] = qv[l] = splatf<V>(0.0f);
+    for (r = 0; r + flanes <= len; r += flanes) {
+      pf.step();
+#pragma GCC unroll 8
+      for (int l = 0; l < 8; ++l) {
+        const vt e = loadf<V>(x + (r + h + l) * C) - m;
+        dv[l] += e;
+        qv[l] += e * e;
+      }
+    }
+    for (int l = 0; l < 8; ++l)
+      if (h + l < len - r) {
+        const vt e = loadf<V>(x + (r + h + l) * C) - m;
+        dv[l] += e;
+        qv[l] += e * e;
+      }
+    for (int l = 0; l < 8; ++l) dev[h + l] = dv[l], sq[h + l] = qv[l];
+  }
+  storef<V>(m_out, m);
+  storef<V>(c_out, tree16(dev));
+  storef<V>(q_out, tree16(sq));
+}
+
+void moments_cl_f32(dims d, const float* x, int64_t c0, int64_t c1, double* mean, double* m2) {
+  const int64_t C = d.c, M = d.m();
+  constexpr int64_t width = cl_group<float>;
+  const std::unique_ptr<tree<moments>[]> trees(new tree<moments>[width]);
+  float m[WF], c[WF], q[WF];
+  for (int64_t g0 = c0; g0 < c1; g0 += width) {
+    const int64_t g1 = min64(c1, g0 + width);
+    for (int64_t ch = g0; ch < g1; ++ch) trees[ch - g0].size = 0;
+    for (int64_t j0 = 0; j0 < M; j0 += chunk) {
+      const int64_t len = min64(chunk, M - j0);
+      const float* rows = x + j0 * C;
+      // Three sweeps of len / 16 steps per column of WF channels.
+      const int64_t steps = ((g1 - g0) / WF + (g1 - g0) % WF) * 3 * (len / flanes);
+      prefetcher next = next_rows(d, x, j0 + len, min64(chunk, M - j0 - len), g0, g1, steps);
+      int64_t cb = g0;
+      for (; cb + WF <= g1; cb += WF) {
+        cl_chunk_moments_f32<WF>(rows + cb, C, len, next, m, c, q);
+        for (int w = 0; w < WF; ++w)
+          trees[cb + w - g0].push(chunk_result(rows + cb + w, C, len, m[w], c[w], q[w]));
+      }
+      for (; cb < g1; ++cb) {
+        cl_chunk_moments_f32<1>(rows + cb, C, len, next, m, c, q);
+        trees[cb - g0].push(chunk_result(rows + cb, C, len, m[0], c[0], q[0]));
+      }
+    }
+    for (int64_t ch = g0; ch < g1; ++ch) {
+      const moments all = trees[ch - g0].finish();
+      mean[ch] = all.mean;
+      m2[ch] = all.m2;
+    }
+  }
+}
+
+/// sum(dy) and sum(dy * ((x - hi) - lo)) of a chunk of len rows for the V
+/// channels at x and dy, in two sweeps of 8 lanes.
+template <int V>
+inline void cl_chunk_sums_f32(const float* x, const float* dy, int64_t C, int64_t len,
+                              const float* hi_at, const float* lo_at, prefetcher& pf_x,
+                              prefetcher& pf_dy, float* a_out, float* b_out) {
+  using vt = vf<V>;
+  const vt hi = loadf<V>(hi_at), lo = loadf<V>(lo_at);
+  vt a[flanes], b[flanes];
+  for (int h = 0; h < flanes; h += 8) {
+    vt av[8], bv[8];
+    for (int l = 0; l < 8; ++l) av[l] = bv[l] = splatf<V>(0.0f);
+    int64_t r = 0;
+    for (; r + flanes <= len; r += flanes) {
+      pf_x.step();
+      pf_dy.step();
+#pragma GCC unroll 8
+      for (int l = 0; l < 8; ++l) {
+        const vt g = loadf<V>(dy + (r + h + l) * C);
+        av[l] += g;
+        bv[l] += g * ((loadf<V>(x + (r + h + l) * C) - hi) - lo);
+      }
+    }
+    for (int l = 0; l < 8; ++l)
+      if (h + l < len - r) {
+        const vt g = loadf<V>(dy + (r + h + l) * C);
+        av[l] += g;
+        bv[l] += g * ((loadf<V>(x + (r + h + l) * C) - hi) - lo);
+      }
+    for (int l = 0; l < 8; ++l) a[h + l] = av[l], b[h + l] = bv[l];
+  }
+  storef<V>(a_out, tree16(a));
+  storef<V>(b_out, tree16(b));
+}
+
+void sums_cl_f32(dims d, const float* x, const float* dy, int64_t c0, int64_t c1,
+                 const double* mean, double* sum_dy, double* sum_dy_xc) {
+  const int64_t C = d.c, M = d.m();
+  constexpr int64_t width = cl_group<float> / 2;  // two tensors
+  const std::unique_ptr<tree<sums>[]> trees(new tree<sums>[width]);
+  const std::unique_ptr<float[]> split_mean(new float[2 * (c1 - c0)]);
+  float* const hi = split_mean.get() - c0;  // indexed by absolute channel
+  float* const lo = hi + (c1 - c0);
+  for (int64_t ch = c0; ch < c1; ++ch) {
+    const split sp = split_of(mean[ch]);
+    hi[ch] = sp.hi;
+    lo[ch] = sp.lo;
+  }
+  float a[WF], b[WF];
+  for (int64_t g0 = c0; g0 < c1; g0 += width) {
+    const int64_t g1 = min64(c1, g0 + width);
+    for (int64_t ch = g0; ch < g1; ++ch) trees[ch - g0].size = 0;
+    for (int64_t j0 = 0; j0 < M; j0 += chunk) {
+      const int64_t len = min64(chunk, M - j0);
+      const float* xr = x + j0 * C;
+      const float* dyr = dy + j0 * C;
+      const int64_t next_len = min64(chunk, M - j0 - len);
+      const int64_t steps = ((g1 - g0) / WF + (g1 - g0) % WF) * 2 * (len / flanes);
+      prefetcher next_x = next_rows(d, x, j0 + len, next_len, g0, g1, steps);
+      prefetcher next_dy = next_rows(d, dy, j0 + len, next_len, g0, g1, steps);
+      int64_t cb = g0;
+      for (; cb + WF <= g1; cb += WF) {
+        cl_chunk_sums_f32<WF>(xr + cb, dyr + cb, C, len, hi + cb, lo + cb, next_x, next_dy, a, b);
+        for (int w = 0; w < WF; ++w)
+          trees[cb + w - g0].push(
+              sums_result(xr + cb + w, dyr + cb + w, C, len, mean[cb + w], a[w], b[w]));
+      }
+      for (; cb < g1; ++cb) {
+        cl_chunk_sums_f32<1>(xr + cb, dyr + cb, C, len, hi + cb, lo + cb, next_x, next_dy, a, b);
+        trees[cb - g0].push(sums_result(xr + cb, dyr + cb, C, len, mean[cb], a[0], b[0]));
+      }
+    }
+    for (int64_t ch = g0; ch < g1; ++ch) {
+      const sums all = trees[ch - g0].finish();
+      sum_dy[ch] = all.first;
+      sum_dy_xc[ch] = all.second;
+    }
+  }
+}
+
+// ---- channel-last elementwise -------------------------------------------
+
+// The segment loops take every pointer as an argument (see normalize_segment)
+// and return the check sum of their results.
+inline vf16 affine_segment_f32(const float* x, float* out, int64_t n, const float* hi,
+                               const float* lo, const float* sc, const float* bi, float& tail) {
+  vf16 check = splatf<16>(0.0f);
+  int64_t ch = 0;
+  for (; ch + flanes <= n; ch += flanes) {
+    const vf16 r = ((loadf<16>(x + ch) - loadf<16>(hi + ch)) - loadf<16>(lo + ch)) *
+                       loadf<16>(sc + ch) +
+                   loadf<16>(bi + ch);
+    storef<16>(out + ch, r);
+    check += r - r;
+  }
+  for (; ch < n; ++ch) {
+    const float r = ((x[ch] - hi[ch]) - lo[ch]) * sc[ch] + bi[ch];
+    out[ch] = r;
+    tail += r - r;
+  }
+  return check;
+}
+
+inline vf16 dx_segment_f32(const float* x, const float* dy, float* out, int64_t n,
+                           const float* hi, const float* lo, const float* dm, const float* co,
+                           const float* sc, float& tail) {
+  vf16 check = splatf<16>(0.0f);
+  int64_t ch = 0;
+  for (; ch + flanes <= n; ch += flanes) {
+    const vf16 r = ((loadf<16>(dy + ch) - loadf<16>(dm + ch)) -
+                    ((loadf<16>(x + ch) - loadf<16>(hi + ch)) - loadf<16>(lo + ch)) *
+                        loadf<16>(co + ch)) *
+                   loadf<16>(sc + ch);
+    storef<16>(out + ch, r);
+    check += r - r;
+  }
+  for (; ch < n; ++ch) {
+    const float r = ((dy[ch] - dm[ch]) - ((x[ch] - hi[ch]) - lo[ch]) * co[ch]) * sc[ch];
+    out[ch] = r;
+    tail += r - r;
+  }
+  return check;
+}
+
+/// Rewrites, in the rows [r0, r1) of a channel-last output, every element of
+/// a channel f32 does not hold and every element that is not finite.
+template <class F>
+void fix_cl(dims d, float* out, int64_t r0, int64_t r1, const bool* wide, F&& fix) {
+  for (int64_t r = r0; r < r1; ++r)
+    for (int64_t ch = 0; ch < d.c; ++ch) {
+      const int64_t at = r * d.c + ch;
+      if (wide[ch] || !finite(out[at])) out[at] = fix(ch, at);
+    }
+}
+
+void normalize_cl_f32(dims d, const float* x, float* y, int64_t r0, int64_t r1,
+                      const double* shift, const double* scale, const double* bias) {
+  const int64_t C = d.c;
+  const std::unique_ptr<float[]> factors(new float[4 * C]);
+  const std::unique_ptr<bool[]> wide(new bool[C]);
+  float *const hi = factors.get(), *const lo = hi + C, *const sc = lo + C, *const bi = sc + C;
+  bool any_wide = false;
+  for (int64_t ch = 0; ch < C; ++ch) {
+    const affine32 f = affine_of(shift[ch], scale[ch], bias[ch]);
+    hi[ch] = f.shift.hi, lo[ch] = f.shift.lo, sc[ch] = f.scale, bi[ch] = f.bias;
+    wide[ch] = !f.ok;
+    any_wide = any_wide || !f.ok;
+  }
+  vf16 check = splatf<16>(0.0f);
+  float tail = 0.0f;
+  for_each_segment_cl(d, y, r0, r1, [&](int64_t r, int64_t ch0, int64_t ch1, float* out) {
+    check += affine_segment_f32(x + r * C + ch0, out, ch1 - ch0, hi + ch0, lo + ch0, sc + ch0,
+                                bi + ch0, tail);
+  });
+  if (!any_wide && all_finite(check, tail)) return;
+  fix_cl(d, y, r0, r1, wide.get(), [=](int64_t ch, int64_t at) {
+    return affine_wide(x[at], shift[ch], scale[ch], bias[ch]);
+  });
+}
+
+void dx_cl_f32(dims d, const float* x, const float* dy, float* dx, int64_t r0, int64_t r1,
+               const double* mean, const double* dy_mean, const double* coef,
+               const double* scale) {
+  const int64_t C = d.c;
+  const std::unique_ptr<float[]> factors(new float[5 * C]);
+  const std::unique_ptr<bool[]> wide(new bool[C]);
+  float *const hi = factors.get(), *const lo = hi + C, *const dm = lo + C, *const co = dm + C,
+               *const sc = co + C;
+  bool any_wide = false;
+  for (int64_t ch = 0; ch < C; ++ch) {
+    const dx32 f = dx_of(mean[ch], dy_mean[ch], coef[ch], scale[ch]);
+    hi[ch] = f.mean.hi, lo[ch] = f.mean.lo, dm[ch] = f.dy_mean, co[ch] = f.coef,
+    sc[ch] = f.scale;
+    wide[ch] = !f.ok;
+    any_wide = any_wide || !f.ok;
+  }
+  vf16 check = splatf<16>(0.0f);
+  float tail = 0.0f;
+  for_each_segment_cl(d, dx, r0, r1, [&](int64_t r, int64_t ch0, int64_t ch1, float* out) {
+    const int64_t at = r * C + ch0;
+    check += dx_segment_f32(x + at, dy + at, out, ch1 - ch0, hi + ch0, lo + ch0, dm + ch0,
+                            co + ch0, sc + ch0, tail);
+  });
+  if (!any_wide && all_finite(check, tail)) return;
+  fix_cl(d, dx, r0, r1, wide.get(), [=](int64_t ch, int64_t at) {
+    return dx_wide(x[at], dy[at], mean[ch], dy_mean[ch], coef[ch], scale[ch]);
+  });
+}
+
+}  // namespace
+}  // namespace bncheck::eigen::fast::BNC_ISA
