@@ -29,9 +29,16 @@ template <class T>
 inline void decode(const T* src, int64_t n, double* dst) {
   for (int64_t k = 0; k < n; ++k) dst[k] = static_cast<double>(src[k]);
 }
-/// f32 data is summed in f32 (f32-inl.hpp): its buffer is a plain copy.
+/// f32 data is summed in f32 (f32_chunks-inl.hpp): its buffer is a plain
+/// copy, in fixed-size pieces that compile to vector moves (a memcpy of a
+/// run of 49 values, N32 C2048 7x7, cost more than the arithmetic).
 inline void decode(const float* src, int64_t n, float* dst) {
-  std::memcpy(dst, src, static_cast<std::size_t>(n) * sizeof(float));
+  int64_t k = 0;
+  for (; k + 16 <= n; k += 16) std::memcpy(dst + k, src + k, 16 * sizeof(float));
+  if (n - k >= 8) std::memcpy(dst + k, src + k, 8 * sizeof(float)), k += 8;
+  if (n - k >= 4) std::memcpy(dst + k, src + k, 4 * sizeof(float)), k += 4;
+  if (n - k >= 2) std::memcpy(dst + k, src + k, 2 * sizeof(float)), k += 2;
+  if (n - k >= 1) std::memcpy(dst + k, src + k, sizeof(float));
 }
 
 /// What a channel's buffer holds: doubles, except f32 data's own values.

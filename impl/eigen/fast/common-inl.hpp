@@ -142,15 +142,13 @@ inline void store(T* p, vd<W> v) {
   }
 }
 
+/// W copies of a (a - (+0) is a exactly; one broadcast, see splatf).
 template <int W>
 inline vd<W> splat(double a) {
-  if constexpr (W == 1) {
+  if constexpr (W == 1)
     return a;
-  } else {
-    vd<W> v;
-    for (int i = 0; i < W; ++i) v[i] = a;
-    return v;
-  }
+  else
+    return a - vd<W>{};
 }
 
 template <int W>

@@ -61,15 +61,15 @@ inline void storef(float* p, vf<W> v) {
     std::memcpy(p, &v, sizeof v);
 }
 
+/// W copies of a: a - (+0) is a exactly (-0 and NaN included), and compiles
+/// to one broadcast, where assigning the elements one by one compiled to W
+/// masked broadcasts.
 template <int W>
 inline vf<W> splatf(float a) {
-  if constexpr (W == 1) {
+  if constexpr (W == 1)
     return a;
-  } else {
-    vf<W> v;
-    for (int i = 0; i < W; ++i) v[i] = a;
-    return v;
-  }
+  else
+    return a - vf<W>{};
 }
 
 /// Element w of a vector (the vector itself for W = 1).
