@@ -133,6 +133,12 @@ void dx_part(const problem& p, const T* x, const T* dy, T* dx, int t, int n, con
   }
 }
 
+// The fast loops' block_fn for a callable taking a channel_range.
+template <class F>
+void call_block(void* ctx, int64_t c0, int64_t c1) {
+  (*static_cast<F*>(ctx))(channel_range{c0, c1});
+}
+
 // Channel-first elementwise passes over the channels of r (a block).
 template <class T>
 void normalize_block(const problem& p, const T* x, T* y, channel_range r, const double* shift,
@@ -229,6 +235,14 @@ void forward_training(const problem& p, const kernel_io& io) {
     parallel(n, [&](int t) {
       normalize_part(p, x, y, t, n, mean.data(), scale.data(), beta.data());
     });
+  } else if constexpr (has_fast<T>) {
+    const int64_t block = channel_block(p, 1);
+    parallel(n, [&](int t) {
+      const channel_range mine = part(0, p.c, t, n);
+      fast_ops<T>().train_cf(dims_of(p), x, y, mine.begin, mine.end, block, mean.data(),
+                             m2.data(), call_block<decltype(factors)>, &factors, mean.data(),
+                             scale.data(), beta.data());
+    });
   } else {
     const int64_t block = channel_block(p, 1);
     parallel(n, [&](int t) {
@@ -307,6 +321,14 @@ void backward(const problem& p, const kernel_io& io) {
     factors({0, p.c});
     parallel(n, [&](int t) {
       dx_part(p, x, dy, dx, t, n, mean.data(), dy_mean.data(), coef.data(), scale.data());
+    });
+  } else if constexpr (has_fast<T>) {
+    const int64_t block = channel_block(p, 2);
+    parallel(n, [&](int t) {
+      const channel_range mine = part(0, p.c, t, n);
+      fast_ops<T>().backward_cf(dims_of(p), x, dy, dx, mine.begin, mine.end, block, mean.data(),
+                                dbeta.data(), sum_dy_xc.data(), call_block<decltype(factors)>,
+                                &factors, dy_mean.data(), coef.data(), scale.data());
     });
   } else {
     const int64_t block = channel_block(p, 2);

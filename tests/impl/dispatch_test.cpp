@@ -170,6 +170,44 @@ void expect_fast_equals_generic(const std::string& isa, layout lay, int64_t n, i
     o.dx_cf(d, x.data(), dy.data(), y2.data(), 0, c, shift.data(), bias.data(), scale.data(),
             shift.data());
   EXPECT_EQ(bits(e.dx), bits(y2)) << "dx, " << what;
+  if (last) return;
+
+  // The pipelined channel-first loops, in blocks of 2 channels (so that a
+  // block's y or dx is written while the next block is read): the same bits
+  // as the separate calls above, with factors computed per block.
+  struct block_factors {
+    const eigen::fast::dims& d;
+    std::vector<double> mean, m2, sum_dy, sum_dy_xc, scale, dy_mean;
+  } ctx{d, std::vector<double>(c), std::vector<double>(c), std::vector<double>(c),
+        std::vector<double>(c), std::vector<double>(c), std::vector<double>(c)};
+  auto forward_factors = [](void* p, int64_t c0, int64_t c1) {
+    auto& f = *static_cast<block_factors*>(p);
+    for (int64_t ch = c0; ch < c1; ++ch) f.scale[ch] = 1.0 / (1.0 + f.m2[ch]);
+  };
+  std::vector<T> y3(count);
+  o.train_cf(d, x.data(), y3.data(), 0, c, 2, ctx.mean.data(), ctx.m2.data(), forward_factors,
+             &ctx, ctx.mean.data(), ctx.scale.data(), bias.data());
+  EXPECT_EQ(bits(e.mean), bits(ctx.mean)) << "train_cf mean, " << what;
+  EXPECT_EQ(bits(e.m2), bits(ctx.m2)) << "train_cf m2, " << what;
+  std::vector<T> y4(count);
+  o.normalize_cf(d, x.data(), y4.data(), 0, c, e.mean.data(), ctx.scale.data(), bias.data());
+  EXPECT_EQ(bits(y4), bits(y3)) << "train_cf y, " << what;
+
+  auto backward_factors = [](void* p, int64_t c0, int64_t c1) {
+    auto& f = *static_cast<block_factors*>(p);
+    for (int64_t ch = c0; ch < c1; ++ch) {
+      f.dy_mean[ch] = f.sum_dy[ch] / static_cast<double>(f.d.m());
+      f.scale[ch] = f.sum_dy_xc[ch] / (1.0 + f.sum_dy[ch] * f.sum_dy[ch]);
+    }
+  };
+  o.backward_cf(d, x.data(), dy.data(), y3.data(), 0, c, 2, shift.data(), ctx.sum_dy.data(),
+                ctx.sum_dy_xc.data(), backward_factors, &ctx, ctx.dy_mean.data(),
+                ctx.scale.data(), bias.data());
+  EXPECT_EQ(bits(e.sum_dy), bits(ctx.sum_dy)) << "backward_cf sum(dy), " << what;
+  EXPECT_EQ(bits(e.sum_dy_xc), bits(ctx.sum_dy_xc)) << "backward_cf sum(dy (x - mean)), " << what;
+  o.dx_cf(d, x.data(), dy.data(), y4.data(), 0, c, shift.data(), ctx.dy_mean.data(),
+          ctx.scale.data(), bias.data());
+  EXPECT_EQ(bits(y4), bits(y3)) << "backward_cf dx, " << what;
 }
 
 template <class T>

@@ -95,11 +95,13 @@ inline vf16 affine_run_f32(const float* x, float* y, int64_t n, const affine32& 
   return check;
 }
 
-/// Visits every element of the channels [c0, c1) of a channel-first tensor
-/// whose output is not finite, after the pass that wrote them.
+/// Visits every element of the channels [c0, c1) of the samples [i0, i1)
+/// of a channel-first tensor whose output is not finite, after the pass that
+/// wrote them (fenced first: the pass may have streamed them).
 template <class F>
-void fix_cf(dims d, float* out, int64_t c0, int64_t c1, F&& fix) {
-  for (int64_t i = 0; i < d.n; ++i)
+void fix_cf(dims d, float* out, int64_t c0, int64_t c1, int64_t i0, int64_t i1, F&& fix) {
+  _mm_sfence();
+  for (int64_t i = i0; i < i1; ++i)
     for (int64_t ch = c0; ch < c1; ++ch) {
       const int64_t at = (i * d.c + ch) * d.s;
       for (int64_t j = 0; j < d.s; ++j)
@@ -107,11 +109,13 @@ void fix_cf(dims d, float* out, int64_t c0, int64_t c1, F&& fix) {
     }
 }
 
-void normalize_cf_f32(dims d, const float* x, float* y, int64_t c0, int64_t c1,
-                      const double* shift, const double* scale, const double* bias) {
+/// y of f32 data for the channels [c0, c1) of the samples [i0, i1), unfenced
+/// (channel_first-inl.hpp: normalize_samples, for f64 data).
+void normalize_samples(dims d, const float* x, float* y, int64_t c0, int64_t c1, int64_t i0,
+                       int64_t i1, const double* shift, const double* scale, const double* bias) {
   vf16 check = splatf<16>(0.0f);
   float tail = 0.0f;
-  for_each_run_cf(d, y, c0, c1, [&](int64_t ch, int64_t from, int64_t to, float* out) {
+  for_each_run_cf(d, y, c0, c1, i0, i1, [&](int64_t ch, int64_t from, int64_t to, float* out) {
     const affine32 f = affine_of(shift[ch], scale[ch], bias[ch]);
     if (f.ok)
       check += affine_run_f32(x + from, out, to - from, f, tail);
@@ -119,9 +123,15 @@ void normalize_cf_f32(dims d, const float* x, float* y, int64_t c0, int64_t c1,
       affine_run<float>(x + from, out, to - from, shift[ch], scale[ch], bias[ch]);
   });
   if (all_finite(check, tail)) return;
-  fix_cf(d, y, c0, c1, [=](int64_t ch, int64_t at) {
+  fix_cf(d, y, c0, c1, i0, i1, [=](int64_t ch, int64_t at) {
     return affine_wide(x[at], shift[ch], scale[ch], bias[ch]);
   });
+}
+
+void normalize_cf_f32(dims d, const float* x, float* y, int64_t c0, int64_t c1,
+                      const double* shift, const double* scale, const double* bias) {
+  normalize_samples(d, x, y, c0, c1, 0, d.n, shift, scale, bias);
+  _mm_sfence();
 }
 
 inline vf16 dx_run_f32(const float* x, const float* dy, float* dx, int64_t n, const dx32& f,
@@ -144,12 +154,13 @@ inline vf16 dx_run_f32(const float* x, const float* dy, float* dx, int64_t n, co
   return check;
 }
 
-void dx_cf_f32(dims d, const float* x, const float* dy, float* dx, int64_t c0, int64_t c1,
-               const double* mean, const double* dy_mean, const double* coef,
-               const double* scale) {
+/// dx of f32 data for the channels [c0, c1) of the samples [i0, i1), unfenced.
+void dx_samples(dims d, const float* x, const float* dy, float* dx, int64_t c0, int64_t c1,
+                int64_t i0, int64_t i1, const double* mean, const double* dy_mean,
+                const double* coef, const double* scale) {
   vf16 check = splatf<16>(0.0f);
   float tail = 0.0f;
-  for_each_run_cf(d, dx, c0, c1, [&](int64_t ch, int64_t from, int64_t to, float* out) {
+  for_each_run_cf(d, dx, c0, c1, i0, i1, [&](int64_t ch, int64_t from, int64_t to, float* out) {
     const dx32 f = dx_of(mean[ch], dy_mean[ch], coef[ch], scale[ch]);
     if (f.ok)
       check += dx_run_f32(x + from, dy + from, out, to - from, f, tail);
@@ -158,9 +169,77 @@ void dx_cf_f32(dims d, const float* x, const float* dy, float* dx, int64_t c0, i
                     scale[ch]);
   });
   if (all_finite(check, tail)) return;
-  fix_cf(d, dx, c0, c1, [=](int64_t ch, int64_t at) {
+  fix_cf(d, dx, c0, c1, i0, i1, [=](int64_t ch, int64_t at) {
     return dx_wide(x[at], dy[at], mean[ch], dy_mean[ch], coef[ch], scale[ch]);
   });
+}
+
+void dx_cf_f32(dims d, const float* x, const float* dy, float* dx, int64_t c0, int64_t c1,
+               const double* mean, const double* dy_mean, const double* coef,
+               const double* scale) {
+  dx_samples(d, x, dy, dx, c0, c1, 0, d.n, mean, dy_mean, coef, scale);
+  _mm_sfence();
+}
+
+// ---- channel-first forward training and backward, pipelined -------------
+
+// Blocks of channels alternate a reading phase (statistics or sums: x, and
+// dy, from memory) and a writing phase (y or dx from the block, now in L2).
+// Done one after the other, memory idles in each phase the direction the
+// other needs; here the writing phase of block b runs sample by sample
+// between the samples of block b + 1's reading phase, so both directions
+// stream at once. Every channel gets exactly the operations of moments_cf
+// and normalize_cf (sums_cf and dx_cf): the same bits.
+
+template <class T>
+void train_cf(dims d, const T* x, T* y, int64_t c0, int64_t c1, int64_t block, double* mean,
+              double* m2, block_fn factors, void* ctx, const double* shift,
+              const double* scale, const double* bias) {
+  using state = channel_state<moments, buffer_t<T>>;
+  const std::unique_ptr<state[]> states(new state[block]);
+  int64_t p0 = 0, p1 = 0;  // the block whose y is still to be written
+  for (int64_t b0 = c0; b0 < c1; b0 += block) {
+    const int64_t b1 = min64(c1, b0 + block);
+    for (int64_t i = 0; i < d.n; ++i) {
+      stream_sample(d, x, i, b0, b1 - b0, states.get(), push_group<buffer_t<T>>);
+      if (p1 > p0) normalize_samples(d, x, y, p0, p1, i, i + 1, shift, scale, bias);
+    }
+    for (int64_t ch = b0; ch < b1; ++ch) {
+      const moments all = finish_moments(states[ch - b0]);
+      mean[ch] = all.mean;
+      m2[ch] = all.m2;
+    }
+    factors(ctx, b0, b1);
+    p0 = b0, p1 = b1;
+  }
+  if (p1 > p0) normalize_samples(d, x, y, p0, p1, 0, d.n, shift, scale, bias);
+  _mm_sfence();
+}
+
+template <class T>
+void backward_cf(dims d, const T* x, const T* dy, T* dx, int64_t c0, int64_t c1, int64_t block,
+                 const double* mean, double* sum_dy, double* sum_dy_xc, block_fn factors,
+                 void* ctx, const double* dy_mean, const double* coef, const double* scale) {
+  using state = pair_state<buffer_t<T>>;
+  const std::unique_ptr<state[]> states(new state[block]);
+  int64_t p0 = 0, p1 = 0;  // the block whose dx is still to be written
+  for (int64_t b0 = c0; b0 < c1; b0 += block) {
+    const int64_t b1 = min64(c1, b0 + block);
+    for (int64_t i = 0; i < d.n; ++i) {
+      stream_pair_sample(d, x, dy, i, b0, b1 - b0, mean, states.get());
+      if (p1 > p0)
+        dx_samples(d, x, dy, dx, p0, p1, i, i + 1, mean, dy_mean, coef, scale);
+    }
+    for (int64_t ch = b0; ch < b1; ++ch) {
+      const sums all = finish_sums(states[ch - b0], mean[ch]);
+      sum_dy[ch] = all.first;
+      sum_dy_xc[ch] = all.second;
+    }
+    factors(ctx, b0, b1);
+    p0 = b0, p1 = b1;
+  }
+  if (p1 > p0) dx_samples(d, x, dy, dx, p0, p1, 0, d.n, mean, dy_mean, coef, scale);
+  _mm_sfence();
 }
 
 // ---- channel-last statistics and sums -----------------------------------

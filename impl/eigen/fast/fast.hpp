@@ -21,6 +21,10 @@ struct dims {
   int64_t m() const { return n * s; }
 };
 
+/// Called by the pipelined loops once a block's statistics or sums are
+/// known: fills the per-channel factors of the channels [c0, c1).
+using block_fn = void (*)(void* ctx, int64_t c0, int64_t c1);
+
 /// The data loops for storage type T (float or double). Per-channel arrays
 /// hold d.c doubles indexed by absolute channel; [c0, c1) is a channel range,
 /// [r0, r1) a row range of a channel-last tensor.
@@ -45,6 +49,18 @@ struct ops {
                 const double* dy_mean, const double* coef, const double* scale);
   void (*dx_cl)(dims d, const T* x, const T* dy, T* dx, int64_t r0, int64_t r1, const double* mean,
                 const double* dy_mean, const double* coef, const double* scale);
+  /// Channel-first forward training of the channels [c0, c1) in blocks of
+  /// `block`: moments_cf of a block, factors(ctx, b0, b1), then normalize_cf
+  /// of it with shift/scale/bias, the last overlapped with the next block's
+  /// statistics (the same bits as the three calls in turn).
+  void (*train_cf)(dims d, const T* x, T* y, int64_t c0, int64_t c1, int64_t block, double* mean,
+                   double* m2, block_fn factors, void* ctx, const double* shift,
+                   const double* scale, const double* bias);
+  /// Channel-first backward likewise: sums_cf, factors, dx_cf per block.
+  void (*backward_cf)(dims d, const T* x, const T* dy, T* dx, int64_t c0, int64_t c1,
+                      int64_t block, const double* mean, double* sum_dy, double* sum_dy_xc,
+                      block_fn factors, void* ctx, const double* dy_mean, const double* coef,
+                      const double* scale);
 };
 
 /// One compiled variant.

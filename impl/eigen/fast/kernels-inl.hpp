@@ -29,14 +29,16 @@ namespace {
 // f64 data: double arithmetic in the order of reduction.hpp and routines.hpp.
 constexpr ops<double> f64_ops() {
   return {moments_cf<double>, moments_cl<double>, normalize_cf<double>, normalize_cl<double>,
-          sums_cf<double>,    sums_cl<double>,    dx_cf<double>,        dx_cl<double>};
+          sums_cf<double>,    sums_cl<double>,    dx_cf<double>,        dx_cl<double>,
+          train_cf<double>,   backward_cf<double>};
 }
 // f32 data: f32 arithmetic in the order of f32_chunks-inl.hpp and f32-inl.hpp
 // (moments_cf and sums_cf reach the f32 chunk functions through their f32
 // buffers).
 constexpr ops<float> f32_ops() {
   return {moments_cf<float>, moments_cl_f32, normalize_cf_f32, normalize_cl_f32,
-          sums_cf<float>,    sums_cl_f32,    dx_cf_f32,        dx_cl_f32};
+          sums_cf<float>,    sums_cl_f32,    dx_cf_f32,        dx_cl_f32,
+          train_cf<float>,   backward_cf<float>};
 }
 
 }  // namespace
