@@ -459,27 +459,70 @@ void fix_cl(dims d, float* out, int64_t r0, int64_t r1, const bool* wide, F&& fi
     }
 }
 
+/// Calls f(at, ch, n, out) for pieces of the rows [r0, r1) of a channel-last
+/// tensor: n elements from element `at` of the tensor, starting with channel
+/// ch and running on into the next rows, f writing them at out (the output,
+/// or the staging buffer that stream_copy then empties). A piece holds at
+/// most `cl_room` elements; whole rows of a few dozen channels would make
+/// the per-call overhead cost as much as the arithmetic (N32 C64 56x56).
+constexpr int64_t cl_room = stage_bytes / sizeof(float);
+template <class F>
+void for_each_piece_cl(dims d, float* y, int64_t r0, int64_t r1, F&& f) {
+  const int64_t C = d.c;
+  float* const base = y + r0 * C;
+  const int64_t len = (r1 - r0) * C;
+  alignas(64) float stage[cl_room];
+  int64_t ch = 0;
+  for (int64_t a = 0; a < len;) {
+    const int64_t b = d.stream ? piece_end(base, a, cl_room, len) : min64(len, a + cl_room);
+    f(r0 * C + a, ch, b - a, d.stream ? stage : base + a);
+    if (d.stream) stream_copy(base + a, stage, b - a);
+    ch = (ch + (b - a)) % C;
+    a = b;
+  }
+  if (d.stream) _mm_sfence();
+}
+
+/// Per-channel factors laid out for for_each_piece_cl: K arrays of
+/// C + cl_room floats, element j holding channel j % C's factor, so that a
+/// piece starting at channel ch reads its factors contiguously from ch.
+template <int K>
+struct cl_factors {
+  int64_t c, e;
+  std::unique_ptr<float[]> data;
+  std::unique_ptr<bool[]> wide;  ///< channels whose factors f32 does not hold
+  bool any_wide = false;
+  explicit cl_factors(int64_t channels)
+      : c(channels), e(channels + cl_room), data(new float[K * (channels + cl_room)]),
+        wide(new bool[channels]) {}
+  float* operator[](int k) const { return data.get() + k * e; }
+  /// Repeats the first c entries of every array up to e.
+  void repeat() const {
+    for (int k = 0; k < K; ++k) {
+      float* f = (*this)[k];
+      for (int64_t j = c; j < e; ++j) f[j] = f[j - c];
+    }
+  }
+};
+
 void normalize_cl_f32(dims d, const float* x, float* y, int64_t r0, int64_t r1,
                       const double* shift, const double* scale, const double* bias) {
-  const int64_t C = d.c;
-  const std::unique_ptr<float[]> factors(new float[4 * C]);
-  const std::unique_ptr<bool[]> wide(new bool[C]);
-  float *const hi = factors.get(), *const lo = hi + C, *const sc = lo + C, *const bi = sc + C;
-  bool any_wide = false;
-  for (int64_t ch = 0; ch < C; ++ch) {
-    const affine32 f = affine_of(shift[ch], scale[ch], bias[ch]);
-    hi[ch] = f.shift.hi, lo[ch] = f.shift.lo, sc[ch] = f.scale, bi[ch] = f.bias;
-    wide[ch] = !f.ok;
-    any_wide = any_wide || !f.ok;
+  cl_factors<4> f(d.c);
+  float *const hi = f[0], *const lo = f[1], *const sc = f[2], *const bi = f[3];
+  for (int64_t ch = 0; ch < d.c; ++ch) {
+    const affine32 a = affine_of(shift[ch], scale[ch], bias[ch]);
+    hi[ch] = a.shift.hi, lo[ch] = a.shift.lo, sc[ch] = a.scale, bi[ch] = a.bias;
+    f.wide[ch] = !a.ok;
+    f.any_wide = f.any_wide || !a.ok;
   }
+  f.repeat();
   vf16 check = splatf<16>(0.0f);
   float tail = 0.0f;
-  for_each_segment_cl(d, y, r0, r1, [&](int64_t r, int64_t ch0, int64_t ch1, float* out) {
-    check += affine_segment_f32(x + r * C + ch0, out, ch1 - ch0, hi + ch0, lo + ch0, sc + ch0,
-                                bi + ch0, tail);
+  for_each_piece_cl(d, y, r0, r1, [&](int64_t at, int64_t ch, int64_t n, float* out) {
+    check += affine_segment_f32(x + at, out, n, hi + ch, lo + ch, sc + ch, bi + ch, tail);
   });
-  if (!any_wide && all_finite(check, tail)) return;
-  fix_cl(d, y, r0, r1, wide.get(), [=](int64_t ch, int64_t at) {
+  if (!f.any_wide && all_finite(check, tail)) return;
+  fix_cl(d, y, r0, r1, f.wide.get(), [=](int64_t ch, int64_t at) {
     return affine_wide(x[at], shift[ch], scale[ch], bias[ch]);
   });
 }
@@ -487,28 +530,24 @@ void normalize_cl_f32(dims d, const float* x, float* y, int64_t r0, int64_t r1,
 void dx_cl_f32(dims d, const float* x, const float* dy, float* dx, int64_t r0, int64_t r1,
                const double* mean, const double* dy_mean, const double* coef,
                const double* scale) {
-  const int64_t C = d.c;
-  const std::unique_ptr<float[]> factors(new float[5 * C]);
-  const std::unique_ptr<bool[]> wide(new bool[C]);
-  float *const hi = factors.get(), *const lo = hi + C, *const dm = lo + C, *const co = dm + C,
-               *const sc = co + C;
-  bool any_wide = false;
-  for (int64_t ch = 0; ch < C; ++ch) {
-    const dx32 f = dx_of(mean[ch], dy_mean[ch], coef[ch], scale[ch]);
-    hi[ch] = f.mean.hi, lo[ch] = f.mean.lo, dm[ch] = f.dy_mean, co[ch] = f.coef,
-    sc[ch] = f.scale;
-    wide[ch] = !f.ok;
-    any_wide = any_wide || !f.ok;
+  cl_factors<5> f(d.c);
+  float *const hi = f[0], *const lo = f[1], *const dm = f[2], *const co = f[3], *const sc = f[4];
+  for (int64_t ch = 0; ch < d.c; ++ch) {
+    const dx32 a = dx_of(mean[ch], dy_mean[ch], coef[ch], scale[ch]);
+    hi[ch] = a.mean.hi, lo[ch] = a.mean.lo, dm[ch] = a.dy_mean, co[ch] = a.coef,
+    sc[ch] = a.scale;
+    f.wide[ch] = !a.ok;
+    f.any_wide = f.any_wide || !a.ok;
   }
+  f.repeat();
   vf16 check = splatf<16>(0.0f);
   float tail = 0.0f;
-  for_each_segment_cl(d, dx, r0, r1, [&](int64_t r, int64_t ch0, int64_t ch1, float* out) {
-    const int64_t at = r * C + ch0;
-    check += dx_segment_f32(x + at, dy + at, out, ch1 - ch0, hi + ch0, lo + ch0, dm + ch0,
-                            co + ch0, sc + ch0, tail);
+  for_each_piece_cl(d, dx, r0, r1, [&](int64_t at, int64_t ch, int64_t n, float* out) {
+    check += dx_segment_f32(x + at, dy + at, out, n, hi + ch, lo + ch, dm + ch, co + ch,
+                            sc + ch, tail);
   });
-  if (!any_wide && all_finite(check, tail)) return;
-  fix_cl(d, dx, r0, r1, wide.get(), [=](int64_t ch, int64_t at) {
+  if (!f.any_wide && all_finite(check, tail)) return;
+  fix_cl(d, dx, r0, r1, f.wide.get(), [=](int64_t ch, int64_t at) {
     return dx_wide(x[at], dy[at], mean[ch], dy_mean[ch], coef[ch], scale[ch]);
   });
 }
