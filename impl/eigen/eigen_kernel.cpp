@@ -160,16 +160,18 @@ void dx_block(const problem& p, const T* x, const T* dy, T* dx, channel_range r,
 }
 
 // Channels processed together (channel-first): a block is read from memory
-// once for its statistics and again, from L2, for the elementwise pass, so
-// its data tensors must stay in a share of a 2 MiB L2 with the output's
-// staging and the fast loops' 8 KB per channel and tensor of decoded values:
-// 384 KiB of data and at most 16 channels per tensor (e.g. 3 channels of
-// N32 C256 28x28 f32, 100 KB each; 16 of N32 C2048 7x7, 6 KB each). Chosen
-// by measurement on the development machine (docs/cpu-kernel.md).
+// once for its statistics and again, from L2, for the elementwise pass, which
+// the f32/f64 loops run while the next block is read (fast.hpp: train_cf),
+// so two blocks' data tensors share a 2 MiB L2 with the output's staging and
+// the fast loops' 4-8 KB per channel and tensor of decoded values: 128 KiB
+// of data and at most 16 channels per tensor (e.g. 1 channel of N32 C256
+// 28x28 f32, 100 KB; 5 of N32 C512 14x14; 16 of N32 C2048 7x7, 6 KB each).
+// Chosen by measurement on the development machine (docs/cpu-kernel.md:
+// 128 KiB against 96-768).
 // Channel-last channels are interleaved in memory and go all together.
 int64_t channel_block(const problem& p, int tensors) {
   if (channel_last(p.lay)) return p.c;
-  constexpr int64_t cache_budget = int64_t{384} << 10;
+  constexpr int64_t cache_budget = int64_t{128} << 10;
   constexpr int64_t max_channels = 16;
   const int64_t per_channel =
       reduction_size(p) * static_cast<int64_t>(size_of(p.data_type)) * tensors;

@@ -150,7 +150,8 @@ TEST(eigen_exactness, channel_first_and_channel_last_give_identical_bits) {
   // Sizes with M above the 256-value chunk and S not dividing it, so chunks
   // straddle samples; one with M below a chunk; and one whose channel-first
   // channels are too large to go all together through the cache (20000 f64
-  // values, 160 KB, per channel: blocks of 6 and 2 channels).
+  // values, 160 KB, per channel, above the 128 KiB budget: blocks of one
+  // channel, four per thread, each written while the next is read).
   struct shape {
     int64_t n, c, d, h, w;
   };
