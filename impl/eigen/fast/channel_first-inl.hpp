@@ -143,19 +143,27 @@ struct channel_state {
   tree<Item> t;
 };
 
-/// Asks for the run of channel c0 + b of sample i + 1 into L2, where the
-/// run of sample i is about to be read. A block's region of one sample is a
-/// few KiB (3 of N32 C2048 7x7, 9 of N32 C256 28x28) and the next one is a
-/// whole sample further on, so the hardware prefetcher, which stays inside a
-/// 4 KiB page, starts cold on every region. Measured on the development
-/// machine (docs/cpu-kernel.md): N32 C256 28x28 f32 training 2.70 -> 2.31
-/// ms, C2048 7x7 1.99 -> 1.57; two or eight samples ahead did no better.
+/// The run of channel c0 + b in sample i + 1 (null after the last sample),
+/// whose lines are asked into L2 while the same run of sample i is read. A
+/// block's region of one sample is a few KiB (3 of N32 C2048 7x7, 9 of N32
+/// C256 28x28) and the next one is a whole sample further on, so the
+/// hardware prefetcher, which stays inside a 4 KiB page, starts cold on
+/// every region. Measured on the development machine (docs/cpu-kernel.md):
+/// N32 C256 28x28 f32 training 2.70 -> 2.31 ms, C2048 7x7 1.99 -> 1.57;
+/// two or eight samples ahead did no better.
 template <class T>
-inline void prefetch_next_run(dims d, const T* x, int64_t i, int64_t c0, int64_t b) {
-  if (i + 1 >= d.n) return;
-  const auto* next = reinterpret_cast<const char*>(x + ((i + 1) * d.c + c0 + b) * d.s);
-  const int64_t bytes = d.s * int64_t{sizeof(T)};
-  for (int64_t o = 0; o < bytes; o += 64) __builtin_prefetch(next + o, 0, 2);
+inline const T* next_run(dims d, const T* x, int64_t i, int64_t c0, int64_t b) {
+  return i + 1 < d.n ? x + ((i + 1) * d.c + c0 + b) * d.s : nullptr;
+}
+
+/// Prefetches into L2 the lines of n elements at p (none for a null p).
+/// Callers pace it: at most `chunk` elements at a time, as they read as many.
+template <class T>
+inline void prefetch_elements(const T* p, int64_t n) {
+  if (p == nullptr) return;
+  const auto* c = reinterpret_cast<const char*>(p);
+  const int64_t bytes = n * int64_t{sizeof(T)};
+  for (int64_t o = 0; o < bytes; o += 64) __builtin_prefetch(c + o, 0, 2);
 }
 
 /// Streams sample i of the channels [c0, c0 + B) of a channel-first tensor
@@ -168,13 +176,15 @@ void stream_sample(dims d, const T* x, int64_t i, int64_t c0, int64_t B, State* 
                    Full&& full) {
   const T* run = x + (i * d.c + c0) * d.s;
   for (int64_t b = 0; b < B; ++b) {
-    prefetch_next_run(d, x, i, c0, b);
+    const T* ahead = next_run(d, x, i, c0, b);
     State& st = states[b];
     for (int64_t left = d.s; left > 0;) {
-      const int64_t take = min64(left, group * chunk - st.fill);
+      const int64_t take = min64(min64(left, chunk), group * chunk - st.fill);
+      prefetch_elements(ahead, take);
       decode(run, take, st.buf + st.fill);
       st.fill += take;
       run += take;
+      if (ahead != nullptr) ahead += take;
       left -= take;
       if (st.fill == group * chunk) {
         full(st);
@@ -233,16 +243,19 @@ void stream_pair_sample(dims d, const T* x, const T* dy, int64_t i, int64_t c0, 
   const T* rx = x + at;
   const T* rdy = dy + at;
   for (int64_t b = 0; b < nb; ++b) {
-    prefetch_next_run(d, x, i, c0, b);
-    prefetch_next_run(d, dy, i, c0, b);
+    const T* ahead_x = next_run(d, x, i, c0, b);
+    const T* ahead_dy = next_run(d, dy, i, c0, b);
     pair_state<B>& st = states[b];
     for (int64_t left = d.s; left > 0;) {
-      const int64_t take = min64(left, group * chunk - st.fill);
+      const int64_t take = min64(min64(left, chunk), group * chunk - st.fill);
+      prefetch_elements(ahead_x, take);
+      prefetch_elements(ahead_dy, take);
       decode(rx, take, st.buf + st.fill);
       decode(rdy, take, st.buf_dy + st.fill);
       st.fill += take;
       rx += take;
       rdy += take;
+      if (ahead_x != nullptr) ahead_x += take, ahead_dy += take;
       left -= take;
       if (st.fill == group * chunk) {
         sums r[group];
