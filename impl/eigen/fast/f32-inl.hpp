@@ -496,6 +496,13 @@ struct cl_factors {
       : c(channels), e(channels + cl_room), data(new float[K * (channels + cl_room)]),
         wide(new bool[channels]) {}
   float* operator[](int k) const { return data.get() + k * e; }
+  /// Records whether f32 holds channel ch's factors.
+  void mark(int64_t ch, bool ok) {
+    wide[ch] = !ok;
+    any_wide = any_wide || !ok;
+  }
+  /// Whether a pass whose results summed to check and tail needs no fix_cl.
+  bool clean(vf16 check, float tail) const { return !any_wide && all_finite(check, tail); }
   /// Repeats the first c entries of every array up to e.
   void repeat() const {
     for (int k = 0; k < K; ++k) {
@@ -512,8 +519,7 @@ void normalize_cl_f32(dims d, const float* x, float* y, int64_t r0, int64_t r1,
   for (int64_t ch = 0; ch < d.c; ++ch) {
     const affine32 a = affine_of(shift[ch], scale[ch], bias[ch]);
     hi[ch] = a.shift.hi, lo[ch] = a.shift.lo, sc[ch] = a.scale, bi[ch] = a.bias;
-    f.wide[ch] = !a.ok;
-    f.any_wide = f.any_wide || !a.ok;
+    f.mark(ch, a.ok);
   }
   f.repeat();
   vf16 check = splatf<16>(0.0f);
@@ -521,7 +527,7 @@ void normalize_cl_f32(dims d, const float* x, float* y, int64_t r0, int64_t r1,
   for_each_piece_cl(d, y, r0, r1, [&](int64_t at, int64_t ch, int64_t n, float* out) {
     check += affine_segment_f32(x + at, out, n, hi + ch, lo + ch, sc + ch, bi + ch, tail);
   });
-  if (!f.any_wide && all_finite(check, tail)) return;
+  if (f.clean(check, tail)) return;
   fix_cl(d, y, r0, r1, f.wide.get(), [=](int64_t ch, int64_t at) {
     return affine_wide(x[at], shift[ch], scale[ch], bias[ch]);
   });
@@ -536,8 +542,7 @@ void dx_cl_f32(dims d, const float* x, const float* dy, float* dx, int64_t r0, i
     const dx32 a = dx_of(mean[ch], dy_mean[ch], coef[ch], scale[ch]);
     hi[ch] = a.mean.hi, lo[ch] = a.mean.lo, dm[ch] = a.dy_mean, co[ch] = a.coef,
     sc[ch] = a.scale;
-    f.wide[ch] = !a.ok;
-    f.any_wide = f.any_wide || !a.ok;
+    f.mark(ch, a.ok);
   }
   f.repeat();
   vf16 check = splatf<16>(0.0f);
@@ -546,7 +551,7 @@ void dx_cl_f32(dims d, const float* x, const float* dy, float* dx, int64_t r0, i
     check += dx_segment_f32(x + at, dy + at, out, n, hi + ch, lo + ch, dm + ch, co + ch,
                             sc + ch, tail);
   });
-  if (!f.any_wide && all_finite(check, tail)) return;
+  if (f.clean(check, tail)) return;
   fix_cl(d, dx, r0, r1, f.wide.get(), [=](int64_t ch, int64_t at) {
     return dx_wide(x[at], dy[at], mean[ch], dy_mean[ch], coef[ch], scale[ch]);
   });
