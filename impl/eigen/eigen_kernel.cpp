@@ -18,6 +18,7 @@
 #include "impl/eigen/elements.hpp"
 #include "impl/eigen/fast/fast.hpp"
 #include "impl/eigen/parallel.hpp"
+#include "impl/eigen/reduction.hpp"
 #include "impl/eigen/routines.hpp"
 
 namespace bncheck::eigen {
@@ -95,6 +96,100 @@ void sums_of(const problem& p, const T* x, const T* dy, channel_range r, const d
   } else {
     backward_sums(p, x, dy, r, mean, sum_dy, sum_dy_xc);
   }
+}
+
+// Channel-last statistics (sums) of all channels on n threads. The fast loops
+// split the rows: each thread computes every channel's results for a range of
+// whole chunks, reading contiguous memory instead of a share of every row,
+// and the chunk results are then merged per channel in chunk order by
+// reduction.hpp's tree, as moments_cl (sums_cl) would (the same bits). The
+// results take 16 bytes per chunk and channel (1/16 of an f32 tensor's
+// bytes); above 256 MiB of them, and for the generic loops, threads split
+// the channels instead.
+constexpr int64_t chunk_results_budget = int64_t{256} << 20;
+
+bool split_rows(const problem& p) {
+  const int64_t chunks = (reduction_size(p) + chunk_length - 1) / chunk_length;
+  return chunks * p.c * 16 <= chunk_results_budget;
+}
+
+// Merges chunk results (chunk k of channel ch at index k * C + ch) for the
+// channels of r, in chunk order. The tree's shape and weights depend only on
+// the chunk lengths, the same for every channel, so all of r's channels go
+// through it together as arrays (reduction.hpp: the same operations per
+// channel as for one double).
+Eigen::Map<const Eigen::ArrayXd> channels_of(const std::vector<double>& a, int64_t k, int64_t C,
+                                             channel_range r) {
+  return {a.data() + k * C + r.begin, r.end - r.begin};
+}
+
+moments<Eigen::ArrayXd> merge_chunk_moments(const std::vector<double>& mean,
+                                            const std::vector<double>& m2, int64_t M, int64_t C,
+                                            channel_range r) {
+  pairwise_tree<moments<Eigen::ArrayXd>> tree;
+  for (int64_t k = 0; k * chunk_length < M; ++k) {
+    const auto len = static_cast<double>(std::min(chunk_length, M - k * chunk_length));
+    tree.push({len, channels_of(mean, k, C, r), channels_of(m2, k, C, r)});
+  }
+  return tree.finish();
+}
+
+sum_pair<Eigen::ArrayXd> merge_chunk_sums(const std::vector<double>& a,
+                                          const std::vector<double>& b, int64_t M, int64_t C,
+                                          channel_range r) {
+  pairwise_tree<sum_pair<Eigen::ArrayXd>> tree;
+  for (int64_t k = 0; k * chunk_length < M; ++k)
+    tree.push({channels_of(a, k, C, r), channels_of(b, k, C, r)});
+  return tree.finish();
+}
+
+template <class T>
+void moments_cl_all(const problem& p, const T* x, int n, double* mean, double* m2) {
+  if constexpr (has_fast<T>) {
+    if (split_rows(p)) {
+      const int64_t M = reduction_size(p), C = p.c, K = (M + chunk_length - 1) / chunk_length;
+      std::vector<double> cm(static_cast<std::size_t>(K * C)), cq(cm.size());
+      parallel(n, [&](int t) {
+        const channel_range ks = part(0, K, t, n);
+        fast_ops<T>().chunk_moments_cl(dims_of(p), x, ks.begin, ks.end, cm.data() + ks.begin * C,
+                                       cq.data() + ks.begin * C);
+      });
+      parallel(n, [&](int t) {
+        const channel_range r = part(0, C, t, n);
+        if (r.end == r.begin) return;
+        const moments<Eigen::ArrayXd> all = merge_chunk_moments(cm, cq, M, C, r);
+        Eigen::Map<Eigen::ArrayXd>(mean + r.begin, r.end - r.begin) = all.mean;
+        Eigen::Map<Eigen::ArrayXd>(m2 + r.begin, r.end - r.begin) = all.m2;
+      });
+      return;
+    }
+  }
+  parallel(n, [&](int t) { moments_of(p, x, part(0, p.c, t, n), mean, m2); });
+}
+
+template <class T>
+void sums_cl_all(const problem& p, const T* x, const T* dy, int n, const double* mean,
+                 double* sum_dy, double* sum_dy_xc) {
+  if constexpr (has_fast<T>) {
+    if (split_rows(p)) {
+      const int64_t M = reduction_size(p), C = p.c, K = (M + chunk_length - 1) / chunk_length;
+      std::vector<double> ca(static_cast<std::size_t>(K * C)), cb(ca.size());
+      parallel(n, [&](int t) {
+        const channel_range ks = part(0, K, t, n);
+        fast_ops<T>().chunk_sums_cl(dims_of(p), x, dy, ks.begin, ks.end, mean,
+                                    ca.data() + ks.begin * C, cb.data() + ks.begin * C);
+      });
+      parallel(n, [&](int t) {
+        const channel_range r = part(0, C, t, n);
+        if (r.end == r.begin) return;
+        const sum_pair<Eigen::ArrayXd> all = merge_chunk_sums(ca, cb, M, C, r);
+        Eigen::Map<Eigen::ArrayXd>(sum_dy + r.begin, r.end - r.begin) = all.first;
+        Eigen::Map<Eigen::ArrayXd>(sum_dy_xc + r.begin, r.end - r.begin) = all.second;
+      });
+      return;
+    }
+  }
+  parallel(n, [&](int t) { sums_of(p, x, dy, part(0, p.c, t, n), mean, sum_dy, sum_dy_xc); });
 }
 
 // Elementwise passes over part t of n: rows of a channel-last tensor for the
@@ -229,10 +324,7 @@ void forward_training(const problem& p, const kernel_io& io) {
   const int n = threads_for(element_count(p));
   if (channel_last(p.lay)) {
     // No channel is complete before the last row: statistics, then y.
-    parallel(n, [&](int t) {
-      const channel_range r = part(0, p.c, t, n);
-      moments_of(p, x, r, mean.data(), m2.data());
-    });
+    moments_cl_all(p, x, n, mean.data(), m2.data());
     factors({0, p.c});
     parallel(n, [&](int t) {
       normalize_part(p, x, y, t, n, mean.data(), scale.data(), beta.data());
@@ -316,10 +408,7 @@ void backward(const problem& p, const kernel_io& io) {
   };
   const int n = threads_for(element_count(p));
   if (channel_last(p.lay)) {
-    parallel(n, [&](int t) {
-      const channel_range r = part(0, p.c, t, n);
-      sums_of(p, x, dy, r, mean.data(), dbeta.data(), sum_dy_xc.data());
-    });
+    sums_cl_all(p, x, dy, n, mean.data(), dbeta.data(), sum_dy_xc.data());
     factors({0, p.c});
     parallel(n, [&](int t) {
       dx_part(p, x, dy, dx, t, n, mean.data(), dy_mean.data(), coef.data(), scale.data());

@@ -206,6 +206,90 @@ void sums_cl(dims d, const T* x, const T* dy, int64_t c0, int64_t c1, const doub
   }
 }
 
+// Split by rows (chunk_moments_cl, chunk_sums_cl): a thread takes whole
+// chunks of every channel, so that it reads one contiguous range of rows
+// instead of a share of every row, and leaves the chunk results, in the
+// chunk's order, to be merged per channel afterwards (the same tree, the
+// same bits as moments_cl and sums_cl).
+
+/// A unit of work: rows [j0, j0 + len) of the channels [g0, g1).
+struct unit_cl {
+  int64_t j0, len, g0, g1;
+};
+
+/// The units of the chunks [k0, k1), chunk after chunk, `width` channels at
+/// a time from channel 0; f(unit, next) gets each unit and the one after it
+/// (empty after the last), whose rows the unit's prefetcher brings in.
+template <class F>
+void for_each_unit_cl(dims d, int64_t k0, int64_t k1, int64_t width, F&& f) {
+  const int64_t M = d.m(), C = d.c;
+  for (int64_t k = k0; k < k1; ++k) {
+    const int64_t j0 = k * chunk, len = min64(chunk, M - j0);
+    for (int64_t g0 = 0; g0 < C; g0 += width) {
+      const unit_cl u{j0, len, g0, min64(C, g0 + width)};
+      unit_cl next{0, 0, 0, 0};
+      if (u.g1 < C)
+        next = {j0, len, u.g1, min64(C, u.g1 + width)};
+      else if (k + 1 < k1)
+        next = {j0 + len, min64(chunk, M - j0 - len), 0, min64(C, width)};
+      f(u, next);
+    }
+  }
+}
+
+template <class T>
+void chunk_moments_cl(dims d, const T* x, int64_t k0, int64_t k1, double* mean, double* m2) {
+  const int64_t C = d.c;
+  double m[W], c[W], q[W];
+  for_each_unit_cl(d, k0, k1, cl_group<T>, [&](const unit_cl& u, const unit_cl& nx) {
+    const T* rows = x + u.j0 * C;
+    const auto len_d = static_cast<double>(u.len);
+    double* const mo = mean + (u.j0 / chunk - k0) * C;
+    double* const qo = m2 + (u.j0 / chunk - k0) * C;
+    const int64_t steps = ((u.g1 - u.g0) / W + (u.g1 - u.g0) % W) * 2 * (u.len / lanes);
+    prefetcher next = next_rows(d, x, nx.j0, nx.len, nx.g0, nx.g1, steps);
+    auto put = [&](int64_t ch, int w) {
+      const moments r = chunk_moments(len_d, m[w], c[w], q[w]);
+      mo[ch] = r.mean;
+      qo[ch] = r.m2;
+    };
+    int64_t cb = u.g0;
+    for (; cb + W <= u.g1; cb += W) {
+      cl_chunk_moments<W>(rows + cb, C, u.len, next, m, c, q);
+      for (int w = 0; w < W; ++w) put(cb + w, w);
+    }
+    for (; cb < u.g1; ++cb) {
+      cl_chunk_moments<1>(rows + cb, C, u.len, next, m, c, q);
+      put(cb, 0);
+    }
+  });
+}
+
+template <class T>
+void chunk_sums_cl(dims d, const T* x, const T* dy, int64_t k0, int64_t k1, const double* mean,
+                   double* sum_dy, double* sum_dy_xc) {
+  const int64_t C = d.c;
+  double a[W], b[W];
+  for_each_unit_cl(d, k0, k1, cl_group<T> / 2, [&](const unit_cl& u, const unit_cl& nx) {
+    const T* xr = x + u.j0 * C;
+    const T* dyr = dy + u.j0 * C;
+    double* const ao = sum_dy + (u.j0 / chunk - k0) * C;
+    double* const bo = sum_dy_xc + (u.j0 / chunk - k0) * C;
+    const int64_t steps = ((u.g1 - u.g0) / W + (u.g1 - u.g0) % W) * (u.len / lanes);
+    prefetcher next_x = next_rows(d, x, nx.j0, nx.len, nx.g0, nx.g1, steps);
+    prefetcher next_dy = next_rows(d, dy, nx.j0, nx.len, nx.g0, nx.g1, steps);
+    int64_t cb = u.g0;
+    for (; cb + W <= u.g1; cb += W) {
+      cl_chunk_sums<W>(xr + cb, dyr + cb, C, u.len, mean + cb, next_x, next_dy, a, b);
+      for (int w = 0; w < W; ++w) ao[cb + w] = a[w], bo[cb + w] = b[w];
+    }
+    for (; cb < u.g1; ++cb) {
+      cl_chunk_sums<1>(xr + cb, dyr + cb, C, u.len, mean + cb, next_x, next_dy, a, b);
+      ao[cb] = a[0], bo[cb] = b[0];
+    }
+  });
+}
+
 /// Calls f(r, ch0, ch1, out) for segments of the rows [r0, r1), f writing
 /// channels [ch0, ch1) of row r at out (the output itself, or a staging
 /// buffer that stream_copy empties). The rows are one contiguous range.

@@ -404,6 +404,71 @@ void sums_cl_f32(dims d, const float* x, const float* dy, int64_t c0, int64_t c1
   }
 }
 
+void chunk_moments_cl_f32(dims d, const float* x, int64_t k0, int64_t k1, double* mean,
+                          double* m2) {
+  const int64_t C = d.c;
+  float m[WF], c[WF], q[WF];
+  for_each_unit_cl(d, k0, k1, cl_group<float>, [&](const unit_cl& u, const unit_cl& nx) {
+    const float* rows = x + u.j0 * C;
+    double* const mo = mean + (u.j0 / chunk - k0) * C;
+    double* const qo = m2 + (u.j0 / chunk - k0) * C;
+    // Three sweeps of len / 16 steps per column of WF channels.
+    const int64_t steps = ((u.g1 - u.g0) / WF + (u.g1 - u.g0) % WF) * 3 * (u.len / flanes);
+    prefetcher next = next_rows(d, x, nx.j0, nx.len, nx.g0, nx.g1, steps);
+    auto put = [&](int64_t ch, int w) {
+      const moments r = chunk_result(rows + ch, C, u.len, m[w], c[w], q[w]);
+      mo[ch] = r.mean;
+      qo[ch] = r.m2;
+    };
+    int64_t cb = u.g0;
+    for (; cb + WF <= u.g1; cb += WF) {
+      cl_chunk_moments_f32<WF>(rows + cb, C, u.len, next, m, c, q);
+      for (int w = 0; w < WF; ++w) put(cb + w, w);
+    }
+    for (; cb < u.g1; ++cb) {
+      cl_chunk_moments_f32<1>(rows + cb, C, u.len, next, m, c, q);
+      put(cb, 0);
+    }
+  });
+}
+
+void chunk_sums_cl_f32(dims d, const float* x, const float* dy, int64_t k0, int64_t k1,
+                       const double* mean, double* sum_dy, double* sum_dy_xc) {
+  const int64_t C = d.c;
+  const std::unique_ptr<float[]> split_mean(new float[2 * C]);
+  float* const hi = split_mean.get();
+  float* const lo = hi + C;
+  for (int64_t ch = 0; ch < C; ++ch) {
+    const split sp = split_of(mean[ch]);
+    hi[ch] = sp.hi;
+    lo[ch] = sp.lo;
+  }
+  float a[WF], b[WF];
+  for_each_unit_cl(d, k0, k1, cl_group<float> / 2, [&](const unit_cl& u, const unit_cl& nx) {
+    const float* xr = x + u.j0 * C;
+    const float* dyr = dy + u.j0 * C;
+    double* const ao = sum_dy + (u.j0 / chunk - k0) * C;
+    double* const bo = sum_dy_xc + (u.j0 / chunk - k0) * C;
+    const int64_t steps = ((u.g1 - u.g0) / WF + (u.g1 - u.g0) % WF) * 2 * (u.len / flanes);
+    prefetcher next_x = next_rows(d, x, nx.j0, nx.len, nx.g0, nx.g1, steps);
+    prefetcher next_dy = next_rows(d, dy, nx.j0, nx.len, nx.g0, nx.g1, steps);
+    auto put = [&](int64_t ch, int w) {
+      const sums r = sums_result(xr + ch, dyr + ch, C, u.len, mean[ch], a[w], b[w]);
+      ao[ch] = r.first;
+      bo[ch] = r.second;
+    };
+    int64_t cb = u.g0;
+    for (; cb + WF <= u.g1; cb += WF) {
+      cl_chunk_sums_f32<WF>(xr + cb, dyr + cb, C, u.len, hi + cb, lo + cb, next_x, next_dy, a, b);
+      for (int w = 0; w < WF; ++w) put(cb + w, w);
+    }
+    for (; cb < u.g1; ++cb) {
+      cl_chunk_sums_f32<1>(xr + cb, dyr + cb, C, u.len, hi + cb, lo + cb, next_x, next_dy, a, b);
+      put(cb, 0);
+    }
+  });
+}
+
 // ---- channel-last elementwise -------------------------------------------
 
 // The segment loops take every pointer as an argument (see normalize_segment)

@@ -49,6 +49,14 @@ struct ops {
                 const double* dy_mean, const double* coef, const double* scale);
   void (*dx_cl)(dims d, const T* x, const T* dy, T* dx, int64_t r0, int64_t r1, const double* mean,
                 const double* dy_mean, const double* coef, const double* scale);
+  /// Channel-last, split by rows: the moments of the chunks [k0, k1) (256
+  /// rows each, reduction.hpp) of every channel, chunk k of channel ch at
+  /// mean[(k - k0) * c + ch] and m2[...]. Pushed per channel in chunk order
+  /// into reduction.hpp's tree they give moments_cl's bits.
+  void (*chunk_moments_cl)(dims d, const T* x, int64_t k0, int64_t k1, double* mean, double* m2);
+  /// The same for sums_cl: chunk sums of dy and dy * (x - mean[ch]).
+  void (*chunk_sums_cl)(dims d, const T* x, const T* dy, int64_t k0, int64_t k1,
+                        const double* mean, double* sum_dy, double* sum_dy_xc);
   /// Channel-first forward training of the channels [c0, c1) in blocks of
   /// `block`: moments_cf of a block, factors(ctx, b0, b1), then normalize_cf
   /// of it with shift/scale/bias, the last overlapped with the next block's

@@ -30,6 +30,7 @@ namespace {
 constexpr ops<double> f64_ops() {
   return {moments_cf<double>, moments_cl<double>, normalize_cf<double>, normalize_cl<double>,
           sums_cf<double>,    sums_cl<double>,    dx_cf<double>,        dx_cl<double>,
+          chunk_moments_cl<double>, chunk_sums_cl<double>,
           train_cf<double>,   backward_cf<double>};
 }
 // f32 data: f32 arithmetic in the order of f32_chunks-inl.hpp and f32-inl.hpp
@@ -38,6 +39,7 @@ constexpr ops<double> f64_ops() {
 constexpr ops<float> f32_ops() {
   return {moments_cf<float>, moments_cl_f32, normalize_cf_f32, normalize_cl_f32,
           sums_cf<float>,    sums_cl_f32,    dx_cf_f32,        dx_cl_f32,
+          chunk_moments_cl_f32, chunk_sums_cl_f32,
           train_cf<float>,   backward_cf<float>};
 }
 
