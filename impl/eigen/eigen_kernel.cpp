@@ -2,7 +2,9 @@
 // format, splits the channels (or rows) among threads, and does the
 // per-channel algebra of each op (factors, saved and running statistics)
 // around the data loops: the vectorized ones of fast/ for f32 and f64 data,
-// those of routines.hpp for f16 and bf16. Both compute the same operations.
+// those of routines.hpp for f16 and bf16. f64 data (and f16, bf16) is summed
+// in double in the order of reduction.hpp; f32 data in f32 lanes
+// (fast/f32_chunks-inl.hpp, docs/cpu-kernel.md).
 #include "impl/eigen/eigen_kernel.hpp"
 
 #include <algorithm>

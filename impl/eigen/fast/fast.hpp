@@ -1,8 +1,9 @@
 // The vectorized data loops of the Eigen kernel for f32 and f64 data, compiled
 // once per instruction set (isa_*.cpp) and chosen at run time (dispatch.cpp).
 // Every variant performs, per channel, exactly the floating-point operations
-// of reduction.hpp and routines.hpp in the same order, so all variants, all
-// layouts and all thread counts give the same bits.
+// of one specification in the same order: reduction.hpp and routines.hpp for
+// f64 data, tests/impl/f32_model.hpp for f32 data (f32_chunks-inl.hpp). So
+// all variants, all layouts and all thread counts give the same bits.
 #pragma once
 
 #include <cstdint>
@@ -34,7 +35,8 @@ struct ops {
   /// Channel-first loops keep 8 KB per channel and tensor of decoded values.
   void (*moments_cf)(dims d, const T* x, int64_t c0, int64_t c1, double* mean, double* m2);
   void (*moments_cl)(dims d, const T* x, int64_t c0, int64_t c1, double* mean, double* m2);
-  /// y = (x - shift) * scale + bias in double, rounded once to T.
+  /// y = (x - shift) * scale + bias: in double, rounded once, for f64; in
+  /// f32 with shift split in two for f32 (f32-inl.hpp).
   void (*normalize_cf)(dims d, const T* x, T* y, int64_t c0, int64_t c1, const double* shift,
                        const double* scale, const double* bias);
   void (*normalize_cl)(dims d, const T* x, T* y, int64_t r0, int64_t r1, const double* shift,
@@ -44,7 +46,7 @@ struct ops {
                   double* sum_dy, double* sum_dy_xc);
   void (*sums_cl)(dims d, const T* x, const T* dy, int64_t c0, int64_t c1, const double* mean,
                   double* sum_dy, double* sum_dy_xc);
-  /// dx = ((dy - dy_mean) - (x - mean) * coef) * scale in double, rounded once.
+  /// dx = ((dy - dy_mean) - (x - mean) * coef) * scale, likewise.
   void (*dx_cf)(dims d, const T* x, const T* dy, T* dx, int64_t c0, int64_t c1, const double* mean,
                 const double* dy_mean, const double* coef, const double* scale);
   void (*dx_cl)(dims d, const T* x, const T* dy, T* dx, int64_t r0, int64_t r1, const double* mean,

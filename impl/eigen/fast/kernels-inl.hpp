@@ -5,12 +5,13 @@
 // (no Eigen, no std algorithms), so the linker can never merge an AVX-512
 // copy of a function into the baseline variant.
 //
-// Arithmetic: GCC vector extensions, lane by lane IEEE double operations,
-// which -ffp-contract=off keeps from fusing; a vector of 8 doubles is one
-// AVX-512 register, two AVX2 or four SSE2 registers, with the same results.
-// The order of operations is that of reduction.hpp (chunks of 256 values,
-// value k of a chunk into lane k % 8, lanes combined by a fixed tree, chunks
-// merged by the binary-counter tree) and routines.hpp.
+// Arithmetic: GCC vector extensions, lane by lane IEEE operations, which
+// -ffp-contract=off keeps from fusing; a vector of 8 doubles or 16 floats is
+// one AVX-512 register, two AVX2 or four SSE2 registers, with the same
+// results. f64 data follows reduction.hpp (chunks of 256 values, value k of a
+// chunk into lane k % 8, lanes combined by a fixed tree, chunks merged by the
+// binary-counter tree) and routines.hpp; f32 data the same chunks in 16 f32
+// lanes, finished and merged in double (f32_chunks-inl.hpp, f32-inl.hpp).
 #include "impl/eigen/fast/channel_first-inl.hpp"
 #include "impl/eigen/fast/channel_last-inl.hpp"
 #include "impl/eigen/fast/common-inl.hpp"
