@@ -364,9 +364,9 @@ void sums_cl_f32(dims d, const float* x, const float* dy, int64_t c0, int64_t c1
   const int64_t C = d.c, M = d.m();
   constexpr int64_t width = cl_group<float> / 2;  // two tensors
   const std::unique_ptr<tree<sums>[]> trees(new tree<sums>[width]);
-  const std::unique_ptr<float[]> split_mean(new float[2 * (c1 - c0)]);
-  float* const hi = split_mean.get() - c0;  // indexed by absolute channel
-  float* const lo = hi + (c1 - c0);
+  const std::unique_ptr<float[]> split_mean(new float[2 * C]);  // by absolute channel
+  float* const hi = split_mean.get();
+  float* const lo = hi + C;
   for (int64_t ch = c0; ch < c1; ++ch) {
     const split sp = split_of(mean[ch]);
     hi[ch] = sp.hi;
