@@ -8,6 +8,7 @@
 #include "impl/eigen/eigen_kernel.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -73,125 +74,103 @@ fast::dims dims_of(const problem& p) {
   return {p.n, p.c, spatial_size(p), large};
 }
 
-template <class T>
-void moments_of(const problem& p, const T* x, channel_range r, double* mean, double* m2) {
-  if constexpr (has_fast<T>) {
-    const auto& o = fast_ops<T>();
-    if (channel_last(p.lay))
-      o.moments_cl(dims_of(p), x, r.begin, r.end, mean, m2);
-    else
-      o.moments_cf(dims_of(p), x, r.begin, r.end, mean, m2);
-  } else {
-    batch_moments(p, x, r, mean, m2);
-  }
-}
-
-template <class T>
-void sums_of(const problem& p, const T* x, const T* dy, channel_range r, const double* mean,
-             double* sum_dy, double* sum_dy_xc) {
-  if constexpr (has_fast<T>) {
-    const auto& o = fast_ops<T>();
-    if (channel_last(p.lay))
-      o.sums_cl(dims_of(p), x, dy, r.begin, r.end, mean, sum_dy, sum_dy_xc);
-    else
-      o.sums_cf(dims_of(p), x, dy, r.begin, r.end, mean, sum_dy, sum_dy_xc);
-  } else {
-    backward_sums(p, x, dy, r, mean, sum_dy, sum_dy_xc);
-  }
-}
-
 // Channel-last statistics (sums) of all channels on n threads. The fast loops
 // split the rows: each thread computes every channel's results for a range of
-// whole chunks, reading contiguous memory instead of a share of every row,
-// and the chunk results are then merged per channel in chunk order by
-// reduction.hpp's tree, as moments_cl (sums_cl) would (the same bits). The
-// results take 16 bytes per chunk and channel (1/16 of an f32 tensor's
-// bytes); above 256 MiB of them, and for the generic loops, threads split
-// the channels instead.
-constexpr int64_t chunk_results_budget = int64_t{256} << 20;
+// whole chunks, reading contiguous memory instead of a share of every row;
+// the chunk results are then pushed per channel, in chunk order, into
+// reduction.hpp's tree (the same bits as any other split). The tree's shape
+// and weights depend only on the chunk lengths, the same for every channel,
+// so a thread's channels go through it together as arrays. Chunks go in
+// windows whose results take at most 16 MiB. The generic loops split the
+// channels.
+constexpr int64_t chunk_results_budget = int64_t{16} << 20;
+std::atomic<int64_t> window_override{0};  // set_chunk_window
 
-bool split_rows(const problem& p) {
-  const int64_t chunks = (reduction_size(p) + chunk_length - 1) / chunk_length;
-  return chunks * p.c * 16 <= chunk_results_budget;
-}
-
-// Merges chunk results (chunk k of channel ch at index k * C + ch) for the
-// channels of r, in chunk order. The tree's shape and weights depend only on
-// the chunk lengths, the same for every channel, so all of r's channels go
-// through it together as arrays (reduction.hpp: the same operations per
-// channel as for one double).
 Eigen::Map<const Eigen::ArrayXd> channels_of(const std::vector<double>& a, int64_t k, int64_t C,
                                              channel_range r) {
   return {a.data() + k * C + r.begin, r.end - r.begin};
 }
 
-moments<Eigen::ArrayXd> merge_chunk_moments(const std::vector<double>& mean,
-                                            const std::vector<double>& m2, int64_t M, int64_t C,
-                                            channel_range r) {
-  pairwise_tree<moments<Eigen::ArrayXd>> tree;
-  for (int64_t k = 0; k * chunk_length < M; ++k) {
-    const auto len = static_cast<double>(std::min(chunk_length, M - k * chunk_length));
-    tree.push({len, channels_of(mean, k, C, r), channels_of(m2, k, C, r)});
+// Calls compute(k0, k1, a, b) on n threads for windows of chunks, each thread
+// a share of the window's chunks, writing chunk k's results for every channel
+// at a[(k - k0) * C + ch] and b[...]; then push(t, k, a, b) on n threads for
+// each chunk of the window in order, with the arrays of thread t's channels
+// (part t of n).
+template <class Compute, class Push>
+void for_each_chunk_window(int64_t M, int64_t C, int n, Compute&& compute, Push&& push) {
+  const int64_t K = (M + chunk_length - 1) / chunk_length;
+  const int64_t chosen = window_override.load();
+  const int64_t window = std::clamp<int64_t>(chosen > 0 ? chosen : chunk_results_budget / (16 * C), 1, K);
+  std::vector<double> a(static_cast<std::size_t>(window * C)), b(a.size());
+  for (int64_t k0 = 0; k0 < K; k0 += window) {
+    const int64_t k1 = std::min(K, k0 + window);
+    parallel(n, [&](int t) {
+      const channel_range ks = part(k0, k1, t, n);
+      compute(ks.begin, ks.end, a.data() + (ks.begin - k0) * C, b.data() + (ks.begin - k0) * C);
+    });
+    parallel(n, [&](int t) {
+      const channel_range r = part(0, C, t, n);
+      if (r.end == r.begin) return;
+      for (int64_t k = k0; k < k1; ++k)
+        push(t, k, channels_of(a, k - k0, C, r), channels_of(b, k - k0, C, r));
+    });
   }
-  return tree.finish();
-}
-
-sum_pair<Eigen::ArrayXd> merge_chunk_sums(const std::vector<double>& a,
-                                          const std::vector<double>& b, int64_t M, int64_t C,
-                                          channel_range r) {
-  pairwise_tree<sum_pair<Eigen::ArrayXd>> tree;
-  for (int64_t k = 0; k * chunk_length < M; ++k)
-    tree.push({channels_of(a, k, C, r), channels_of(b, k, C, r)});
-  return tree.finish();
 }
 
 template <class T>
 void moments_cl_all(const problem& p, const T* x, int n, double* mean, double* m2) {
+  const int64_t M = reduction_size(p), C = p.c;
   if constexpr (has_fast<T>) {
-    if (split_rows(p)) {
-      const int64_t M = reduction_size(p), C = p.c, K = (M + chunk_length - 1) / chunk_length;
-      std::vector<double> cm(static_cast<std::size_t>(K * C)), cq(cm.size());
-      parallel(n, [&](int t) {
-        const channel_range ks = part(0, K, t, n);
-        fast_ops<T>().chunk_moments_cl(dims_of(p), x, ks.begin, ks.end, cm.data() + ks.begin * C,
-                                       cq.data() + ks.begin * C);
-      });
-      parallel(n, [&](int t) {
-        const channel_range r = part(0, C, t, n);
-        if (r.end == r.begin) return;
-        const moments<Eigen::ArrayXd> all = merge_chunk_moments(cm, cq, M, C, r);
-        Eigen::Map<Eigen::ArrayXd>(mean + r.begin, r.end - r.begin) = all.mean;
-        Eigen::Map<Eigen::ArrayXd>(m2 + r.begin, r.end - r.begin) = all.m2;
-      });
-      return;
-    }
+    using item = moments<Eigen::ArrayXd>;
+    std::vector<pairwise_tree<item>> trees(static_cast<std::size_t>(n));
+    for_each_chunk_window(
+        M, C, n,
+        [&](int64_t k0, int64_t k1, double* a, double* b) {
+          fast_ops<T>().chunk_moments_cl(dims_of(p), x, k0, k1, a, b);
+        },
+        [&](int t, int64_t k, const auto& a, const auto& b) {
+          const auto len = static_cast<double>(std::min(chunk_length, M - k * chunk_length));
+          trees[static_cast<std::size_t>(t)].push(item{len, a, b});
+        });
+    parallel(n, [&](int t) {
+      const channel_range r = part(0, C, t, n);
+      if (r.end == r.begin) return;
+      const item all = trees[static_cast<std::size_t>(t)].finish();
+      Eigen::Map<Eigen::ArrayXd>(mean + r.begin, r.end - r.begin) = all.mean;
+      Eigen::Map<Eigen::ArrayXd>(m2 + r.begin, r.end - r.begin) = all.m2;
+    });
+  } else {
+    parallel(n, [&](int t) { batch_moments(p, x, part(0, C, t, n), mean, m2); });
   }
-  parallel(n, [&](int t) { moments_of(p, x, part(0, p.c, t, n), mean, m2); });
 }
 
 template <class T>
 void sums_cl_all(const problem& p, const T* x, const T* dy, int n, const double* mean,
                  double* sum_dy, double* sum_dy_xc) {
+  const int64_t M = reduction_size(p), C = p.c;
   if constexpr (has_fast<T>) {
-    if (split_rows(p)) {
-      const int64_t M = reduction_size(p), C = p.c, K = (M + chunk_length - 1) / chunk_length;
-      std::vector<double> ca(static_cast<std::size_t>(K * C)), cb(ca.size());
-      parallel(n, [&](int t) {
-        const channel_range ks = part(0, K, t, n);
-        fast_ops<T>().chunk_sums_cl(dims_of(p), x, dy, ks.begin, ks.end, mean,
-                                    ca.data() + ks.begin * C, cb.data() + ks.begin * C);
-      });
-      parallel(n, [&](int t) {
-        const channel_range r = part(0, C, t, n);
-        if (r.end == r.begin) return;
-        const sum_pair<Eigen::ArrayXd> all = merge_chunk_sums(ca, cb, M, C, r);
-        Eigen::Map<Eigen::ArrayXd>(sum_dy + r.begin, r.end - r.begin) = all.first;
-        Eigen::Map<Eigen::ArrayXd>(sum_dy_xc + r.begin, r.end - r.begin) = all.second;
-      });
-      return;
-    }
+    using item = sum_pair<Eigen::ArrayXd>;
+    std::vector<pairwise_tree<item>> trees(static_cast<std::size_t>(n));
+    for_each_chunk_window(
+        M, C, n,
+        [&](int64_t k0, int64_t k1, double* a, double* b) {
+          fast_ops<T>().chunk_sums_cl(dims_of(p), x, dy, k0, k1, mean, a, b);
+        },
+        [&](int t, int64_t, const auto& a, const auto& b) {
+          trees[static_cast<std::size_t>(t)].push(item{a, b});
+        });
+    parallel(n, [&](int t) {
+      const channel_range r = part(0, C, t, n);
+      if (r.end == r.begin) return;
+      const item all = trees[static_cast<std::size_t>(t)].finish();
+      Eigen::Map<Eigen::ArrayXd>(sum_dy + r.begin, r.end - r.begin) = all.first;
+      Eigen::Map<Eigen::ArrayXd>(sum_dy_xc + r.begin, r.end - r.begin) = all.second;
+    });
+  } else {
+    parallel(n, [&](int t) {
+      backward_sums(p, x, dy, part(0, C, t, n), mean, sum_dy, sum_dy_xc);
+    });
   }
-  parallel(n, [&](int t) { sums_of(p, x, dy, part(0, p.c, t, n), mean, sum_dy, sum_dy_xc); });
 }
 
 // Elementwise passes over part t of n: rows of a channel-last tensor for the
@@ -213,18 +192,15 @@ void normalize_part(const problem& p, const T* x, T* y, int t, int n, const doub
   }
 }
 
+// dx of a channel-last tensor, part t of n: rows for the fast loops (each
+// thread then streams contiguous memory), channels for the generic ones.
 template <class T>
-void dx_part(const problem& p, const T* x, const T* dy, T* dx, int t, int n, const double* mean,
-             const double* dy_mean, const double* coef, const double* scale) {
+void dx_part_cl(const problem& p, const T* x, const T* dy, T* dx, int t, int n,
+                const double* mean, const double* dy_mean, const double* coef,
+                const double* scale) {
   if constexpr (has_fast<T>) {
-    const auto& o = fast_ops<T>();
-    if (channel_last(p.lay)) {
-      const channel_range rows = part(0, reduction_size(p), t, n);
-      o.dx_cl(dims_of(p), x, dy, dx, rows.begin, rows.end, mean, dy_mean, coef, scale);
-    } else {
-      const channel_range r = part(0, p.c, t, n);
-      o.dx_cf(dims_of(p), x, dy, dx, r.begin, r.end, mean, dy_mean, coef, scale);
-    }
+    const channel_range rows = part(0, reduction_size(p), t, n);
+    fast_ops<T>().dx_cl(dims_of(p), x, dy, dx, rows.begin, rows.end, mean, dy_mean, coef, scale);
   } else {
     backward_dx(p, x, dy, dx, part(0, p.c, t, n), mean, dy_mean, coef, scale);
   }
@@ -234,26 +210,6 @@ void dx_part(const problem& p, const T* x, const T* dy, T* dx, int t, int n, con
 template <class F>
 void call_block(void* ctx, int64_t c0, int64_t c1) {
   (*static_cast<F*>(ctx))(channel_range{c0, c1});
-}
-
-// Channel-first elementwise passes over the channels of r (a block).
-template <class T>
-void normalize_block(const problem& p, const T* x, T* y, channel_range r, const double* shift,
-                     const double* scale, const double* bias) {
-  if constexpr (has_fast<T>)
-    fast_ops<T>().normalize_cf(dims_of(p), x, y, r.begin, r.end, shift, scale, bias);
-  else
-    normalize(p, x, y, r, shift, scale, bias);
-}
-
-template <class T>
-void dx_block(const problem& p, const T* x, const T* dy, T* dx, channel_range r,
-              const double* mean, const double* dy_mean, const double* coef,
-              const double* scale) {
-  if constexpr (has_fast<T>)
-    fast_ops<T>().dx_cf(dims_of(p), x, dy, dx, r.begin, r.end, mean, dy_mean, coef, scale);
-  else
-    backward_dx(p, x, dy, dx, r, mean, dy_mean, coef, scale);
 }
 
 // Channels processed together (channel-first): a block is read from memory
@@ -345,9 +301,9 @@ void forward_training(const problem& p, const kernel_io& io) {
       const channel_range mine = part(0, p.c, t, n);
       for (int64_t c0 = mine.begin; c0 < mine.end; c0 += block) {
         const channel_range r{c0, std::min(mine.end, c0 + block)};
-        moments_of(p, x, r, mean.data(), m2.data());
+        batch_moments(p, x, r, mean.data(), m2.data());
         factors(r);
-        normalize_block(p, x, y, r, mean.data(), scale.data(), beta.data());
+        normalize(p, x, y, r, mean.data(), scale.data(), beta.data());
       }
     });
   }
@@ -413,7 +369,7 @@ void backward(const problem& p, const kernel_io& io) {
     sums_cl_all(p, x, dy, n, mean.data(), dbeta.data(), sum_dy_xc.data());
     factors({0, p.c});
     parallel(n, [&](int t) {
-      dx_part(p, x, dy, dx, t, n, mean.data(), dy_mean.data(), coef.data(), scale.data());
+      dx_part_cl(p, x, dy, dx, t, n, mean.data(), dy_mean.data(), coef.data(), scale.data());
     });
   } else if constexpr (has_fast<T>) {
     const int64_t block = channel_block(p, 2);
@@ -429,9 +385,9 @@ void backward(const problem& p, const kernel_io& io) {
       const channel_range mine = part(0, p.c, t, n);
       for (int64_t c0 = mine.begin; c0 < mine.end; c0 += block) {
         const channel_range r{c0, std::min(mine.end, c0 + block)};
-        sums_of(p, x, dy, r, mean.data(), dbeta.data(), sum_dy_xc.data());
+        backward_sums(p, x, dy, r, mean.data(), dbeta.data(), sum_dy_xc.data());
         factors(r);
-        dx_block(p, x, dy, dx, r, mean.data(), dy_mean.data(), coef.data(), scale.data());
+        backward_dx(p, x, dy, dx, r, mean.data(), dy_mean.data(), coef.data(), scale.data());
       }
     });
   }
@@ -478,5 +434,7 @@ class eigen_kernel final : public kernel {
 }  // namespace
 
 std::unique_ptr<kernel> make_eigen_kernel() { return std::make_unique<eigen_kernel>(); }
+
+void set_chunk_window(int64_t chunks) { window_override.store(std::max<int64_t>(chunks, 0)); }
 
 }  // namespace bncheck::eigen

@@ -5,17 +5,20 @@
 // thread count and layout.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <limits>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "core/kernel.hpp"
 #include "core/tensor.hpp"
 #include "impl/eigen/eigen_kernel.hpp"
 #include "impl/eigen/fast/fast.hpp"
+#include "impl/eigen/reduction.hpp"
 #include "impl/eigen/routines.hpp"
 #include "tests/impl/direct_call.hpp"
 #include "tests/impl/f32_model.hpp"
@@ -31,6 +34,7 @@ struct settings_guard {
   ~settings_guard() {
     eigen::set_isa("");
     eigen::set_threads(0);
+    eigen::set_chunk_window(0);
   }
 };
 
@@ -60,6 +64,35 @@ const eigen::fast::ops<T>& ops_of(const eigen::fast::table& t) {
     return t.f32;
   else
     return t.f64;
+}
+
+// Channel-last statistics or sums through the fast loops' chunk results, in
+// two calls (chunks [0, K/2) and [K/2, K)), pushed per channel in chunk order
+// into reduction.hpp's tree, as eigen_kernel.cpp merges them.
+template <class Item, class Chunks>
+void by_chunks(const eigen::fast::dims& d, std::vector<double>& first,
+               std::vector<double>& second, Chunks&& chunks) {
+  const int64_t C = d.c, M = d.m(), K = (M + eigen::chunk_length - 1) / eigen::chunk_length;
+  std::vector<double> a(static_cast<std::size_t>(K * C)), b(a.size());
+  chunks(0, K / 2, a.data(), b.data());
+  chunks(K / 2, K, a.data() + K / 2 * C, b.data() + K / 2 * C);
+  for (int64_t ch = 0; ch < C; ++ch) {
+    eigen::pairwise_tree<Item> t;
+    for (int64_t k = 0; k < K; ++k) {
+      const auto at = static_cast<std::size_t>(k * C + ch);
+      if constexpr (std::is_same_v<Item, eigen::sum_pair<double>>) {
+        t.push({a[at], b[at]});
+      } else {
+        const auto len = static_cast<double>(std::min(eigen::chunk_length, M - k * eigen::chunk_length));
+        t.push({len, a[at], b[at]});
+      }
+    }
+    const Item all = t.finish();
+    if constexpr (std::is_same_v<Item, eigen::sum_pair<double>>)
+      first[ch] = all.first, second[ch] = all.second;
+    else
+      first[ch] = all.mean, second[ch] = all.m2;
+  }
 }
 
 // stream: outputs through the staging buffer and non-temporal stores, which
@@ -143,7 +176,9 @@ void expect_fast_equals_generic(const std::string& isa, layout lay, int64_t n, i
 
   std::vector<double> m2(c), q2(c);
   if (last)
-    o.moments_cl(d, x.data(), 0, c, m2.data(), q2.data());
+    by_chunks<eigen::moments<double>>(d, m2, q2, [&](int64_t k0, int64_t k1, double* a, double* b) {
+      o.chunk_moments_cl(d, x.data(), k0, k1, a, b);
+    });
   else
     o.moments_cf(d, x.data(), 0, c, m2.data(), q2.data());
   EXPECT_EQ(bits(e.mean), bits(m2)) << "mean, " << what;
@@ -157,7 +192,9 @@ void expect_fast_equals_generic(const std::string& isa, layout lay, int64_t n, i
   EXPECT_EQ(bits(e.y), bits(y2)) << "y, " << what;
 
   if (last)
-    o.sums_cl(d, x.data(), dy.data(), 0, c, shift.data(), m2.data(), q2.data());
+    by_chunks<eigen::sum_pair<double>>(d, m2, q2, [&](int64_t k0, int64_t k1, double* a, double* b) {
+      o.chunk_sums_cl(d, x.data(), dy.data(), k0, k1, shift.data(), a, b);
+    });
   else
     o.sums_cf(d, x.data(), dy.data(), 0, c, shift.data(), m2.data(), q2.data());
   EXPECT_EQ(bits(e.sum_dy), bits(m2)) << "sum(dy), " << what;
@@ -338,14 +375,19 @@ TEST(eigen_dispatch, outputs_are_identical_for_every_variant_and_thread_count) {
           }
         }
         const auto expected = outputs(*k, p, in, "sse2", 1);
+        // Channel-last statistics also in windows of 1 and 5 chunks (18 and
+        // 3 chunks in all), each window split among the threads.
         for (const std::string& isa : eigen::supported_isas())
-          for (int threads : {1, 2, 3}) {
-            const auto got = outputs(*k, p, in, isa, threads);
-            for (const auto& [name, bytes] : expected)
-              ASSERT_EQ(got.at(name), bytes)
-                  << name << " differs with " << isa << " and " << threads << " threads: "
-                  << to_text(p);
-          }
+          for (int threads : {1, 2, 3})
+            for (int64_t window : {0, 1, 5}) {
+              eigen::set_chunk_window(window);
+              const auto got = outputs(*k, p, in, isa, threads);
+              for (const auto& [name, bytes] : expected)
+                ASSERT_EQ(got.at(name), bytes)
+                    << name << " differs with " << isa << ", " << threads
+                    << " threads and windows of " << window << " chunks: " << to_text(p);
+            }
+        eigen::set_chunk_window(0);
       }
 }
 

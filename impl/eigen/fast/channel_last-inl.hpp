@@ -133,84 +133,14 @@ inline void cl_chunk_sums(const T* x, const T* dy, int64_t C, int64_t len, const
   to_array<V>(combine(b), b_out);
 }
 
-/// Channels per group: 256 rows of a group's columns take 512 KB.
+/// Channels per unit: 256 rows of a unit's columns take 512 KB.
 template <class T>
 constexpr int64_t cl_group = (int64_t{512} << 10) / (chunk * static_cast<int64_t>(sizeof(T)));
 
-template <class T>
-void moments_cl(dims d, const T* x, int64_t c0, int64_t c1, double* mean, double* m2) {
-  const int64_t C = d.c, M = d.m();
-  const std::unique_ptr<tree<moments>[]> trees(new tree<moments>[cl_group<T>]);
-  double m[W], c[W], q[W];
-  for (int64_t g0 = c0; g0 < c1; g0 += cl_group<T>) {
-    const int64_t g1 = min64(c1, g0 + cl_group<T>);
-    for (int64_t ch = g0; ch < g1; ++ch) trees[ch - g0].size = 0;
-    for (int64_t j0 = 0; j0 < M; j0 += chunk) {
-      const int64_t len = min64(chunk, M - j0);
-      const T* rows = x + j0 * C;
-      const auto len_d = static_cast<double>(len);
-      // Two passes of len / 8 steps per column of W channels.
-      const int64_t steps = ((g1 - g0) / W + (g1 - g0) % W) * 2 * (len / lanes);
-      prefetcher next = next_rows(d, x, j0 + len, min64(chunk, M - j0 - len), g0, g1, steps);
-      int64_t cb = g0;
-      for (; cb + W <= g1; cb += W) {
-        cl_chunk_moments<W>(rows + cb, C, len, next, m, c, q);
-        for (int w = 0; w < W; ++w) trees[cb + w - g0].push(chunk_moments(len_d, m[w], c[w], q[w]));
-      }
-      for (; cb < g1; ++cb) {
-        cl_chunk_moments<1>(rows + cb, C, len, next, m, c, q);
-        trees[cb - g0].push(chunk_moments(len_d, m[0], c[0], q[0]));
-      }
-    }
-    for (int64_t ch = g0; ch < g1; ++ch) {
-      const moments all = trees[ch - g0].finish();
-      mean[ch] = all.mean;
-      m2[ch] = all.m2;
-    }
-  }
-}
-
-template <class T>
-void sums_cl(dims d, const T* x, const T* dy, int64_t c0, int64_t c1, const double* mean,
-             double* sum_dy, double* sum_dy_xc) {
-  const int64_t C = d.c, M = d.m();
-  constexpr int64_t width = cl_group<T> / 2;  // two tensors
-  const std::unique_ptr<tree<sums>[]> trees(new tree<sums>[width]);
-  double a[W], b[W];
-  for (int64_t g0 = c0; g0 < c1; g0 += width) {
-    const int64_t g1 = min64(c1, g0 + width);
-    for (int64_t ch = g0; ch < g1; ++ch) trees[ch - g0].size = 0;
-    for (int64_t j0 = 0; j0 < M; j0 += chunk) {
-      const int64_t len = min64(chunk, M - j0);
-      const T* xr = x + j0 * C;
-      const T* dyr = dy + j0 * C;
-      const int64_t next_len = min64(chunk, M - j0 - len);
-      const int64_t steps = ((g1 - g0) / W + (g1 - g0) % W) * (len / lanes);
-      prefetcher next_x = next_rows(d, x, j0 + len, next_len, g0, g1, steps);
-      prefetcher next_dy = next_rows(d, dy, j0 + len, next_len, g0, g1, steps);
-      int64_t cb = g0;
-      for (; cb + W <= g1; cb += W) {
-        cl_chunk_sums<W>(xr + cb, dyr + cb, C, len, mean + cb, next_x, next_dy, a, b);
-        for (int w = 0; w < W; ++w) trees[cb + w - g0].push({a[w], b[w]});
-      }
-      for (; cb < g1; ++cb) {
-        cl_chunk_sums<1>(xr + cb, dyr + cb, C, len, mean + cb, next_x, next_dy, a, b);
-        trees[cb - g0].push({a[0], b[0]});
-      }
-    }
-    for (int64_t ch = g0; ch < g1; ++ch) {
-      const sums all = trees[ch - g0].finish();
-      sum_dy[ch] = all.first;
-      sum_dy_xc[ch] = all.second;
-    }
-  }
-}
-
-// Split by rows (chunk_moments_cl, chunk_sums_cl): a thread takes whole
-// chunks of every channel, so that it reads one contiguous range of rows
-// instead of a share of every row, and leaves the chunk results, in the
-// chunk's order, to be merged per channel afterwards (the same tree, the
-// same bits as moments_cl and sums_cl).
+// Statistics and sums by chunks of every channel (chunk_moments_cl,
+// chunk_sums_cl): a thread takes whole chunks, so that it reads one
+// contiguous range of rows, and leaves the chunk results, in the chunk's
+// order, to be merged per channel by the caller (eigen_kernel.cpp).
 
 /// A unit of work: rows [j0, j0 + len) of the channels [g0, g1).
 struct unit_cl {

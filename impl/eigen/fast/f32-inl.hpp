@@ -291,39 +291,6 @@ inline void cl_chunk_moments_f32(const float* x, int64_t C, int64_t len, prefetc
   storef<V>(q_out, tree16(sq));
 }
 
-void moments_cl_f32(dims d, const float* x, int64_t c0, int64_t c1, double* mean, double* m2) {
-  const int64_t C = d.c, M = d.m();
-  constexpr int64_t width = cl_group<float>;
-  const std::unique_ptr<tree<moments>[]> trees(new tree<moments>[width]);
-  float m[WF], c[WF], q[WF];
-  for (int64_t g0 = c0; g0 < c1; g0 += width) {
-    const int64_t g1 = min64(c1, g0 + width);
-    for (int64_t ch = g0; ch < g1; ++ch) trees[ch - g0].size = 0;
-    for (int64_t j0 = 0; j0 < M; j0 += chunk) {
-      const int64_t len = min64(chunk, M - j0);
-      const float* rows = x + j0 * C;
-      // Three sweeps of len / 16 steps per column of WF channels.
-      const int64_t steps = ((g1 - g0) / WF + (g1 - g0) % WF) * 3 * (len / flanes);
-      prefetcher next = next_rows(d, x, j0 + len, min64(chunk, M - j0 - len), g0, g1, steps);
-      int64_t cb = g0;
-      for (; cb + WF <= g1; cb += WF) {
-        cl_chunk_moments_f32<WF>(rows + cb, C, len, next, m, c, q);
-        for (int w = 0; w < WF; ++w)
-          trees[cb + w - g0].push(chunk_result(rows + cb + w, C, len, m[w], c[w], q[w]));
-      }
-      for (; cb < g1; ++cb) {
-        cl_chunk_moments_f32<1>(rows + cb, C, len, next, m, c, q);
-        trees[cb - g0].push(chunk_result(rows + cb, C, len, m[0], c[0], q[0]));
-      }
-    }
-    for (int64_t ch = g0; ch < g1; ++ch) {
-      const moments all = trees[ch - g0].finish();
-      mean[ch] = all.mean;
-      m2[ch] = all.m2;
-    }
-  }
-}
-
 /// sum(dy) and sum(dy * ((x - hi) - lo)) of a chunk of len rows for the V
 /// channels at x and dy, in two sweeps of 8 lanes.
 template <int V>
@@ -357,51 +324,6 @@ inline void cl_chunk_sums_f32(const float* x, const float* dy, int64_t C, int64_
   }
   storef<V>(a_out, tree16(a));
   storef<V>(b_out, tree16(b));
-}
-
-void sums_cl_f32(dims d, const float* x, const float* dy, int64_t c0, int64_t c1,
-                 const double* mean, double* sum_dy, double* sum_dy_xc) {
-  const int64_t C = d.c, M = d.m();
-  constexpr int64_t width = cl_group<float> / 2;  // two tensors
-  const std::unique_ptr<tree<sums>[]> trees(new tree<sums>[width]);
-  const std::unique_ptr<float[]> split_mean(new float[2 * C]);  // by absolute channel
-  float* const hi = split_mean.get();
-  float* const lo = hi + C;
-  for (int64_t ch = c0; ch < c1; ++ch) {
-    const split sp = split_of(mean[ch]);
-    hi[ch] = sp.hi;
-    lo[ch] = sp.lo;
-  }
-  float a[WF], b[WF];
-  for (int64_t g0 = c0; g0 < c1; g0 += width) {
-    const int64_t g1 = min64(c1, g0 + width);
-    for (int64_t ch = g0; ch < g1; ++ch) trees[ch - g0].size = 0;
-    for (int64_t j0 = 0; j0 < M; j0 += chunk) {
-      const int64_t len = min64(chunk, M - j0);
-      const float* xr = x + j0 * C;
-      const float* dyr = dy + j0 * C;
-      const int64_t next_len = min64(chunk, M - j0 - len);
-      const int64_t steps = ((g1 - g0) / WF + (g1 - g0) % WF) * 2 * (len / flanes);
-      prefetcher next_x = next_rows(d, x, j0 + len, next_len, g0, g1, steps);
-      prefetcher next_dy = next_rows(d, dy, j0 + len, next_len, g0, g1, steps);
-      int64_t cb = g0;
-      for (; cb + WF <= g1; cb += WF) {
-        cl_chunk_sums_f32<WF>(xr + cb, dyr + cb, C, len, hi + cb, lo + cb, next_x, next_dy, a, b);
-        for (int w = 0; w < WF; ++w)
-          trees[cb + w - g0].push(
-              sums_result(xr + cb + w, dyr + cb + w, C, len, mean[cb + w], a[w], b[w]));
-      }
-      for (; cb < g1; ++cb) {
-        cl_chunk_sums_f32<1>(xr + cb, dyr + cb, C, len, hi + cb, lo + cb, next_x, next_dy, a, b);
-        trees[cb - g0].push(sums_result(xr + cb, dyr + cb, C, len, mean[cb], a[0], b[0]));
-      }
-    }
-    for (int64_t ch = g0; ch < g1; ++ch) {
-      const sums all = trees[ch - g0].finish();
-      sum_dy[ch] = all.first;
-      sum_dy_xc[ch] = all.second;
-    }
-  }
 }
 
 void chunk_moments_cl_f32(dims d, const float* x, int64_t k0, int64_t k1, double* mean,

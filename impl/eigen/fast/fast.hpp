@@ -34,7 +34,6 @@ struct ops {
   /// mean[ch], m2[ch] = sum((x - mean)^2), chunked two-pass (reduction.hpp).
   /// Channel-first loops keep 8 KB per channel and tensor of decoded values.
   void (*moments_cf)(dims d, const T* x, int64_t c0, int64_t c1, double* mean, double* m2);
-  void (*moments_cl)(dims d, const T* x, int64_t c0, int64_t c1, double* mean, double* m2);
   /// y = (x - shift) * scale + bias: in double, rounded once, for f64; in
   /// f32 with shift split in two for f32 (f32-inl.hpp).
   void (*normalize_cf)(dims d, const T* x, T* y, int64_t c0, int64_t c1, const double* shift,
@@ -44,19 +43,18 @@ struct ops {
   /// sum_dy[ch] = sum(dy), sum_dy_xc[ch] = sum(dy * (x - mean[ch])), chunked.
   void (*sums_cf)(dims d, const T* x, const T* dy, int64_t c0, int64_t c1, const double* mean,
                   double* sum_dy, double* sum_dy_xc);
-  void (*sums_cl)(dims d, const T* x, const T* dy, int64_t c0, int64_t c1, const double* mean,
-                  double* sum_dy, double* sum_dy_xc);
   /// dx = ((dy - dy_mean) - (x - mean) * coef) * scale, likewise.
   void (*dx_cf)(dims d, const T* x, const T* dy, T* dx, int64_t c0, int64_t c1, const double* mean,
                 const double* dy_mean, const double* coef, const double* scale);
   void (*dx_cl)(dims d, const T* x, const T* dy, T* dx, int64_t r0, int64_t r1, const double* mean,
                 const double* dy_mean, const double* coef, const double* scale);
-  /// Channel-last, split by rows: the moments of the chunks [k0, k1) (256
-  /// rows each, reduction.hpp) of every channel, chunk k of channel ch at
+  /// Channel-last: the moments of the chunks [k0, k1) (256 rows each,
+  /// reduction.hpp) of every channel, chunk k of channel ch at
   /// mean[(k - k0) * c + ch] and m2[...]. Pushed per channel in chunk order
-  /// into reduction.hpp's tree they give moments_cl's bits.
+  /// into reduction.hpp's tree they give moments_cf's bits for the same
+  /// logical data.
   void (*chunk_moments_cl)(dims d, const T* x, int64_t k0, int64_t k1, double* mean, double* m2);
-  /// The same for sums_cl: chunk sums of dy and dy * (x - mean[ch]).
+  /// The same for sums_cf: chunk sums of dy and dy * (x - mean[ch]).
   void (*chunk_sums_cl)(dims d, const T* x, const T* dy, int64_t k0, int64_t k1,
                         const double* mean, double* sum_dy, double* sum_dy_xc);
   /// Channel-first forward training of the channels [c0, c1) in blocks of

@@ -29,8 +29,8 @@ namespace {
 
 // f64 data: double arithmetic in the order of reduction.hpp and routines.hpp.
 constexpr ops<double> f64_ops() {
-  return {moments_cf<double>, moments_cl<double>, normalize_cf<double>, normalize_cl<double>,
-          sums_cf<double>,    sums_cl<double>,    dx_cf<double>,        dx_cl<double>,
+  return {moments_cf<double>, normalize_cf<double>, normalize_cl<double>,
+          sums_cf<double>,    dx_cf<double>,      dx_cl<double>,
           chunk_moments_cl<double>, chunk_sums_cl<double>,
           train_cf<double>,   backward_cf<double>};
 }
@@ -38,8 +38,8 @@ constexpr ops<double> f64_ops() {
 // (moments_cf and sums_cf reach the f32 chunk functions through their f32
 // buffers).
 constexpr ops<float> f32_ops() {
-  return {moments_cf<float>, moments_cl_f32, normalize_cf_f32, normalize_cl_f32,
-          sums_cf<float>,    sums_cl_f32,    dx_cf_f32,        dx_cl_f32,
+  return {moments_cf<float>, normalize_cf_f32, normalize_cl_f32,
+          sums_cf<float>,    dx_cf_f32,        dx_cl_f32,
           chunk_moments_cl_f32, chunk_sums_cl_f32,
           train_cf<float>,   backward_cf<float>};
 }
