@@ -91,17 +91,27 @@ Eigen::Map<const Eigen::ArrayXd> channels_of(const std::vector<double>& a, int64
   return {a.data() + k * C + r.begin, r.end - r.begin};
 }
 
-// Calls compute(k0, k1, a, b) on n threads for windows of chunks, each thread
-// a share of the window's chunks, writing chunk k's results for every channel
-// at a[(k - k0) * C + ch] and b[...]; then push(t, k, a, b) on n threads for
-// each chunk of the window in order, with the arrays of thread t's channels
-// (part t of n).
-template <class Compute, class Push>
-void for_each_chunk_window(int64_t M, int64_t C, int n, Compute&& compute, Push&& push) {
+// The two per-channel arrays of a merged item.
+const Eigen::ArrayXd& first_of(const moments<Eigen::ArrayXd>& m) { return m.mean; }
+const Eigen::ArrayXd& second_of(const moments<Eigen::ArrayXd>& m) { return m.m2; }
+const Eigen::ArrayXd& first_of(const sum_pair<Eigen::ArrayXd>& s) { return s.first; }
+const Eigen::ArrayXd& second_of(const sum_pair<Eigen::ArrayXd>& s) { return s.second; }
+
+// For windows of chunks: compute(k0, k1, a, b) on n threads, each a share of
+// the window's chunks, writing chunk k's results for every channel at
+// a[(k - k0) * C + ch] and b[...]; then, on n threads, thread t pushes
+// make(k, a_k, b_k) for each chunk in order into its tree, with a_k and b_k
+// the arrays of its channels (part t of n). At the end each tree's merged
+// item goes to first[ch] and second[ch].
+template <class Item, class Compute, class Make>
+void merge_by_chunks(int64_t M, int64_t C, int n, Compute&& compute, Make&& make, double* first,
+                     double* second) {
   const int64_t K = (M + chunk_length - 1) / chunk_length;
   const int64_t chosen = window_override.load();
-  const int64_t window = std::clamp<int64_t>(chosen > 0 ? chosen : chunk_results_budget / (16 * C), 1, K);
+  const int64_t window =
+      std::clamp<int64_t>(chosen > 0 ? chosen : chunk_results_budget / (16 * C), 1, K);
   std::vector<double> a(static_cast<std::size_t>(window * C)), b(a.size());
+  std::vector<pairwise_tree<Item>> trees(static_cast<std::size_t>(n));
   for (int64_t k0 = 0; k0 < K; k0 += window) {
     const int64_t k1 = std::min(K, k0 + window);
     parallel(n, [&](int t) {
@@ -112,33 +122,33 @@ void for_each_chunk_window(int64_t M, int64_t C, int n, Compute&& compute, Push&
       const channel_range r = part(0, C, t, n);
       if (r.end == r.begin) return;
       for (int64_t k = k0; k < k1; ++k)
-        push(t, k, channels_of(a, k - k0, C, r), channels_of(b, k - k0, C, r));
+        trees[static_cast<std::size_t>(t)].push(
+            make(k, channels_of(a, k - k0, C, r), channels_of(b, k - k0, C, r)));
     });
   }
+  parallel(n, [&](int t) {
+    const channel_range r = part(0, C, t, n);
+    if (r.end == r.begin) return;
+    const Item all = trees[static_cast<std::size_t>(t)].finish();
+    Eigen::Map<Eigen::ArrayXd>(first + r.begin, r.end - r.begin) = first_of(all);
+    Eigen::Map<Eigen::ArrayXd>(second + r.begin, r.end - r.begin) = second_of(all);
+  });
 }
 
 template <class T>
 void moments_cl_all(const problem& p, const T* x, int n, double* mean, double* m2) {
   const int64_t M = reduction_size(p), C = p.c;
   if constexpr (has_fast<T>) {
-    using item = moments<Eigen::ArrayXd>;
-    std::vector<pairwise_tree<item>> trees(static_cast<std::size_t>(n));
-    for_each_chunk_window(
+    merge_by_chunks<moments<Eigen::ArrayXd>>(
         M, C, n,
         [&](int64_t k0, int64_t k1, double* a, double* b) {
           fast_ops<T>().chunk_moments_cl(dims_of(p), x, k0, k1, a, b);
         },
-        [&](int t, int64_t k, const auto& a, const auto& b) {
+        [&](int64_t k, const auto& a, const auto& b) {
           const auto len = static_cast<double>(std::min(chunk_length, M - k * chunk_length));
-          trees[static_cast<std::size_t>(t)].push(item{len, a, b});
-        });
-    parallel(n, [&](int t) {
-      const channel_range r = part(0, C, t, n);
-      if (r.end == r.begin) return;
-      const item all = trees[static_cast<std::size_t>(t)].finish();
-      Eigen::Map<Eigen::ArrayXd>(mean + r.begin, r.end - r.begin) = all.mean;
-      Eigen::Map<Eigen::ArrayXd>(m2 + r.begin, r.end - r.begin) = all.m2;
-    });
+          return moments<Eigen::ArrayXd>{len, a, b};
+        },
+        mean, m2);
   } else {
     parallel(n, [&](int t) { batch_moments(p, x, part(0, C, t, n), mean, m2); });
   }
@@ -149,23 +159,13 @@ void sums_cl_all(const problem& p, const T* x, const T* dy, int n, const double*
                  double* sum_dy, double* sum_dy_xc) {
   const int64_t M = reduction_size(p), C = p.c;
   if constexpr (has_fast<T>) {
-    using item = sum_pair<Eigen::ArrayXd>;
-    std::vector<pairwise_tree<item>> trees(static_cast<std::size_t>(n));
-    for_each_chunk_window(
+    merge_by_chunks<sum_pair<Eigen::ArrayXd>>(
         M, C, n,
         [&](int64_t k0, int64_t k1, double* a, double* b) {
           fast_ops<T>().chunk_sums_cl(dims_of(p), x, dy, k0, k1, mean, a, b);
         },
-        [&](int t, int64_t, const auto& a, const auto& b) {
-          trees[static_cast<std::size_t>(t)].push(item{a, b});
-        });
-    parallel(n, [&](int t) {
-      const channel_range r = part(0, C, t, n);
-      if (r.end == r.begin) return;
-      const item all = trees[static_cast<std::size_t>(t)].finish();
-      Eigen::Map<Eigen::ArrayXd>(sum_dy + r.begin, r.end - r.begin) = all.first;
-      Eigen::Map<Eigen::ArrayXd>(sum_dy_xc + r.begin, r.end - r.begin) = all.second;
-    });
+        [](int64_t, const auto& a, const auto& b) { return sum_pair<Eigen::ArrayXd>{a, b}; },
+        sum_dy, sum_dy_xc);
   } else {
     parallel(n, [&](int t) {
       backward_sums(p, x, dy, part(0, C, t, n), mean, sum_dy, sum_dy_xc);
