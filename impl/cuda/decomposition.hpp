@@ -148,19 +148,36 @@ BNC_HD moments<acc_t<T>> stats_leaf_cf(const T* x, const geometry& g, int64_t k,
   return stats_run(x, g, k / nt, k % nt, t);
 }
 
-/// Channel-last statistics block k, thread t = ty*32 + cx: its 4 adjacent
-/// runs merged as ((r0 + r1) + (r2 + r3)); empty past the last channel.
+/// Where thread t = ty*32 + cx of channel-last block k reads: channel c
+/// (g.C or more past the last channel), tile b and the first of its 4
+/// adjacent runs, v0.
+struct cl_leaf {
+  int64_t c, b;
+  int v0;
+};
+BNC_HD cl_leaf cl_leaf_at(const geometry& g, int64_t k, int t) {
+  const int64_t per = tile_count(g) * (tile_threads / cl_span);
+  const int64_t rest = k % per;
+  return {(k / per) * cl_channels + t % cl_channels, rest / (tile_threads / cl_span),
+          static_cast<int>(rest % (tile_threads / cl_span)) * cl_span + (t / cl_channels) * cl_runs_per_thread};
+}
+
+/// A channel-last leaf: run(v) for the 4 runs v0..v0+3 of cl_leaf_at, merged
+/// as ((r0 + r1) + (r2 + r3)); empty past the last channel.
+template <class Item, class Run>
+BNC_HD Item cl_leaf_of(const geometry& g, int64_t k, int t, Run&& run) {
+  const cl_leaf l = cl_leaf_at(g, k, t);
+  if (l.c >= g.C) return {0, 0, 0};
+  const Item r01 = merge(run(l.c, l.b, l.v0), run(l.c, l.b, l.v0 + 1));
+  const Item r23 = merge(run(l.c, l.b, l.v0 + 2), run(l.c, l.b, l.v0 + 3));
+  return merge(r01, r23);
+}
+
+/// Channel-last statistics block k, thread t: its 4 adjacent runs merged.
 template <class T>
 BNC_HD moments<acc_t<T>> stats_leaf_cl(const T* x, const geometry& g, int64_t k, int t) {
-  const int64_t per = tile_count(g) * (tile_threads / cl_span);
-  const int64_t c = (k / per) * cl_channels + t % cl_channels;
-  if (c >= g.C) return {0, 0, 0};
-  const int64_t rest = k % per;
-  const int64_t b = rest / (tile_threads / cl_span);
-  const int v0 = static_cast<int>(rest % (tile_threads / cl_span)) * cl_span + (t / cl_channels) * cl_runs_per_thread;
-  const auto r01 = merge(stats_run(x, g, c, b, v0), stats_run(x, g, c, b, v0 + 1));
-  const auto r23 = merge(stats_run(x, g, c, b, v0 + 2), stats_run(x, g, c, b, v0 + 3));
-  return merge(r01, r23);
+  return cl_leaf_of<moments<acc_t<T>>>(
+      g, k, t, [&](int64_t c, int64_t b, int v) { return stats_run(x, g, c, b, v); });
 }
 
 /// The same two leaves for backward's sums (mu: the saved mean per channel).
@@ -175,15 +192,8 @@ BNC_HD sum_pair<acc_t<T>> sums_leaf_cf(const T* x, const T* dy, const acc_t<T>* 
 template <class T>
 BNC_HD sum_pair<acc_t<T>> sums_leaf_cl(const T* x, const T* dy, const acc_t<T>* mu, const geometry& g, int64_t k,
                                        int t) {
-  const int64_t per = tile_count(g) * (tile_threads / cl_span);
-  const int64_t c = (k / per) * cl_channels + t % cl_channels;
-  if (c >= g.C) return {0, 0, 0};
-  const int64_t rest = k % per;
-  const int64_t b = rest / (tile_threads / cl_span);
-  const int v0 = static_cast<int>(rest % (tile_threads / cl_span)) * cl_span + (t / cl_channels) * cl_runs_per_thread;
-  const auto r01 = merge(sums_run(x, dy, g, c, b, v0, mu[c]), sums_run(x, dy, g, c, b, v0 + 1, mu[c]));
-  const auto r23 = merge(sums_run(x, dy, g, c, b, v0 + 2, mu[c]), sums_run(x, dy, g, c, b, v0 + 3, mu[c]));
-  return merge(r01, r23);
+  return cl_leaf_of<sum_pair<acc_t<T>>>(
+      g, k, t, [&](int64_t c, int64_t b, int v) { return sums_run(x, dy, g, c, b, v, mu[c]); });
 }
 
 /// Blocks of the statistics (or sums) kernel.
