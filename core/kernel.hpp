@@ -2,6 +2,7 @@
 // CUDA), adapters for third-party libraries, and deliberately broken kernels.
 #pragma once
 
+#include <exception>
 #include <functional>
 #include <memory>
 #include <string>
@@ -71,6 +72,20 @@ struct kernel_result {
   /// judge the adapter's arithmetic, not the library's.
   std::vector<std::string> not_produced;
 };
+
+/// body() (a kernel_result), with an exception it throws turned into an
+/// error result "who: what" ("who: unknown exception" for a non-standard
+/// one): what every kernel's run() does with a failure it did not foresee.
+template <class Body>
+kernel_result error_result_of(const std::string& who, Body&& body) {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    return {kernel_status::error, who + ": " + e.what()};
+  } catch (...) {
+    return {kernel_status::error, who + ": unknown exception"};
+  }
+}
 
 /// Whether `name` is an output tensor of some op (y, dx, mean, ...).
 bool is_output_name(const std::string& name);

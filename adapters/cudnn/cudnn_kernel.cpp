@@ -17,6 +17,7 @@
 #include <cudnn.h>
 
 #include <exception>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -26,12 +27,8 @@
 namespace bncheck::cudnn_adapter {
 namespace {
 
-struct failure {
-  std::string what;
-};
-
 void check(cudaError_t e, const char* what) {
-  if (e != cudaSuccess) throw failure{cuda::cuda_error(what, e)};
+  if (e != cudaSuccess) throw std::runtime_error(cuda::cuda_error(what, e));
 }
 
 // cuDNN's "not supported" is the library refusing a problem: a skip.
@@ -43,7 +40,7 @@ void check(cudnnStatus_t s, const char* what) {
   if (s == CUDNN_STATUS_SUCCESS) return;
   const std::string text = std::string(what) + ": " + cudnnGetErrorString(s);
   if (s == CUDNN_STATUS_NOT_SUPPORTED) throw refused{text};
-  throw failure{text};
+  throw std::runtime_error(text);
 }
 
 struct tensor_desc {
@@ -100,34 +97,30 @@ class cudnn_kernel final : public kernel {
   std::string name() const override { return "cudnn"; }
 
   kernel_result run(const problem& p, const kernel_io& io) override {
-    try {
-      if (std::string why = cuda::no_device_reason(); !why.empty()) return {kernel_status::unimplemented, why};
-      validate(p);
-      const dtype want = p.data_type == dtype::f64 ? dtype::f64 : dtype::f32;
-      if (p.param_type != want)
-        return {kernel_status::unimplemented, "cudnn: parameters of " + std::string(to_string(p.data_type)) +
-                                                  " data are " + std::string(to_string(want)) + " in cuDNN, not " +
-                                                  std::string(to_string(p.param_type))};
-      if (p.eps < CUDNN_BN_MIN_EPSILON)
-        return {kernel_status::unimplemented, "cudnn: eps below CUDNN_BN_MIN_EPSILON"};
-      if (p.op == op_kind::forward_training && p.prof == profile::onnx)
-        return {kernel_status::unimplemented,
-                "cudnn: cuDNN updates the running statistics with an exponential average factor on the batch "
-                "statistic and the unbiased variance (the pytorch/cudnn profiles), not onnx's"};
-      if (p.op == op_kind::backward && io.invstd == nullptr)
-        return {kernel_status::unimplemented, "cudnn: backward takes the saved inverse std, and none was given"};
-      if (p.n * p.c * spatial_size(p) > int64_t{INT32_MAX})
-        return {kernel_status::unimplemented, "cudnn: tensor descriptors take 32-bit sizes and strides"};
-      return run_checked(p, io);
-    } catch (const refused& e) {
-      return {kernel_status::unimplemented, "cudnn: " + e.what};
-    } catch (const failure& e) {
-      return {kernel_status::error, "cudnn: " + e.what};
-    } catch (const std::exception& e) {
-      return {kernel_status::error, std::string("cudnn: ") + e.what()};
-    } catch (...) {
-      return {kernel_status::error, "cudnn: unknown exception"};
-    }
+    return error_result_of("cudnn", [&]() -> kernel_result {
+      try {
+        if (std::string why = cuda::no_device_reason(); !why.empty()) return {kernel_status::unimplemented, why};
+        validate(p);
+        const dtype want = p.data_type == dtype::f64 ? dtype::f64 : dtype::f32;
+        if (p.param_type != want)
+          return {kernel_status::unimplemented, "cudnn: parameters of " + std::string(to_string(p.data_type)) +
+                                                    " data are " + std::string(to_string(want)) + " in cuDNN, not " +
+                                                    std::string(to_string(p.param_type))};
+        if (p.eps < CUDNN_BN_MIN_EPSILON)
+          return {kernel_status::unimplemented, "cudnn: eps below CUDNN_BN_MIN_EPSILON"};
+        if (p.op == op_kind::forward_training && p.prof == profile::onnx)
+          return {kernel_status::unimplemented,
+                  "cudnn: cuDNN updates the running statistics with an exponential average factor on the batch "
+                  "statistic and the unbiased variance (the pytorch/cudnn profiles), not onnx's"};
+        if (p.op == op_kind::backward && io.invstd == nullptr)
+          return {kernel_status::unimplemented, "cudnn: backward takes the saved inverse std, and none was given"};
+        if (p.n * p.c * spatial_size(p) > int64_t{INT32_MAX})
+          return {kernel_status::unimplemented, "cudnn: tensor descriptors take 32-bit sizes and strides"};
+        return run_checked(p, io);
+      } catch (const refused& e) {
+        return {kernel_status::unimplemented, "cudnn: " + e.what};
+      }
+    });
   }
 
  private:

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -226,12 +227,8 @@ void launch(const problem& p, const kernel_io& io, char* ws, cudaStream_t s) {
   }
 }
 
-struct cuda_failure {
-  std::string what;
-};
-
 void check(cudaError_t e, const char* what) {
-  if (e != cudaSuccess) throw cuda_failure{cuda_error(what, e)};
+  if (e != cudaSuccess) throw std::runtime_error(cuda_error(what, e));
 }
 
 bool is_data_tensor(const std::string& name) { return name == "x" || name == "dy" || name == "y" || name == "dx"; }
@@ -241,7 +238,7 @@ class cuda_kernel final : public kernel {
   std::string name() const override { return "cuda"; }
 
   kernel_result run(const problem& p, const kernel_io& io) override {
-    try {
+    return error_result_of("cuda", [&]() -> kernel_result {
       if (std::string why = device_unavailable(); !why.empty()) return {kernel_status::unimplemented, why};
       validate(p);
       if (std::string why = unsupported_reason(p); !why.empty())
@@ -278,13 +275,7 @@ class cuda_kernel final : public kernel {
               "cudaMemcpy from the device");
       }
       return {};
-    } catch (const cuda_failure& e) {
-      return {kernel_status::error, "cuda: " + e.what};
-    } catch (const std::exception& e) {
-      return {kernel_status::error, std::string("cuda: ") + e.what()};
-    } catch (...) {
-      return {kernel_status::error, "cuda: unknown exception"};
-    }
+    });
   }
 };
 
@@ -295,7 +286,7 @@ std::string device_unavailable() { return no_device_reason(); }
 std::size_t workspace_bytes(const problem& p) { return layout_of(p).total; }
 
 kernel_result run_on_device(const problem& p, const kernel_io& io, void* workspace, void* stream) {
-  try {
+  return error_result_of("cuda", [&]() -> kernel_result {
     validate(p);
     if (std::string why = unsupported_reason(p); !why.empty()) return {kernel_status::unimplemented, "cuda: " + why};
     if (std::string why = missing_buffers(p, io); !why.empty()) return {kernel_status::error, "cuda: " + why};
@@ -310,11 +301,7 @@ kernel_result run_on_device(const problem& p, const kernel_io& io, void* workspa
     if (const cudaError_t e = cudaGetLastError(); e != cudaSuccess)
       return {kernel_status::error, "cuda: " + cuda_error("kernel launch", e)};
     return {};
-  } catch (const std::exception& e) {
-    return {kernel_status::error, std::string("cuda: ") + e.what()};
-  } catch (...) {
-    return {kernel_status::error, "cuda: unknown exception"};
-  }
+  });
 }
 
 std::unique_ptr<kernel> make_cuda_kernel() { return std::make_unique<cuda_kernel>(); }

@@ -119,7 +119,7 @@ class cuda_host_kernel final : public kernel {
   std::string name() const override { return "cuda-host"; }
 
   kernel_result run(const problem& p, const kernel_io& io) override {
-    try {
+    return error_result_of("cuda-host", [&]() -> kernel_result {
       validate(p);
       if (std::string why = unsupported_reason(p); !why.empty())
         return {kernel_status::unimplemented, "cuda-host: " + why};
@@ -131,11 +131,7 @@ class cuda_host_kernel final : public kernel {
         case dtype::bf16: run_typed<bf16>(p, io); break;
       }
       return {};
-    } catch (const std::exception& e) {
-      return {kernel_status::error, std::string("cuda-host: ") + e.what()};
-    } catch (...) {
-      return {kernel_status::error, "cuda-host: unknown exception"};
-    }
+    });
   }
 };
 

@@ -410,7 +410,7 @@ class eigen_kernel final : public kernel {
   std::string name() const override { return "eigen"; }
 
   kernel_result run(const problem& p, const kernel_io& io) override {
-    try {
+    return error_result_of("eigen", [&]() -> kernel_result {
       validate(p);
       if (p.param_type != dtype::f32 && p.param_type != dtype::f64)
         return {kernel_status::unimplemented,
@@ -423,11 +423,7 @@ class eigen_kernel final : public kernel {
         case dtype::bf16: run_typed<bf16>(p, io); break;
       }
       return {};
-    } catch (const std::exception& e) {
-      return {kernel_status::error, std::string("eigen: ") + e.what()};
-    } catch (...) {
-      return {kernel_status::error, "eigen: unknown exception"};
-    }
+    });
   }
 };
 

@@ -38,7 +38,7 @@ class plain_kernel final : public kernel {
   std::string name() const override { return name_; }
 
   kernel_result run(const problem& p, const kernel_io& io) override {
-    try {
+    return error_result_of(name_, [&]() -> kernel_result {
       validate(p);
       if (!buffers_present(p, io)) throw std::invalid_argument("a buffer the op needs is null");
       // Double for f64 data unless the fault forces float; float is the least
@@ -50,11 +50,7 @@ class plain_kernel final : public kernel {
       else
         run_op<float>(p, io, faults_);
       return {};
-    } catch (const std::exception& e) {
-      return {kernel_status::error, name_ + ": " + e.what()};
-    } catch (...) {
-      return {kernel_status::error, name_ + ": unknown exception"};
-    }
+    });
   }
 
  private:
