@@ -101,8 +101,8 @@ const Eigen::ArrayXd& second_of(const sum_pair<Eigen::ArrayXd>& s) { return s.se
 // the window's chunks, writing chunk k's results for every channel at
 // a[(k - k0) * C + ch] and b[...]; then, on n threads, thread t pushes
 // make(k, a_k, b_k) for each chunk in order into its tree, with a_k and b_k
-// the arrays of its channels (part t of n). At the end each tree's merged
-// item goes to first[ch] and second[ch].
+// the arrays of its channels (part t of n). After the last window each
+// tree's merged item goes to first[ch] and second[ch].
 template <class Item, class Compute, class Make>
 void merge_by_chunks(int64_t M, int64_t C, int n, Compute&& compute, Make&& make, double* first,
                      double* second) {
@@ -121,18 +121,15 @@ void merge_by_chunks(int64_t M, int64_t C, int n, Compute&& compute, Make&& make
     parallel(n, [&](int t) {
       const channel_range r = part(0, C, t, n);
       if (r.end == r.begin) return;
+      pairwise_tree<Item>& tree = trees[static_cast<std::size_t>(t)];
       for (int64_t k = k0; k < k1; ++k)
-        trees[static_cast<std::size_t>(t)].push(
-            make(k, channels_of(a, k - k0, C, r), channels_of(b, k - k0, C, r)));
+        tree.push(make(k, channels_of(a, k - k0, C, r), channels_of(b, k - k0, C, r)));
+      if (k1 < K) return;
+      const Item all = tree.finish();
+      Eigen::Map<Eigen::ArrayXd>(first + r.begin, r.end - r.begin) = first_of(all);
+      Eigen::Map<Eigen::ArrayXd>(second + r.begin, r.end - r.begin) = second_of(all);
     });
   }
-  parallel(n, [&](int t) {
-    const channel_range r = part(0, C, t, n);
-    if (r.end == r.begin) return;
-    const Item all = trees[static_cast<std::size_t>(t)].finish();
-    Eigen::Map<Eigen::ArrayXd>(first + r.begin, r.end - r.begin) = first_of(all);
-    Eigen::Map<Eigen::ArrayXd>(second + r.begin, r.end - r.begin) = second_of(all);
-  });
 }
 
 template <class T>
