@@ -262,7 +262,7 @@ std::vector<std::string> call_args::not_produced() const {
     }
   if (rest != 0)
     throw std::invalid_argument("the plugin set unknown bits " + std::to_string(rest) +
-                                " in not_produced (abi/bncheck_kernel.h: BNC_OUTPUT_*)");
+                                " in not_produced (include/bncheck/bncheck_kernel.h: BNC_OUTPUT_*)");
   return names;
 }
 

@@ -1,5 +1,5 @@
 // Conversions between bncheck's C++ call (problem + kernel_io) and the C
-// interface's arguments (abi/bncheck_kernel.h): the loader builds the C
+// interface's arguments (include/bncheck/bncheck_kernel.h): the loader builds the C
 // arguments, a C++ plugin (ours: plugins/eigen_plugin.cpp) decodes them back.
 #pragma once
 
@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "abi/bncheck_kernel.h"
+#include <bncheck/bncheck_kernel.h>
 #include "core/kernel.hpp"
 #include "core/problem.hpp"
 

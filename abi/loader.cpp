@@ -8,7 +8,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "abi/bncheck_kernel.h"
+#include <bncheck/bncheck_kernel.h>
 #include "abi/convert.hpp"
 #include "core/error.hpp"
 
@@ -113,7 +113,7 @@ std::unique_ptr<plugin_kernel> load_plugin(const std::string& path) {
   void* symbol = dlsym(handle, BNC_GET_KERNEL_API_SYMBOL);
   if (symbol == nullptr)
     throw input_error("plugin '" + path + "' does not export " BNC_GET_KERNEL_API_SYMBOL
-                      " (is it built from abi/bncheck_kernel.h, with BNC_EXPORT?)");
+                      " (is it built from include/bncheck/bncheck_kernel.h, with BNC_EXPORT?)");
   bnc_get_kernel_api_fn get = nullptr;
   static_assert(sizeof get == sizeof symbol);
   std::memcpy(&get, &symbol, sizeof get);

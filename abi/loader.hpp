@@ -1,4 +1,4 @@
-// Loading a kernel plugin (a shared library implementing abi/bncheck_kernel.h)
+// Loading a kernel plugin (a shared library implementing include/bncheck/bncheck_kernel.h)
 // with dlopen and adapting it to the C++ kernel interface (core/kernel.hpp).
 #pragma once
 

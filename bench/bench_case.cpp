@@ -13,6 +13,7 @@
 
 #include "core/fill.hpp"
 #include "core/kernel.hpp"
+#include "kernels/registry.hpp"
 
 namespace bncheck::bench {
 

@@ -25,6 +25,7 @@
 #include "bench/bench_case.hpp"
 #include "core/kernel.hpp"
 #include "impl/eigen/eigen_kernel.hpp"
+#include "kernels/registry.hpp"
 
 namespace bncheck::bench {
 namespace {

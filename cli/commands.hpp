@@ -7,16 +7,22 @@
 #include <string>
 #include <vector>
 
+#include "core/installed.hpp"
 #include "core/kernel.hpp"
+#include "kernels/registry.hpp"
 #include "properties/runner.hpp"
 
 #include "cli/run_extras.hpp"
 
 namespace bncheck::cli {
 
+/// --golden's default: the installed corpus (PREFIX/share/bncheck/golden)
+/// when this bncheck is an installed one, else a checkout's golden/cases.
+inline std::string default_golden() { return installed_path("share/bncheck/golden").value_or("golden/cases"); }
+
 struct run_options {
   std::string kernel = "eigen";
-  std::string golden = "golden/cases";
+  std::string golden = default_golden();
   std::vector<std::string> cases;     ///< only these golden cases (all when empty)
   std::vector<std::string> problems;  ///< generated problems instead of the corpus
   bool quiet = false;                 ///< only failures and the summary
@@ -35,11 +41,8 @@ struct run_options {
 };
 int run(const run_options& o);
 
-/// A kernel by name: ours, a mutant or a control; throws input_error naming the choices.
-std::unique_ptr<kernel> kernel_by_name(const std::string& name);
-
 struct mutants_options {
-  std::string golden = "golden/cases";
+  std::string golden = default_golden();
   uint64_t seed = properties::default_seed;
   int cases = properties::default_cases;  ///< cases per property
 };
@@ -61,7 +64,7 @@ struct reference_options {
 int reference(const reference_options& o);
 
 /// bncheck identify: prints the conventions the kernel named follows
-/// (adapters/identify.hpp); mutants and controls are accepted too.
+/// (identify/identify.hpp); mutants and controls are accepted too.
 int identify(const std::string& kernel_name);
 
 }  // namespace bncheck::cli

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "cli/commands.hpp"
+
 namespace CLI {
 class App;
 }
@@ -16,7 +18,7 @@ class App;
 namespace bncheck::cli {
 
 struct export_options {
-  std::string golden = "golden/cases";
+  std::string golden = default_golden();
   std::string out;                 ///< created whole or not at all; must not exist or be empty
   std::vector<std::string> cases;  ///< only these (all when empty)
 };

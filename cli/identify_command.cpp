@@ -1,10 +1,11 @@
 // bncheck identify: which conventions a kernel follows (eps placement,
 // variance bias, momentum meaning, saved statistics, running update,
-// supported layouts and formats), found by probing problems (adapters/identify.hpp).
+// supported layouts and formats), found by probing problems (identify/identify.hpp).
 #include <iostream>
 
-#include "adapters/identify.hpp"
+#include "identify/identify.hpp"
 #include "cli/commands.hpp"
+#include "kernels/registry.hpp"
 
 namespace bncheck::cli {
 

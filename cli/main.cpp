@@ -8,8 +8,9 @@
 #include "cli/exchange_commands.hpp"
 #include "core/error.hpp"
 #include "core/kernel.hpp"
+#include "kernels/registry.hpp"
+#include "mutants/catalog.hpp"
 #include "properties/runner.hpp"
-#include "tests/mutants/catalog.hpp"
 
 int main(int argc, char** argv) {
   using namespace bncheck;

@@ -8,8 +8,8 @@
 #include "check/gate.hpp"
 #include "cli/commands.hpp"
 #include "golden/store.hpp"
+#include "mutants/catalog.hpp"
 #include "properties/runner.hpp"
-#include "tests/mutants/catalog.hpp"
 
 namespace bncheck::cli {
 namespace {

@@ -103,9 +103,4 @@ class kernel {
   virtual kernel_result run(const problem& p, const kernel_io& io) = 0;
 };
 
-/// Kernels bncheck knows by name. Returns null for an unknown name.
-std::unique_ptr<kernel> make_kernel(const std::string& name);
-/// Names accepted by make_kernel, for --help and error messages.
-std::vector<std::string> kernel_names();
-
 }  // namespace bncheck

@@ -4,8 +4,11 @@
 #include <dlfcn.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <mutex>
 #include <string>
+
+#include "core/installed.hpp"
 
 namespace bncheck::libtorch {
 namespace {
@@ -32,7 +35,12 @@ std::unique_ptr<kernel> load_libtorch_kernel() {
   static std::string why;
   std::call_once(once, [] {
     const char* env = std::getenv("BNCHECK_LIBTORCH_ADAPTER");
-    const std::string path = env != nullptr && *env != '\0' ? env : BNCHECK_LIBTORCH_MODULE;
+    // BNCHECK_LIBTORCH_ADAPTER, else an installed bncheck's module
+    // (PREFIX/lib/bncheck/), else the build tree's.
+    const std::string module = std::filesystem::path(BNCHECK_LIBTORCH_MODULE).filename().string();
+    const std::string path = env != nullptr && *env != '\0'
+                                 ? env
+                                 : installed_path("lib/bncheck/" + module).value_or(BNCHECK_LIBTORCH_MODULE);
     void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (handle == nullptr) {
       why = std::string("libtorch: cannot load the adapter module: ") + dlerror();

@@ -1,5 +1,5 @@
 /* A minimal batch-normalization kernel behind bncheck's C interface
- * (abi/bncheck_kernel.h), as a vendor would write one: plain C99, float32 or
+ * (include/bncheck/bncheck_kernel.h), as a vendor would write one: plain C99, float32 or
  * float64 data with float32 or float64 parameters, any layout (it follows
  * the DLPack strides), every op and profile, computed in double with a
  * shifted two-pass variance. Build it and judge it on the golden corpus:
@@ -12,7 +12,7 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "bncheck_kernel.h"
+#include <bncheck/bncheck_kernel.h>
 
 /* Element (sample n, channel c, spatial position s) of a data tensor: the
  * logical coordinates times the strides, so NCHW and NHWC need no code. */

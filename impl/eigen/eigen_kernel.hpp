@@ -14,7 +14,7 @@ namespace bncheck::eigen {
 /// A new Eigen kernel, named "eigen". Statistics are chunked two-pass sums in
 /// a fixed order, so layouts do not change the bits: in double for f64, f16
 /// and bf16 data (reduction.hpp), every output rounded once; in f32 lanes
-/// with double chunk merges for f32 data (tests/impl/f32_model.hpp).
+/// with double chunk merges for f32 data (impl/eigen/f32_model.hpp).
 /// Per-channel algebra is in double. Parameter formats other than f32 and
 /// f64 give kernel_status::unimplemented.
 std::unique_ptr<kernel> make_eigen_kernel();

@@ -16,6 +16,7 @@
 #include "core/error.hpp"
 #include "core/tensor.hpp"
 #include "golden/store.hpp"
+#include "kernels/registry.hpp"
 #include "tests/support/corpus.hpp"
 
 namespace bncheck {

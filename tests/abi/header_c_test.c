@@ -1,9 +1,9 @@
-/* abi/bncheck_kernel.h compiles as strict C99 (-std=c99 -Wall -Wextra
+/* include/bncheck/bncheck_kernel.h compiles as strict C99 (-std=c99 -Wall -Wextra
  * -pedantic -Werror, set in CMakeLists.txt) and its size macros agree with
  * the structs: a plain C program, run by ctest, exits 0 when all hold. */
 #include <stdio.h>
 
-#include "bncheck_kernel.h"
+#include <bncheck/bncheck_kernel.h>
 
 /* C99 has no _Static_assert: a negative array size fails the build. */
 #define STATIC_CHECK(name, cond) typedef char static_check_##name[(cond) ? 1 : -1]

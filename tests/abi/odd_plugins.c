@@ -5,7 +5,7 @@
  * not_produced bit the header does not define. */
 #include <stdio.h>
 
-#include "bncheck_kernel.h"
+#include <bncheck/bncheck_kernel.h>
 
 #define FUTURE 1
 #define SHORT_TABLE 2

@@ -15,6 +15,7 @@
 #include "check/gate.hpp"
 #include "core/kernel.hpp"
 #include "golden/store.hpp"
+#include "kernels/registry.hpp"
 #include "tests/support/corpus.hpp"
 
 namespace bncheck {

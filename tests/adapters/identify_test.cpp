@@ -1,12 +1,13 @@
 // identify() names the conventions of kernels whose conventions are known:
 // the Eigen kernel, the correct controls, mutants that each change one
-// convention (tests/mutants/catalog.hpp), and the adapters when built.
+// convention (mutants/catalog.hpp), and the adapters when built.
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "adapters/identify.hpp"
-#include "tests/mutants/catalog.hpp"
+#include "identify/identify.hpp"
+#include "kernels/registry.hpp"
+#include "mutants/catalog.hpp"
 
 namespace bncheck::identify {
 namespace {

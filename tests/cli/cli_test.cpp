@@ -15,7 +15,7 @@
 
 #include "core/tensor.hpp"
 #include "golden/npy.hpp"
-#include "tests/mutants/catalog.hpp"
+#include "mutants/catalog.hpp"
 #include "tests/support/shell.hpp"
 
 namespace fs = std::filesystem;

@@ -19,6 +19,7 @@
 #include "core/kernel.hpp"
 #include "golden/store.hpp"
 #include "impl/cuda/cuda_kernel.hpp"
+#include "kernels/registry.hpp"
 #include "properties/runner.hpp"
 #include "tests/support/corpus.hpp"
 #include "tests/support/problem_sweep.hpp"

@@ -10,6 +10,7 @@
 #include "check/compare.hpp"
 #include "check/harness.hpp"
 #include "core/kernel.hpp"
+#include "kernels/registry.hpp"
 #include "tests/support/problem_sweep.hpp"
 
 namespace bncheck {

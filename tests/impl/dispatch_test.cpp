@@ -21,7 +21,8 @@
 #include "impl/eigen/reduction.hpp"
 #include "impl/eigen/routines.hpp"
 #include "tests/impl/direct_call.hpp"
-#include "tests/impl/f32_model.hpp"
+#include "impl/eigen/f32_model.hpp"
+#include "kernels/registry.hpp"
 
 namespace bncheck {
 namespace {
@@ -142,12 +143,12 @@ expected<T> expected_of(const problem& p, const eigen::fast::dims& d, const std:
         xs.push_back(x[index_of(d, last, ch, j)]);
         dys.push_back(dy[index_of(d, last, ch, j)]);
       }
-      testing::f32_model::moments(xs, e.mean[ch], e.m2[ch]);
-      testing::f32_model::sums(xs, dys, shift[ch], e.sum_dy[ch], e.sum_dy_xc[ch]);
+      eigen::f32_model::moments(xs, e.mean[ch], e.m2[ch]);
+      eigen::f32_model::sums(xs, dys, shift[ch], e.sum_dy[ch], e.sum_dy_xc[ch]);
       for (int64_t j = 0; j < d.m(); ++j) {
         const int64_t at = index_of(d, last, ch, j);
-        e.y[at] = testing::f32_model::y(x[at], shift[ch], scale[ch], bias[ch]);
-        e.dx[at] = testing::f32_model::dx(x[at], dy[at], shift[ch], bias[ch], scale[ch], shift[ch]);
+        e.y[at] = eigen::f32_model::y(x[at], shift[ch], scale[ch], bias[ch]);
+        e.dx[at] = eigen::f32_model::dx(x[at], dy[at], shift[ch], bias[ch], scale[ch], shift[ch]);
       }
     }
   }

@@ -11,6 +11,7 @@
 #include "core/dtype.hpp"
 #include "core/kernel.hpp"
 #include "core/tensor.hpp"
+#include "kernels/registry.hpp"
 #include "tests/impl/direct_call.hpp"
 
 namespace bncheck {

@@ -9,7 +9,8 @@
 #include "check/harness.hpp"
 #include "golden/store.hpp"
 #include "core/kernel.hpp"
-#include "tests/mutants/naive_variance.hpp"
+#include "kernels/registry.hpp"
+#include "mutants/naive_variance.hpp"
 
 namespace bncheck {
 namespace {

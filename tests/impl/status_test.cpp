@@ -6,6 +6,7 @@
 
 #include "core/kernel.hpp"
 #include "core/tensor.hpp"
+#include "kernels/registry.hpp"
 #include "tests/impl/direct_call.hpp"
 
 namespace bncheck {

@@ -15,6 +15,7 @@
 #include "core/dtype.hpp"
 #include "golden/store.hpp"
 #include "isolate/isolate.hpp"
+#include "kernels/registry.hpp"
 
 namespace bncheck {
 namespace {

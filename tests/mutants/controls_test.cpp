@@ -7,7 +7,7 @@
 #include <set>
 
 #include "check/gate.hpp"
-#include "tests/mutants/catalog.hpp"
+#include "mutants/catalog.hpp"
 #include "tests/mutants/test_cases.hpp"
 
 namespace bncheck::mutants {

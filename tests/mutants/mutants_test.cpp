@@ -11,7 +11,7 @@
 
 #include "check/compare.hpp"
 #include "check/gate.hpp"
-#include "tests/mutants/catalog.hpp"
+#include "mutants/catalog.hpp"
 #include "tests/mutants/test_cases.hpp"
 
 namespace bncheck::mutants {

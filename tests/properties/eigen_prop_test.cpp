@@ -5,6 +5,7 @@
 #include <rapidcheck/gtest.h>
 
 #include "core/kernel.hpp"
+#include "kernels/registry.hpp"
 #include "properties/property.hpp"
 
 namespace bncheck::properties {

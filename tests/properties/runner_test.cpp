@@ -12,9 +12,10 @@
 #include "core/error.hpp"
 #include "golden/store.hpp"
 #include "golden/verify.hpp"
+#include "kernels/registry.hpp"
 #include "properties/regression.hpp"
 #include "properties/runner.hpp"
-#include "tests/mutants/catalog.hpp"
+#include "mutants/catalog.hpp"
 
 namespace bncheck::properties {
 namespace {

@@ -4,7 +4,7 @@
 // the f64 chunk functions, which are the fallback here, and the streaming
 // loops, which call these by overload on their f32 buffers.
 //
-// The order, which tests/impl/f32_model.hpp restates as plain scalar code:
+// The order, which impl/eigen/f32_model.hpp restates as plain scalar code:
 // in a chunk of len <= 256 values (logical order), value i goes to lane
 // i % 16; each lane adds its values left to right from +0 in f32; the 16
 // lanes combine by the fixed tree of tree16. Pass 1 sums x - k (k the chunk's

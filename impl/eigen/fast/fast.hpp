@@ -2,7 +2,7 @@
 // once per instruction set (isa_*.cpp) and chosen at run time (dispatch.cpp).
 // Every variant performs, per channel, exactly the floating-point operations
 // of one specification in the same order: reduction.hpp and routines.hpp for
-// f64 data, tests/impl/f32_model.hpp for f32 data (f32_chunks-inl.hpp). So
+// f64 data, impl/eigen/f32_model.hpp for f32 data (f32_chunks-inl.hpp). So
 // all variants, all layouts and all thread counts give the same bits.
 #pragma once
 

@@ -1,10 +1,10 @@
 // The catalog of deliberately broken kernels and of correct controls: each is
 // the plain kernel (plain_kernel.hpp) with a named faults value. A mutant
 // turns exactly one knob of the correct default to a bug.
-#include "tests/mutants/catalog.hpp"
+#include "mutants/catalog.hpp"
 
-#include "tests/mutants/naive_variance.hpp"
-#include "tests/mutants/plain_kernel.hpp"
+#include "mutants/naive_variance.hpp"
+#include "mutants/plain_kernel.hpp"
 
 namespace bncheck::mutants {
 namespace {

@@ -6,7 +6,7 @@
 // y = 1/2 -+ s. Every candidate value below differs from every other by more
 // than 0.5 %, and the probes run in f32 or f64, so a relative tolerance of
 // 1e-4 separates them with room for any rounding.
-#include "adapters/identify.hpp"
+#include "identify/identify.hpp"
 
 #include <algorithm>
 #include <cmath>

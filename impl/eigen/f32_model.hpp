@@ -12,7 +12,7 @@
 
 #include "impl/eigen/reduction.hpp"
 
-namespace bncheck::testing::f32_model {
+namespace bncheck::eigen::f32_model {
 
 inline float tree16(const float* l) {
   return (((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]))) +
@@ -128,4 +128,4 @@ inline float dx(float x, float dy, double mean, double dy_mean, double coef, dou
   return std::isfinite(r) ? r : wide;
 }
 
-}  // namespace bncheck::testing::f32_model
+}  // namespace bncheck::eigen::f32_model

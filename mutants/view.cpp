@@ -5,7 +5,7 @@
 #include <cstddef>
 
 #include "core/dtype.hpp"
-#include "tests/mutants/plain_parts.hpp"
+#include "mutants/plain_parts.hpp"
 
 namespace bncheck::mutants::plain {
 

@@ -1,11 +1,14 @@
-// The kernels bncheck knows by name (core/kernel.hpp): make_kernel and kernel_names.
+// The kernels bncheck knows by name (kernels/registry.hpp).
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "core/kernel.hpp"
+#include "kernels/registry.hpp"
+
+#include "core/error.hpp"
 #include "impl/cuda/cuda_kernel.hpp"
 #include "impl/eigen/eigen_kernel.hpp"
+#include "mutants/catalog.hpp"
 #if defined(BNCHECK_HAVE_CUDNN)
 #include "adapters/cudnn/cudnn_kernel.hpp"
 #endif
@@ -60,6 +63,17 @@ std::vector<std::string> kernel_names() {
   names.push_back("dlib");
 #endif
   return names;
+}
+
+std::unique_ptr<kernel> kernel_by_name(const std::string& name) {
+  std::unique_ptr<kernel> k = make_kernel(name);
+  if (!k) k = mutants::make_mutant(name);
+  if (!k) k = mutants::make_control(name);
+  if (k) return k;
+  std::string known;
+  for (const auto& n : kernel_names()) known += (known.empty() ? "" : ", ") + n;
+  throw input_error("unknown kernel '" + name + "' (known: " + known +
+                    "; the mutants and controls that `bncheck mutants` lists; or a plugin path ending in .so)");
 }
 
 }  // namespace bncheck

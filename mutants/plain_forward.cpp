@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "core/dtype.hpp"
-#include "tests/mutants/plain_parts.hpp"
+#include "mutants/plain_parts.hpp"
 
 namespace bncheck::mutants::plain {
 namespace {

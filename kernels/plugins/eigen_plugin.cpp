@@ -1,9 +1,9 @@
-// Our Eigen kernel behind the C interface (abi/bncheck_kernel.h), built as
+// Our Eigen kernel behind the C interface (include/bncheck/bncheck_kernel.h), built as
 // libbncheck_eigen_plugin.so: proves the loader and the interface lose
 // nothing on the way (it must pass the golden corpus as the built-in does)
 // and shows a C++ plugin's shape: every exported body wrapped so that no
 // exception crosses the boundary (abi::create_kernel and abi::call_kernel).
-#include "abi/bncheck_kernel.h"
+#include <bncheck/bncheck_kernel.h>
 #include "abi/convert.hpp"
 #include "impl/eigen/eigen_kernel.hpp"
 

@@ -2,7 +2,7 @@
 //   dbeta = sum(dy),  dgamma = sum(dy xhat),  xhat = (x - mu) s,
 //   dx = gamma s (dy - dbeta/M - xhat dgamma/M),
 // the last two terms being the paths through the mean and the variance.
-#include "tests/mutants/plain_parts.hpp"
+#include "mutants/plain_parts.hpp"
 
 namespace bncheck::mutants::plain {
 

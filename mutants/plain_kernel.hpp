@@ -8,7 +8,7 @@
 #include <string>
 
 #include "core/kernel.hpp"
-#include "tests/mutants/faults.hpp"
+#include "mutants/faults.hpp"
 
 namespace bncheck::mutants {
 

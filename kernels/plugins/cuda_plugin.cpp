@@ -1,12 +1,12 @@
 // Our CUDA kernel ("cuda") or the cuDNN adapter ("cudnn") behind the C
-// interface (abi/bncheck_kernel.h), built as libbncheck_cuda_plugin.so and
+// interface (include/bncheck/bncheck_kernel.h), built as libbncheck_cuda_plugin.so and
 // libbncheck_cudnn_plugin.so from this one file: BNC_CUDA_PLUGIN_CUDNN picks
 // the kernel. Same shape as eigen_plugin.cpp (abi::create_kernel and
 // abi::call_kernel: no exception crosses the boundary). Without a device
 // every call returns BNC_UNIMPLEMENTED with "no CUDA device: ...".
 #include <memory>
 
-#include "abi/bncheck_kernel.h"
+#include <bncheck/bncheck_kernel.h>
 #include "abi/convert.hpp"
 #if defined(BNC_CUDA_PLUGIN_CUDNN)
 #include "adapters/cudnn/cudnn_kernel.hpp"

@@ -3,7 +3,7 @@
 #include <set>
 #include <sstream>
 
-#include "adapters/identify.hpp"
+#include "identify/identify.hpp"
 
 namespace bncheck::identify {
 

@@ -1,12 +1,12 @@
 // The plain kernel's entry point: checks a call and runs the op in float or
 // double arithmetic.
-#include "tests/mutants/plain_kernel.hpp"
+#include "mutants/plain_kernel.hpp"
 
 #include <exception>
 #include <stdexcept>
 #include <utility>
 
-#include "tests/mutants/plain_parts.hpp"
+#include "mutants/plain_parts.hpp"
 
 namespace bncheck::mutants {
 namespace {
