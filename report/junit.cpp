@@ -1,5 +1,7 @@
-// JUnit XML for CI test reporters (Jenkins, GitLab, GitHub test-report actions).
+// JUnit XML for CI test reporters (Jenkins, GitLab, GitHub test-report actions),
+// built as a pugixml tree, so markup is escaped by the writer.
 #include <cstdio>
+#include <pugixml.hpp>
 #include <sstream>
 
 #include "report/report.hpp"
@@ -24,41 +26,33 @@ std::size_t xml_char_length(const std::string& s, std::size_t i) {
   return overlong || excluded ? 0 : n;
 }
 
-// Text as XML character data or attribute value: markup escaped, anything
-// XML 1.0 cannot hold replaced by '?'.
-std::string escape(const std::string& s) {
+// Text XML 1.0 can hold: pugixml escapes markup but passes bytes through, and
+// writes a control character as a character reference that XML 1.0 forbids.
+// So each byte that does not start an allowed UTF-8 character becomes '?'.
+std::string xml_text(const std::string& s) {
   std::string out;
+  out.reserve(s.size());
   for (std::size_t i = 0; i < s.size();) {
     const std::size_t n = xml_char_length(s, i);
     if (n == 0) {
       out += '?';
       ++i;
-      continue;
+    } else {
+      out.append(s, i, n);
+      i += n;
     }
-    switch (s[i]) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out.append(s, i, n);
-    }
-    i += n;
   }
   return out;
 }
 
-// Attribute values must not carry raw newlines (they normalize to spaces).
-std::string attribute(const std::string& s) {
-  std::string a = escape(s);
-  std::string out;
-  for (char c : a) {
-    if (c == '\n') out += "&#10;";
-    else if (c == '\r') out += "&#13;";
-    else if (c == '\t') out += "&#9;";
-    else out += c;
-  }
-  return out;
+void set(pugi::xml_node n, const char* key, const std::string& value) {
+  n.append_attribute(key).set_value(xml_text(value).c_str());
+}
+
+pugi::xml_node element(pugi::xml_node parent, const char* name, const std::string& text = "") {
+  pugi::xml_node e = parent.append_child(name);
+  if (!text.empty()) e.append_child(pugi::node_pcdata).set_value(xml_text(text).c_str());
+  return e;
 }
 
 std::string seconds(double s) {
@@ -85,9 +79,18 @@ counts count(const std::vector<case_outcome>& outcomes) {
   return c;
 }
 
-std::string totals(const counts& c) {
-  return "tests=\"" + std::to_string(c.tests) + "\" failures=\"" + std::to_string(c.failures) +
-         "\" errors=\"0\" skipped=\"" + std::to_string(c.skipped) + "\" time=\"" + seconds(c.time) + "\"";
+void totals(pugi::xml_node n, const counts& c) {
+  set(n, "tests", std::to_string(c.tests));
+  set(n, "failures", std::to_string(c.failures));
+  set(n, "errors", "0");
+  set(n, "skipped", std::to_string(c.skipped));
+  set(n, "time", seconds(c.time));
+}
+
+void property(pugi::xml_node properties, const char* name, const std::string& value) {
+  pugi::xml_node p = properties.append_child("property");
+  set(p, "name", name);
+  set(p, "value", value);
 }
 
 }  // namespace
@@ -101,40 +104,44 @@ std::string junit_xml(const run_info& run, const std::vector<suite>& suites) {
     all.skipped += c.skipped;
     all.time += c.time;
   }
-  std::ostringstream x;
-  x << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  x << "<testsuites name=\"" << attribute("bncheck " + run.kernel) << "\" " << totals(all) << ">\n";
+  std::ostringstream timeout;
+  timeout << run.timeout_seconds;
+
+  pugi::xml_document doc;
+  pugi::xml_node declaration = doc.append_child(pugi::node_declaration);
+  set(declaration, "version", "1.0");
+  set(declaration, "encoding", "UTF-8");
+  pugi::xml_node root = doc.append_child("testsuites");
+  set(root, "name", "bncheck " + run.kernel);
+  totals(root, all);
   for (const suite& s : suites) {
-    x << "  <testsuite name=\"" << attribute(s.name) << "\" " << totals(count(s.outcomes)) << ">\n";
-    x << "    <properties>\n";
-    x << "      <property name=\"kernel\" value=\"" << attribute(run.kernel) << "\"/>\n";
-    if (!run.seed.empty()) x << "      <property name=\"seed\" value=\"" << attribute(run.seed) << "\"/>\n";
-    if (!run.shard.empty()) x << "      <property name=\"shard\" value=\"" << attribute(run.shard) << "\"/>\n";
-    x << "      <property name=\"isolated\" value=\"" << (run.isolated ? "true" : "false") << "\"/>\n";
-    if (run.isolated)
-      x << "      <property name=\"timeout_seconds\" value=\"" << run.timeout_seconds << "\"/>\n";
-    x << "    </properties>\n";
+    pugi::xml_node suite = root.append_child("testsuite");
+    set(suite, "name", s.name);
+    totals(suite, count(s.outcomes));
+    pugi::xml_node properties = suite.append_child("properties");
+    property(properties, "kernel", run.kernel);
+    if (!run.seed.empty()) property(properties, "seed", run.seed);
+    if (!run.shard.empty()) property(properties, "shard", run.shard);
+    property(properties, "isolated", run.isolated ? "true" : "false");
+    if (run.isolated) property(properties, "timeout_seconds", timeout.str());
     for (const case_outcome& o : s.outcomes) {
-      x << "    <testcase classname=\"" << attribute("bncheck." + s.name) << "\" name=\"" << attribute(o.name)
-        << "\" time=\"" << seconds(o.seconds) << "\"";
-      if (o.v == verdict::pass) {
-        x << "/>\n";
-        continue;
+      pugi::xml_node testcase = suite.append_child("testcase");
+      set(testcase, "classname", "bncheck." + s.name);
+      set(testcase, "name", o.name);
+      set(testcase, "time", seconds(o.seconds));
+      if (o.v == verdict::fail) {
+        pugi::xml_node failure = element(testcase, "failure", o.report);
+        set(failure, "message", first_line(o.report));
+        set(failure, "type", "FAIL");
+      } else if (o.v == verdict::known) {  // JUnit has no "expected failure": a skip that says what it is
+        set(element(testcase, "skipped", o.report), "message", "known deviation: " + first_line(o.report));
+      } else if (o.v == verdict::skip) {
+        set(element(testcase, "skipped"), "message", o.report);
       }
-      x << ">\n";
-      if (o.v == verdict::fail)
-        x << "      <failure message=\"" << attribute(first_line(o.report)) << "\" type=\"FAIL\">"
-          << escape(o.report) << "</failure>\n";
-      else if (o.v == verdict::known)  // JUnit has no "expected failure": a skip that says what it is
-        x << "      <skipped message=\"" << attribute("known deviation: " + first_line(o.report)) << "\">"
-          << escape(o.report) << "</skipped>\n";
-      else
-        x << "      <skipped message=\"" << attribute(o.report) << "\"/>\n";
-      x << "    </testcase>\n";
     }
-    x << "  </testsuite>\n";
   }
-  x << "</testsuites>\n";
+  std::ostringstream x;
+  doc.save(x, "  ", pugi::format_indent, pugi::encoding_utf8);
   return x.str();
 }
 
