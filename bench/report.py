@@ -1,6 +1,7 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Turns bench_cpu's Google Benchmark JSON into bench/RESULTS.md and a chart
-(bench/results.svg). Python 3 standard library only. Every number written is
+(bench/results.svg). Python 3 standard library, and matplotlib for the chart
+(Debian's python3-matplotlib, hence /usr/bin/python3). Every number written is
 a median from the JSON or a ratio of two medians of the same run.
 
   bench/report.py RESULTS_JSON --md OUT.md --svg OUT.svg --command "..." \
@@ -329,12 +330,19 @@ def keep_notes(path):
     return text[i + len(NOTES_MARK):].strip("\n").splitlines() if i >= 0 else []
 
 
-def esc(s):
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def write_svg(rows, context, caption, path):
+    """Grouped bars of GB/s per case, one panel per op; the triad's GB/s as a dashed line per group.
+    Drawn by matplotlib's SVG backend with text kept as text; the same input gives the same bytes
+    (fixed hash salt for element ids, no date in the metadata)."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise SystemExit("bench/report.py: the chart needs matplotlib (Debian: python3-matplotlib, in ci/deps)")
+    matplotlib.use("svg")
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
 
-
-def write_svg(rows, context, caption):
-    """Grouped bars of GB/s per case, one panel per op; the triad's GB/s as a line per group."""
     colors = {"eigen": "#1b7837", "onednn": "#2166ac", "libtorch": "#d6604d"}
     groups = [(s, lay) for s, lays in shapes_in(rows).items() for lay in lays]
     triad = {s: gbs(rows[("triad", "any", s, "stream")]) for s, _ in groups
@@ -342,63 +350,48 @@ def write_svg(rows, context, caption):
     top = max([gbs(r) for r in rows.values() if "median" in r and "op_bytes" in r] + list(triad.values()) + [1])
     step = 5 if top <= 40 else 10
     ymax = (int(top / step) + 1) * step
-    left, right, panel_h, gap, bar_w, group_gap = 60, 30, 230, 80, 20, 40
-    group_w = bar_w * len(CHART_KERNELS) + group_gap
-    width = max(left + right + group_w * len(groups), 760)
-    header = 80
-    height = header + len(OPS) * (panel_h + gap) + 10
-    o = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-         f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
-         f'<rect width="{width}" height="{height}" fill="white"/>',
-         f'<text x="{left}" y="20" font-size="15" font-weight="bold">Batch norm, f32, '
-         f'{esc(context.get("bncheck_threads", "?"))} threads: GB/s from the fewest bytes and the median time</text>']
-    lx = left
-    for k in CHART_KERNELS:
-        o.append(f'<rect x="{lx}" y="32" width="12" height="12" fill="{colors[k]}"/>'
-                 f'<text x="{lx + 16}" y="42">{esc(KERNEL_TITLE[k])}</text>')
-        lx += 110
-    o.append(f'<text x="{left}" y="62" fill="#555">{esc(caption)}</text>')
-    o.append(f'<line x1="{lx}" y1="38" x2="{lx + 22}" y2="38" stroke="black" stroke-width="2" '
-             f'stroke-dasharray="4,2"/><text x="{lx + 26}" y="42">triad (same tensor size)</text>')
-    for pi, op in enumerate(OPS):
-        y0 = header + pi * (panel_h + gap) + 20
-        yb = y0 + panel_h
-
-        def y(v):
-            return yb - v / ymax * panel_h
-        o.append(f'<text x="{left}" y="{y0 - 6}" font-size="13" font-weight="bold">{op}</text>')
-        for v in range(0, ymax + 1, step):
-            o.append(f'<line x1="{left}" y1="{y(v):.1f}" x2="{width - right}" y2="{y(v):.1f}" stroke="#ddd"/>'
-                     f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{v}</text>')
-        o.append(f'<text x="14" y="{(y0 + yb) / 2:.0f}" transform="rotate(-90 14 {(y0 + yb) / 2:.0f})" '
-                 f'text-anchor="middle">GB/s</text>')
-        for gi, (shape, lay) in enumerate(groups):
-            gx = left + gi * group_w + group_gap / 2
-            for ki, k in enumerate(CHART_KERNELS):
-                key = onednn_key(lay) if k == "onednn" else k
-                r = rows.get((op, lay, shape, key), {})
-                x = gx + ki * bar_w
-                if "median" in r:
-                    v = gbs(r)
-                    o.append(f'<rect x="{x:.1f}" y="{y(v):.1f}" width="{bar_w - 2}" height="{yb - y(v):.1f}" '
-                             f'fill="{colors[k]}"><title>{esc(KERNEL_TITLE[key])} {op} {lay} {shape}: '
-                             f'{v:.1f} GB/s, {r["median"]:.2f} ms</title></rect>')
-                elif r:
-                    o.append(f'<text x="{x + bar_w / 2 - 1:.1f}" y="{yb - 4}" text-anchor="middle" '
-                             f'fill="{colors[k]}">×</text>')
-            if shape in triad:
-                ty = y(triad[shape])
-                o.append(f'<line x1="{gx - 3:.1f}" y1="{ty:.1f}" x2="{gx + bar_w * len(CHART_KERNELS) + 1:.1f}" '
-                         f'y2="{ty:.1f}" stroke="black" stroke-width="2" stroke-dasharray="4,2"/>')
-            cx = gx + bar_w * len(CHART_KERNELS) / 2
-            o.append(f'<text x="{cx:.1f}" y="{yb + 14}" text-anchor="middle">{esc(short_shape(shape))}</text>'
-                     f'<text x="{cx:.1f}" y="{yb + 27}" text-anchor="middle">{lay}</text>')
-            if lay == "nc":
-                o.append(f'<text x="{cx:.1f}" y="{yb + 40}" text-anchor="middle" fill="#555">'
-                         f'oneDNN: nhwc 1×1</text>')
-        o.append(f'<line x1="{left}" y1="{yb}" x2="{width - right}" y2="{yb}" stroke="black"/>')
-    o.append("</svg>")
-    return "\n".join(o) + "\n"
+    bar_w = 0.8 / len(CHART_KERNELS)  # a group is 0.8 wide, 0.2 between groups
+    rc = {"svg.hashsalt": "bncheck", "svg.fonttype": "none", "font.family": "sans-serif", "font.size": 9}
+    with plt.rc_context(rc):
+        fig, axes = plt.subplots(len(OPS), 1, figsize=(max(0.85 * len(groups) + 1.5, 8), 3.3 * len(OPS) + 1.2),
+                                 sharey=True)
+        fig.suptitle(f"Batch norm, f32, {context.get('bncheck_threads', '?')} threads: "
+                     "GB/s from the fewest bytes and the median time", fontsize=12, fontweight="bold",
+                     x=0.01, y=0.995, ha="left")
+        fig.text(0.01, 1 - 0.45 / fig.get_figheight(), caption, color="#555", fontsize=8, ha="left", va="top")
+        for ax, op in zip(axes, OPS):
+            ax.set_title(op, loc="left", fontweight="bold", fontsize=10)
+            for gi, (shape, lay) in enumerate(groups):
+                x0 = gi - 0.4
+                for ki, k in enumerate(CHART_KERNELS):
+                    key = onednn_key(lay) if k == "onednn" else k
+                    r = rows.get((op, lay, shape, key), {})
+                    x = x0 + (ki + 0.5) * bar_w
+                    if "median" in r:
+                        ax.bar(x, gbs(r), width=bar_w * 0.9, color=colors[k])
+                    elif r:  # measured but skipped (a failed set-up or output check)
+                        ax.text(x, 0.01 * ymax, "×", color=colors[k], ha="center", va="bottom")
+                if shape in triad:
+                    ax.hlines(triad[shape], x0 - 0.03, x0 + 0.83, colors="black", linestyles=(0, (4, 2)), linewidth=1.5)
+            ax.set_xlim(-0.6, len(groups) - 0.4)
+            ax.set_ylim(0, ymax)
+            ax.set_yticks(range(0, ymax + 1, step))
+            ax.set_ylabel("GB/s")
+            ax.grid(axis="y", color="#ddd", linewidth=0.8)
+            ax.set_axisbelow(True)
+            ax.spines[["top", "right"]].set_visible(False)
+            ax.set_xticks(range(len(groups)))
+            ax.set_xticklabels([f"{short_shape(s)}\n{lay}" + ("\noneDNN: nhwc 1×1" if lay == "nc" else "")
+                                for s, lay in groups])
+            ax.tick_params(axis="x", length=0)
+        handles = [Patch(color=colors[k], label=KERNEL_TITLE[k]) for k in CHART_KERNELS]
+        handles.append(Line2D([], [], color="black", linestyle=(0, (4, 2)), linewidth=1.5,
+                              label="triad (same tensor size)"))
+        fig.legend(handles=handles, loc="upper right", ncol=len(handles), frameon=False,
+                   bbox_to_anchor=(0.99, 1 - 0.6 / fig.get_figheight()))
+        fig.tight_layout(rect=(0, 0, 1, 1 - 0.75 / fig.get_figheight()), h_pad=1.5)
+        fig.savefig(path, format="svg", metadata={"Date": None})
+        plt.close(fig)
 
 
 def main():
@@ -433,12 +426,11 @@ def main():
     md += [NOTES_MARK, ""] + notes
     with open(args.md, "w") as f:
         f.write("\n".join(md).rstrip("\n") + "\n")
-    with open(args.svg, "w") as f:
-        others = "unknown" if args.others is None else f"{args.others * 100:.0f} %"
-        caption = (f"{args.started} UTC, commit {args.commit.split()[0]}, other processes' CPU share during the run:"
-                   f" {others}" + (" (a busy machine: not for judging)" if args.others is None or args.others >= 0.05
-                                   else "") + " (bench/RESULTS.md)")
-        f.write(write_svg(rows, context, caption))
+    others = "unknown" if args.others is None else f"{args.others * 100:.0f} %"
+    caption = (f"{args.started} UTC, commit {args.commit.split()[0]}, other processes' CPU share during the run:"
+               f" {others}" + (" (a busy machine: not for judging)" if args.others is None or args.others >= 0.05
+                               else "") + " (bench/RESULTS.md)")
+    write_svg(rows, context, caption, args.svg)
 
 
 # The facts of a run that are not in Google Benchmark's JSON, saved beside it.

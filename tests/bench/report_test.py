@@ -1,0 +1,111 @@
+#!/usr/bin/python3
+"""bench/report.py on the committed bench/results.json: RESULTS.md and the
+chart are written, the chart is SVG that parses as XML, it has one bar per
+measured (op, case, kernel) the chart shows (counted from the JSON here, not
+from report.py), a skipped benchmark is a missing bar, and the same input
+gives the same bytes. Exits 77 (skipped) when matplotlib is not installed.
+
+  report_test.py SOURCE_DIR
+"""
+import copy
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+
+try:
+    import matplotlib  # noqa: F401  (only whether it is there)
+except ImportError:
+    print("SKIP: /usr/bin/python3 cannot import matplotlib (install python3-matplotlib; ci/deps does)")
+    sys.exit(77)
+
+SVG = "{http://www.w3.org/2000/svg}"
+OPS = ["forward_training", "forward_inference", "backward"]
+# The chart's colours and kernels; on nc the chart's oneDNN bar is the nhwc 1×1 descriptor.
+COLORS = {"eigen": "#1b7837", "onednn": "#2166ac", "libtorch": "#d6604d"}
+
+
+def chart_key(kernel, layout):
+    return "onednn_nspc" if kernel == "onednn" and layout == "nc" else kernel
+
+
+def expected_bars(data):
+    """{colour: number of bars}, from the benchmarks that have a median."""
+    measured = set()
+    for b in data["benchmarks"]:
+        if b.get("aggregate_name") == "median" and not b.get("error_occurred"):
+            measured.add(tuple(re.sub(r"/real_time$", "", b["run_name"]).split("/")))
+    groups = {(lay, shape) for op, lay, shape, _ in measured if op in OPS}
+    return {COLORS[k]: sum((op, lay, shape, chart_key(k, lay)) in measured for op in OPS for lay, shape in groups)
+            for k in COLORS}
+
+
+def bars_drawn(svg_path):
+    """{colour: number of filled paths inside the axes (the legend's swatches are outside)}, and
+    the text of every <text> element."""
+    root = ET.parse(svg_path).getroot()
+    assert root.tag == SVG + "svg", root.tag
+    counts = {c: 0 for c in COLORS.values()}
+    for g in root.iter(SVG + "g"):
+        if not g.get("id", "").startswith("axes_"):
+            continue
+        for p in g.iter(SVG + "path"):
+            m = re.match(r"fill: (#[0-9a-f]{6})", p.get("style", ""))
+            if m and m[1] in counts:
+                counts[m[1]] += 1
+    texts = ["".join(t.itertext()) for t in root.iter(SVG + "text")]
+    return counts, texts
+
+
+def report(source, results, folder, name):
+    md, svg = os.path.join(folder, name + ".md"), os.path.join(folder, name + ".svg")
+    subprocess.run([sys.executable, os.path.join(source, "bench", "report.py"), results,
+                    "--meta", os.path.join(source, "bench", "results.meta.json"), "--md", md, "--svg", svg],
+                   check=True)
+    assert os.path.getsize(md) > 0 and os.path.getsize(svg) > 0, name
+    with open(md) as f:
+        assert f.read().startswith("# Benchmark results"), md
+    return svg
+
+
+def main():
+    source = sys.argv[1]
+    results = os.path.join(source, "bench", "results.json")
+    with open(results) as f:
+        data = json.load(f)
+    with tempfile.TemporaryDirectory() as folder:
+        a = report(source, results, folder, "a")
+        b = report(source, results, folder, "b")
+        with open(a, "rb") as fa, open(b, "rb") as fb:
+            assert fa.read() == fb.read(), "two charts of the same results differ"
+        counts, texts = bars_drawn(a)
+        want = expected_bars(data)
+        assert counts == want, f"bars by colour {counts}, expected {want}"
+        assert all(n > 0 for n in want.values()), want
+        for label in OPS + ["eigen (ours)", "oneDNN", "libtorch", "triad (same tensor size)"]:
+            assert label in texts, f"no text '{label}' in the chart"
+        assert "×" not in texts, "a skip mark where every benchmark was measured"
+
+        # One eigen benchmark failed its check: Google Benchmark writes one
+        # entry with error_occurred instead of its aggregates; the chart
+        # loses that bar and marks the place.
+        gone = "forward_training/nchw/N32C64H56W56/eigen"
+        broken = copy.deepcopy(data)
+        broken["benchmarks"] = [x for x in data["benchmarks"] if re.sub(r"/real_time$", "", x["run_name"]) != gone]
+        assert len(broken["benchmarks"]) < len(data["benchmarks"]), gone + " is not in results.json"
+        broken["benchmarks"].append({"name": gone, "run_name": gone, "run_type": "iteration",
+                                     "error_occurred": True, "error_message": "output check failed"})
+        broken_json = os.path.join(folder, "broken.json")
+        with open(broken_json, "w") as f:
+            json.dump(broken, f)
+        counts, texts = bars_drawn(report(source, broken_json, folder, "broken"))
+        assert counts[COLORS["eigen"]] == want[COLORS["eigen"]] - 1, counts
+        assert texts.count("×") == 1, "the skipped benchmark is not marked once"
+    print("report.py: chart and RESULTS.md written, bars as measured, output reproducible")
+
+
+if __name__ == "__main__":
+    main()
