@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <limits>
 
 #include "check/tolerance.hpp"
@@ -31,7 +32,44 @@ double normalized_error(double expected, double got, double bound) {
   return bound > 0 ? err / bound : inf;
 }
 
+// "y[1,0,3,2]": flat index `index` in the memory-order shape of `shape`.
+std::string position(const std::string& tensor, const std::vector<int64_t>& shape, int64_t index) {
+  std::vector<int64_t> idx(shape.size());
+  for (std::size_t k = shape.size(); k-- > 0;) {
+    idx[k] = index % shape[k];
+    index /= shape[k];
+  }
+  std::string s = tensor + "[";
+  for (std::size_t k = 0; k < idx.size(); ++k) {
+    if (k) s += ',';
+    s += std::to_string(idx[k]);
+  }
+  return s + "]";
+}
+
+// The channel of element i of an output with n elements: the per-channel
+// outputs hold c elements; y and dx are laid out like x.
+int64_t channel_of(const problem& p, std::size_t n, int64_t i) {
+  if (static_cast<int64_t>(n) == p.c) return i;
+  return channel_last(p.lay) ? i % p.c : (i / spatial_size(p)) % p.c;
+}
+
+// The histogram's bin edges: 1e-6 .. 1e4.
+constexpr double edges[] = {1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1, 1e1, 1e2, 1e3, 1e4};
+
 }  // namespace
+
+int histogram_bin(double n) {
+  if (n == 0) return 0;
+  if (!(n < edges[std::size(edges) - 1])) return histogram_bins - 1;  // NaN included
+  return 1 + static_cast<int>(std::upper_bound(std::begin(edges), std::end(edges), n) - std::begin(edges));
+}
+
+std::string histogram_bin_label(int bin) {
+  static const char* const labels[histogram_bins] = {"0",    "<1e-6", "1e-6", "1e-5", "1e-4", "1e-3", "1e-2",
+                                                     "1e-1", "1",     "1e1",  "1e2",  "1e3",  "1e4+"};
+  return bin >= 0 && bin < histogram_bins ? labels[bin] : "?";
+}
 
 check_result compare(const test_case& c, const tensor_map& got, const std::vector<std::string>& not_produced) {
   check_result r;
@@ -51,12 +89,22 @@ check_result compare(const test_case& c, const tensor_map& got, const std::vecto
     }
     const dtype t = type_of(c.prob, name);
     const std::vector<double>& b = bounds.at(name).values;
+    output_errors& out = r.outputs.emplace_back();
+    out.tensor = name;
+    out.histogram.assign(histogram_bins, 0);
+    out.channel_max.assign(c.prob.c, 0.0);
     for (std::size_t i = 0; i < exp.values.size(); ++i) {
       const double e = exp.values[i], g = it->second.values[i];
       const double n = normalized_error(e, g, b[i]);
       ++r.checked;
       r.max_normalized = std::max(r.max_normalized, n);
+      ++out.checked;
+      ++out.histogram[histogram_bin(n)];
+      out.max_normalized = std::max(out.max_normalized, n);
+      double& ch = out.channel_max[channel_of(c.prob, exp.values.size(), static_cast<int64_t>(i))];
+      ch = std::max(ch, n);
       if (n > 1) {
+        ++out.failed;
         ++r.failed;
         if (std::isnan(g) && !std::isnan(e)) ++r.nans;
         r.pass = false;
@@ -64,7 +112,8 @@ check_result compare(const test_case& c, const tensor_map& got, const std::vecto
       if (r.worst.size() < max_worst || n > r.worst.back().normalized) {
         const double err = std::fabs(g - e);
         element_error ee{name, static_cast<int64_t>(i), e, g, b[i], n, err / ulp_at(t, e),
-                         e != 0 ? err / std::fabs(e) : (err == 0 ? 0 : std::numeric_limits<double>::infinity())};
+                         e != 0 ? err / std::fabs(e) : (err == 0 ? 0 : std::numeric_limits<double>::infinity()),
+                         position(name, exp.shape, static_cast<int64_t>(i))};
         if (std::isnan(e) || std::isnan(g)) ee.ulps = ee.relative = std::isnan(e) == std::isnan(g) ? 0 : std::numeric_limits<double>::infinity();
         r.worst.insert(std::upper_bound(r.worst.begin(), r.worst.end(), ee, worse), ee);
         if (r.worst.size() > max_worst) r.worst.pop_back();

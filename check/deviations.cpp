@@ -99,6 +99,7 @@ void apply_deviations(const deviations& d, std::vector<case_outcome>& outcomes) 
                  "), but it passes now; remove that line\n";
     } else if (o.worst_tensor == it->tensor) {
       o.v = verdict::known;
+      o.known_deviation = where + ": " + it->reason;
       o.report = "KNOWN " + o.name + " (" + where + ": " + it->reason + ")\n" + o.report;
     } else {
       o.report = "  note: " + where + " lists this case as a known deviation on " + it->tensor +

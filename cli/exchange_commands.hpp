@@ -30,7 +30,7 @@ struct judge_options {
   std::string in;
   std::vector<std::string> cases;  ///< only these (all exported ones when empty)
   bool quiet = false;
-  std::string junit, json;         ///< report files, as bncheck run writes them
+  std::string junit, json, html;   ///< report files, as bncheck run writes them
   std::string deviations;          ///< the kernel's known deviations (docs/deviations.md), or empty
 };
 /// Judges the outputs the kernel wrote into an export folder: 0 all pass,

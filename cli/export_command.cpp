@@ -94,6 +94,8 @@ void add_exchange_commands(CLI::App& app, exchange_commands& x) {
   x.judge_command->add_flag("--quiet", x.judge_opts.quiet, "print only failures and the summary");
   x.judge_command->add_option("--junit", x.judge_opts.junit, "also write the results as JUnit XML to this file");
   x.judge_command->add_option("--json", x.judge_opts.json, "also write the full results as JSON to this file");
+  x.judge_command->add_option("--html", x.judge_opts.html,
+                              "also write an HTML report (tables, error pictures, repro commands) to this file");
   x.judge_command->add_option("--deviations", x.judge_opts.deviations,
                               "the kernel's known deviations, as for bncheck run (docs/deviations.md)");
 }

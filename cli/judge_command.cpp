@@ -17,6 +17,7 @@
 #include "golden/npy.hpp"
 #include "golden/store.hpp"
 #include "report/report.hpp"
+#include "report/terminal.hpp"
 
 namespace fs = std::filesystem;
 
@@ -88,7 +89,7 @@ class folder_kernel final : public kernel {
 
 std::string export_repro(const std::string& golden, const std::string& name) {
   const std::string dir = name + ".export";
-  return "REPRO: bncheck export --golden " + golden + " --case " + name + " --out " + dir +
+  return "bncheck export --golden " + golden + " --case " + name + " --out " + dir +
          " && <run your kernel on " + dir + "/" + name + "> && bncheck judge --in " + dir + " --case " + name;
 }
 
@@ -100,7 +101,7 @@ std::string with_repro(const std::string& report, const std::string& repro) {
     std::size_t end = report.find('\n', begin);
     if (end == std::string::npos) end = report.size();
     const std::string line = report.substr(begin, end - begin);
-    out += (line.rfind("REPRO: ", 0) == 0 ? repro : line) + (end < report.size() ? "\n" : "");
+    out += (line.rfind("REPRO: ", 0) == 0 ? "REPRO: " + repro : line) + (end < report.size() ? "\n" : "");
     begin = end + 1;
   }
   return out;
@@ -138,22 +139,25 @@ int judge_exported(const judge_options& o) {
   }
 
   const std::string kernel_name = "outputs in " + o.in;
-  std::vector<case_outcome> outcomes;
+  std::vector<outcome> outcomes;
   for (const test_case& c : cases) {
     folder_kernel k(kernel_name, root / c.name, c);
-    case_outcome oc = judge(k, c);
-    if (oc.v == verdict::fail) oc.report = with_repro(oc.report, export_repro(golden, c.name));
+    outcome oc = judge(k, c);
+    if (oc.v == verdict::fail) {
+      oc.repro = {export_repro(golden, c.name)};
+      oc.report = with_repro(oc.report, oc.repro.back());
+    }
     outcomes.push_back(std::move(oc));
   }
   if (known) apply_deviations(*known, outcomes);
-  const gate_totals t = print_table(outcomes, kernel_name, std::cout, o.quiet);
-  for (const auto& oc : outcomes)
-    if (oc.v == verdict::fail || oc.v == verdict::known) std::cout << "\n" << oc.report;
+  const report::gate_totals t = report::print_table(outcomes, kernel_name, std::cout, o.quiet);
+  report::print_failures(outcomes, std::cout);
   report::run_info run;
   run.kernel = kernel_name;
   const std::vector<report::suite> suites{{"judged", outcomes}};
   if (!o.junit.empty()) report::write_report(o.junit, report::junit_xml(run, suites));
   if (!o.json.empty()) report::write_report(o.json, report::json_report(run, suites));
+  if (!o.html.empty()) report::write_report(o.html, report::html_report(run, suites));
   if (t.fail) return 1;
   if (t.pass == 0 && t.known == 0) {  // a known deviation was judged: it failed as recorded
     std::cout << "nothing was checked: every case was skipped\n";

@@ -108,6 +108,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::cerr << "bncheck: " << e.what() << " (see bncheck --help)\n";
     return 2;
+  } catch (const input_error& e) {  // an option parsed into its typed value as it is read (--shard)
+    std::cerr << "bncheck: " << e.what() << "\n";
+    return 2;
   }
   try {
     if (run->parsed()) return cli::run(ro);

@@ -36,9 +36,9 @@ verdict_row assess(kernel& k, const std::vector<test_case>& corpus, properties::
     }
   pc.stop_at_first_failure = stop_early;
   for (const auto& r : properties::run_properties(k, pc))
-    if (!r.passed) {
+    if (!r.passed()) {
       row.killer_property = r.name;
-      row.shrunk_elements = r.shrunk_elements;
+      row.shrunk_elements = r.elements;
       break;
     }
   row.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -1,6 +1,6 @@
 // bncheck run: judge a kernel on the golden corpus (or on generated problems)
-// and on the properties; print the per-case table, the property table, the
-// failure reports, and exit 0/1/2.
+// and on the properties; print the per-case table, the property table (with
+// progress on a terminal), the failure reports, and exit 0/1/2.
 #include <iostream>
 #include <optional>
 #include <random>
@@ -14,6 +14,8 @@
 #include "golden/store.hpp"
 #include "properties/regression.hpp"
 #include "properties/runner.hpp"
+#include "report/progress.hpp"
+#include "report/terminal.hpp"
 
 namespace bncheck::cli {
 namespace {
@@ -39,6 +41,7 @@ uint64_t run_seed(const std::string& text) {
 }  // namespace
 
 int run(const run_options& o) {
+  check_run_extras(o.extras);
   std::unique_ptr<kernel> k = open_kernel(o.kernel, o.extras, kernel_by_name);  // a name or a plugin .so
   const bool targeted = !o.problems.empty() || !o.cases.empty();
   const bool property_only = !o.properties.empty() || !o.reproduce.empty();
@@ -85,15 +88,15 @@ int run(const run_options& o) {
               << " cases per property\n";
   if (known) std::cout << describe_exclusions(*known);
 
-  gate_totals t;
-  std::vector<case_outcome> outcomes;
+  report::gate_totals t;
+  std::vector<outcome> outcomes;
   if (run_corpus) {
     if (cases.empty()) {
       std::cout << "no golden cases in '" << o.golden << "'\n";
     } else {
       for (const auto& c : cases) outcomes.push_back(judge(*k, c));
       if (known) apply_deviations(*known, outcomes);
-      t = print_table(outcomes, k->name(), std::cout, o.quiet);
+      t = report::print_table(outcomes, k->name(), std::cout, o.quiet);
     }
   }
 
@@ -101,28 +104,25 @@ int run(const run_options& o) {
   int property_failures = 0;
   if (run_props) {
     std::cout << "\n";
-    properties::print_property_header(std::cout);
+    report::print_property_header(std::cout);
+    report::progress_line progress(std::cout, report::progress_wanted(o.quiet));
+    pc.on_case = [&](const std::string& name, int done, int total) { progress.update(name, done, total); };
     pc.on_result = [&](const properties::property_result& r) {
-      if (!o.quiet || !r.passed) properties::print_property_row(r, std::cout);
+      progress.clear();
+      if (!o.quiet || !r.passed()) report::print_property_row(r, std::cout);
       std::cout.flush();
     };
     results = properties::run_properties(*k, pc);
-    int cases_run = 0, all_skipped = 0;
-    for (const auto& r : results) {
-      property_failures += r.passed ? 0 : 1, cases_run += r.cases;
-      all_skipped += r.passed && !properties::judged(r) ? 1 : 0;
-    }
-    std::cout << "kernel " << k->name() << ": " << results.size() - property_failures - all_skipped
-              << " properties passed, " << property_failures << " failed, ";
-    if (all_skipped) std::cout << all_skipped << " skipped (the kernel skipped every case), ";
-    std::cout << cases_run << " cases (seed " << pc.seed << ")\n";
+    progress.clear();
+    property_failures =
+        report::print_property_summary(std::vector<outcome>(results.begin(), results.end()), k->name(), pc.seed,
+                                       std::cout);
   }
 
-  for (const auto& oc : outcomes)
-    if (oc.v == verdict::fail || oc.v == verdict::known) std::cout << "\n" << oc.report;
+  report::print_failures(outcomes, std::cout);
   for (const auto& r : results) {
-    if (r.passed) continue;
-    std::cout << "\n" << properties::failure_text(r, k->name(), pc.seed);
+    if (r.passed()) continue;
+    std::cout << "\n" << r.report;
     if (!o.save_regressions.empty() && r.shrunk) {
       const std::string name = properties::save_regression(r, k->name(), pc.seed, o.save_regressions);
       std::cout << "  saved the shrunk case as " << (std::filesystem::path(o.save_regressions) / name).string()
@@ -133,7 +133,7 @@ int run(const run_options& o) {
   write_run_reports(o.extras, o.kernel, outcomes, !o.problems.empty(), results, pc.seed);
   if (t.fail || property_failures) return 1;
   bool property_passed = false;
-  for (const auto& r : results) property_passed = property_passed || (r.passed && properties::judged(r));
+  for (const auto& r : results) property_passed = property_passed || r.v == verdict::pass;
   if (t.pass == 0 && t.known == 0 && !property_passed) {  // known: judged, failed as recorded
     std::cout << "nothing was checked: every case was skipped by kernel " << k->name() << "\n";
     for (const auto& oc : outcomes)  // the kernel's reason, e.g. "no CUDA device: ..."

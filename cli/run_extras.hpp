@@ -1,14 +1,15 @@
 // What `bncheck run` adds for third-party kernels and CI: --kernel given as a
-// plugin path, isolation in child processes, --shard, and JUnit/JSON reports.
+// plugin path, isolation in child processes, --shard, and JUnit/JSON/HTML reports.
 // run_command.cpp calls these at a few points; the logic lives here.
 #pragma once
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "check/gate.hpp"
+#include "check/outcome.hpp"
 #include "core/kernel.hpp"
 #include "report/shard.hpp"
 
@@ -25,22 +26,28 @@ namespace bncheck::cli {
 struct run_extras {
   std::string junit;           ///< JUnit XML file to write ("" none)
   std::string json;            ///< JSON file to write ("" none)
-  std::string shard;           ///< "i/n": only the cases (and properties) of that shard
+  std::string html;            ///< HTML report to write ("" none)
+  std::optional<report::shard> shard;  ///< only the cases (and properties) of this shard; parsed as --shard is read
   bool isolate = false;        ///< --isolate: run each call in a child process
   bool no_isolate = false;     ///< --no-isolate: never (plugins are isolated by default)
   double timeout_seconds = 10; ///< per isolated call
 };
 
-/// Declares --junit, --json, --shard, --isolate, --no-isolate and --timeout on `run`.
+/// Declares --junit, --json, --html, --shard, --isolate, --no-isolate and
+/// --timeout on `run`. --shard is parsed as it is read (a bad one throws
+/// input_error from app.parse).
 void add_run_extras(CLI::App& run, run_extras& e);
 
 /// Checks the options together (throws input_error: --isolate with
-/// --no-isolate, a bad --shard, a timeout <= 0, a report folder that does
-/// not exist) before anything runs.
+/// --no-isolate, a timeout <= 0, a report folder that does not exist)
+/// before anything runs.
 void check_run_extras(const run_extras& e);
+/// Throws input_error when the folder of report file `file` (given as
+/// `option`) does not exist; nothing for "".
+void check_report_path(const std::string& option, const std::string& file);
 
 /// The kernel --kernel names: a plugin file when abi::is_plugin_path (loaded
-/// by abi::load_plugin), else builtin(name). Isolated (isolate/isolate.hpp)
+/// by abi::load_plugin), else builtin(name); e was checked (check_run_extras). Isolated (isolate/isolate.hpp)
 /// when --isolate, or for a plugin unless --no-isolate. name() is unchanged,
 /// so REPRO lines load the same kernel the same way.
 std::unique_ptr<kernel> open_kernel(const std::string& name, const run_extras& e,
@@ -51,21 +58,21 @@ bool isolated(const std::string& name, const run_extras& e);
 /// The items of a case list in --shard, in order (all of them without --shard).
 template <class T>
 std::vector<T> shard_list(const run_extras& e, std::vector<T> list) {
-  if (e.shard.empty()) return list;
-  return report::select_shard(report::parse_shard(e.shard), std::move(list));
+  if (!e.shard) return list;
+  return report::select_shard(*e.shard, std::move(list));
 }
 /// Narrows the property selection to the shard: selected (every property of
 /// the catalog when empty) cut to the shard. Returns false when the shard
 /// holds no property, so none should run. Without --shard: true, unchanged.
 bool shard_properties(const run_extras& e, std::vector<std::string>& selected);
 
-/// Writes the --junit and --json reports of a run (nothing without them):
-/// suite "golden" (or "problems" when problems_given) with the case
-/// outcomes, suite "properties" with one entry per property result.
+/// Writes the --junit, --json and --html reports of a run (nothing without
+/// them): suite "golden" (or "problems" when problems_given) with the case
+/// outcomes, suite "properties" with one outcome per property.
 /// Throws input_error when a file cannot be written.
-void write_run_reports(const run_extras& e, const std::string& kernel_name,
-                       const std::vector<case_outcome>& outcomes, bool problems_given,
-                       const std::vector<properties::property_result>& properties, uint64_t seed);
+void write_run_reports(const run_extras& e, const std::string& kernel_name, const std::vector<outcome>& outcomes,
+                       bool problems_given, const std::vector<properties::property_result>& properties,
+                       uint64_t seed);
 
 }  // namespace bncheck::cli
 

@@ -1,6 +1,7 @@
 // Property: on every forward problem the kernel's outputs agree with the
 // reference within the tolerance model (compare(), docs/tolerances.md).
 #include "check/compare.hpp"
+#include "check/failure_report.hpp"
 #include "properties/support.hpp"
 
 namespace bncheck::properties {

@@ -1,6 +1,7 @@
 // Property: the kernel's dx, dgamma and dbeta agree with the reference's
 // backward within the tolerance model (compare(), docs/tolerances.md section 5).
 #include "check/compare.hpp"
+#include "check/failure_report.hpp"
 #include "properties/support.hpp"
 
 namespace bncheck::properties {

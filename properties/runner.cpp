@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <cstdlib>
 #include <ostream>
 #include <sstream>
@@ -32,10 +31,12 @@ class counting_listener final : public rcd::TestListener {
     if (d.result.type == rcd::CaseResult::Type::Discard) return;
     ++cases;
     if (last_skipped_) ++skipped;
+    if (on_case) on_case(cases);
   }
   void onShrinkTried(const rcd::CaseDescription&, bool accepted) override { shrinks += accepted ? 1 : 0; }
   void onTestFinished(const rcd::TestMetadata&, const rcd::TestResult&) override {}
   int cases = 0, skipped = 0, shrinks = 0;
+  std::function<void(int)> on_case;  ///< after each case of the search, with the cases so far
 
  private:
   const bool& last_skipped_;
@@ -87,10 +88,22 @@ bool generatable(const problem& p) {
   return true;
 }
 
+// The commands that reproduce a failed property, the most specific last.
+std::vector<std::string> property_repro(const property_result& r, const std::string& kernel_name, uint64_t seed) {
+  std::vector<std::string> repro;
+  const std::string property = "bncheck run --kernel " + kernel_name + " --property " + r.name;
+  repro.push_back(r.reproduce.empty() ? property + " --seed " + std::to_string(seed)
+                                      : property + " --reproduce " + r.reproduce);
+  if (r.shrunk && generatable(r.shrunk->prob))
+    repro.push_back("bncheck run --kernel " + kernel_name + " --problem '" + to_text(r.shrunk->prob) + "'");
+  return repro;
+}
+
 property_result run_one(const property_info& info, kernel& k, const property_config& cfg,
                         const reproduce_map& replay) {
   property_result r;
   r.name = info.name;
+  r.kind = outcome_kind::property;
   r.seed = property_seed(cfg.seed, info.name);
   const auto start = std::chrono::steady_clock::now();
   case_log log;
@@ -109,30 +122,42 @@ property_result run_one(const property_info& info, kernel& k, const property_con
   params.maxSuccess = cfg.cases;
   params.disableShrinking = !cfg.shrink;
   counting_listener listener(last_skipped);
+  if (cfg.on_case) listener.on_case = [&](int done) { cfg.on_case(info.name, done, cfg.cases); };
   const rcd::TestResult result = rcd::checkTestable(body, meta, params, listener, replay);
   r.cases = replay.empty() ? listener.cases : 1;  // a replay checks the recorded case alone
   r.skipped = listener.skipped;
   r.shrinks = listener.shrinks;
 
   rcd::FailureResult failure;
+  bool passed = true;
   if (result.match(failure)) {
-    r.passed = false;
+    passed = false;
     r.reproduce = reproduce_string(info.name, failure.reproduce);
     // Replay the shrunk case once to capture the cases its body builds.
     listener.cases = 0;
+    listener.on_case = nullptr;
     rcd::checkTestable(body, meta, params, listener, reproduce_map{{info.name, failure.reproduce}});
     std::ostringstream text;
     text << "  falsified after " << failure.numSuccess + 1 << " cases and " << r.shrinks << " shrinks\n";
     if (!log.cases.empty()) {
       r.shrunk = log.cases.front();
+      std::optional<outcome> judged_case;
       for (const test_case& c : log.cases)
-        if (judge(k, c).v == verdict::fail) {
+        if (outcome o = judge(k, c); o.v == verdict::fail) {
           r.shrunk = c;
           r.shrunk_fails_judge = true;
+          judged_case = std::move(o);
           break;
         }
-      r.shrunk_elements = element_count(r.shrunk->prob);
-      text << "  shrunk case (" << r.shrunk_elements << " elements of x";
+      if (!judged_case) judged_case = judge(k, *r.shrunk);
+      // The kept case's comparison: the pictures of the failure (report/html.cpp).
+      r.problem_text = to_text(r.shrunk->prob);
+      r.elements = element_count(r.shrunk->prob);
+      r.check = std::move(judged_case->check);
+      r.max_normalized = judged_case->max_normalized;
+      r.worst_tensor = judged_case->worst_tensor;
+      r.not_produced = judged_case->not_produced;
+      text << "  shrunk case (" << r.elements << " elements of x";
       if (!r.shrunk_fails_judge) text << "; it passes agreement by itself: the violation is in the relation";
       text << "):\n    " << to_text(r.shrunk->prob) << "\n";
       if (!generatable(r.shrunk->prob)) text << format_tensors(r.shrunk->inputs);
@@ -152,12 +177,22 @@ property_result run_one(const property_info& info, kernel& k, const property_con
     if (!draws.empty()) text << "  RapidCheck's draws:\n" << draws;
     r.failure = text.str();
   } else if (rcd::GaveUpResult gave_up; result.match(gave_up)) {
-    r.passed = false;
+    passed = false;
     r.failure = "  gave up after " + std::to_string(gave_up.numSuccess) +
                 " cases: too many generated cases were discarded (" + gave_up.description + ")\n";
   } else if (rcd::Error error; result.match(error)) {
-    r.passed = false;
+    passed = false;
     r.failure = "  RapidCheck error: " + error.description + "\n";
+  }
+  if (!passed) {
+    r.v = verdict::fail;
+    r.repro = property_repro(r, k.name(), cfg.seed);
+    r.report = failure_text(r, k.name(), cfg.seed);
+  } else if (!judged(r)) {
+    r.v = verdict::skip;
+    r.skip_reason = k.name() + " does not implement any of the " + std::to_string(r.cases) +
+                    " problems generated for this property";
+    r.report = "skipped: " + r.skip_reason;
   }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
@@ -196,7 +231,7 @@ std::vector<property_result> run_properties(kernel& k, const property_config& cf
     if (!replay.empty() && !replay.count(info.name)) continue;
     out.push_back(run_one(info, k, cfg, replay));
     if (cfg.on_result) cfg.on_result(out.back());
-    if (!out.back().passed && cfg.stop_at_first_failure) break;
+    if (!out.back().passed() && cfg.stop_at_first_failure) break;
   }
   if (!replay.empty() && out.empty())
     throw input_error("the reproduce string names no property of this selection");
@@ -208,45 +243,9 @@ std::string failure_text(const property_result& r, const std::string& kernel_nam
   out << "PROPERTY FAIL " << r.name << "\n"
       << "  kernel: " << kernel_name << "  seed: " << seed << " (property seed " << r.seed << ")\n"
       << r.failure;
-  if (!r.reproduce.empty()) {
-    out << "  RapidCheck reproduce: RC_PARAMS=\"reproduce=" << r.reproduce << "\"\n"
-        << "REPRO: bncheck run --kernel " << kernel_name << " --property " << r.name << " --reproduce "
-        << r.reproduce << "\n";
-  } else {
-    out << "REPRO: bncheck run --kernel " << kernel_name << " --property " << r.name << " --seed " << seed << "\n";
-  }
-  if (r.shrunk && generatable(r.shrunk->prob))
-    out << "REPRO: bncheck run --kernel " << kernel_name << " --problem '" << to_text(r.shrunk->prob) << "'\n";
+  if (!r.reproduce.empty()) out << "  RapidCheck reproduce: RC_PARAMS=\"reproduce=" << r.reproduce << "\"\n";
+  for (const std::string& command : property_repro(r, kernel_name, seed)) out << "REPRO: " << command << "\n";
   return out.str();
-}
-
-void print_property_header(std::ostream& out) {
-  char line[160];
-  std::snprintf(line, sizeof line, "%-24s %8s %8s %-6s %14s %8s\n", "property", "cases", "skipped", "result",
-                "shrunk (elem)", "seconds");
-  out << line;
-}
-
-void print_property_row(const property_result& r, std::ostream& out) {
-  char line[160];
-  const std::string shrunk = r.passed ? "-" : r.shrunk ? std::to_string(r.shrunk_elements) : "?";
-  std::snprintf(line, sizeof line, "%-24s %8d %8d %-6s %14s %8.2f\n", r.name.c_str(), r.cases, r.skipped,
-                !r.passed ? "FAIL" : !judged(r) ? "skip" : "pass", shrunk.c_str(), r.seconds);
-  out << line;
-}
-
-int print_property_table(const std::vector<property_result>& results, const std::string& kernel_name,
-                         std::ostream& out) {
-  print_property_header(out);
-  int failed = 0, cases = 0;
-  for (const property_result& r : results) {
-    print_property_row(r, out);
-    failed += r.passed ? 0 : 1;
-    cases += r.cases;
-  }
-  out << "kernel " << kernel_name << ": " << results.size() - failed << " properties passed, " << failed
-      << " failed, " << cases << " cases\n";
-  return failed;
 }
 
 }  // namespace bncheck::properties

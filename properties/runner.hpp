@@ -5,12 +5,12 @@
 
 #include <cstdint>
 #include <functional>
-#include <iosfwd>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "check/harness.hpp"
+#include "check/outcome.hpp"
 #include "core/kernel.hpp"
 #include "properties/property.hpp"
 
@@ -42,26 +42,27 @@ struct property_config {
   std::string reproduce;
   /// Called as each property finishes (progress), before run_properties returns.
   std::function<void(const property_result&)> on_result;
+  /// Called after each case of the search: `done` of `total` cases of the
+  /// property named are checked (progress on a terminal: report/progress.hpp).
+  std::function<void(const std::string& property, int done, int total)> on_case;
 };
 
-struct property_result {
-  std::string name;
-  bool passed = true;
-  int cases = 0;          ///< cases checked, the failing one included
-  int skipped = 0;        ///< of those, problems the kernel does not implement
-  int shrinks = 0;        ///< accepted shrinking steps
-  double seconds = 0;
+/// A property's outcome (kind property: name, verdict, cases, skipped,
+/// shrinks, seconds, reproduce string, repro commands, the failure text as
+/// report, and the comparison of its shrunk case as check), and what the
+/// runner keeps besides to save the regression.
+struct property_result : outcome {
   uint64_t seed = 0;      ///< this property's RapidCheck seed (property_seed)
-  /// For a failure: the report of the shrunk case (the invariant's worst
-  /// violations), the counterexample as RapidCheck shows it, and why.
+  /// For a failure: the body of the report (the shrunk case, the
+  /// invariant's worst violations, the counterexample as RapidCheck shows
+  /// it, and why), without the header and the reproduce lines.
   std::string failure;
-  /// RapidCheck's reproduce string for the shrunk case ("" when passed).
-  std::string reproduce;
   /// The case to keep as a regression: the first case of the shrunk
   /// counterexample that fails agreement (judge) on the kernel, else its first.
   std::optional<test_case> shrunk;
-  int64_t shrunk_elements = 0;  ///< elements of x of the shrunk case
   bool shrunk_fails_judge = false;  ///< the kept case fails bncheck run by itself
+
+  bool passed() const { return v != verdict::fail; }
 };
 
 /// Whether the kernel ran at least one of the property's cases: a property
@@ -77,15 +78,8 @@ uint64_t property_seed(uint64_t seed, const std::string& name);
 
 /// The full failure text of a failed result: header (property, kernel, run
 /// seed), the shrunk case with its values, the report, RapidCheck's reproduce
-/// string (RC_PARAMS form) and REPRO: lines that reproduce it.
+/// string (RC_PARAMS form) and REPRO: lines that reproduce it (r.repro).
+/// run_properties keeps it as r.report.
 std::string failure_text(const property_result& r, const std::string& kernel_name, uint64_t seed);
-
-/// The property table: one row per result and a summary line; returns the
-/// number of failures.
-int print_property_table(const std::vector<property_result>& results, const std::string& kernel_name,
-                         std::ostream& out);
-/// The table's header line, for printing rows as they come (print_property_row).
-void print_property_header(std::ostream& out);
-void print_property_row(const property_result& r, std::ostream& out);
 
 }  // namespace bncheck::properties

@@ -1,4 +1,4 @@
-// The run as JSON, the REPRO command of a report, and atomic report files.
+// The run as JSON, and atomic report files.
 #include <unistd.h>
 
 #include <cmath>
@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/problem.hpp"
 #include "report/report.hpp"
 
 namespace bncheck::report {
@@ -21,9 +22,16 @@ std::string verdict_text(verdict v) {
   return "fail";
 }
 
-nlohmann::json outcome_json(const case_outcome& o) {
+// A number, or "inf"/"nan" where JSON has none.
+nlohmann::json number(double v) {
+  if (std::isfinite(v)) return v;
+  return std::isnan(v) ? "nan" : v > 0 ? "inf" : "-inf";
+}
+
+nlohmann::json outcome_json(const outcome& o) {
   nlohmann::json j;
   j["name"] = o.name;
+  j["kind"] = o.kind == outcome_kind::property ? "property" : "case";
   j["problem"] = o.problem_text;
   j["verdict"] = verdict_text(o.v);
   // A skip or a kernel error compares nothing: no error to give.
@@ -37,22 +45,34 @@ nlohmann::json outcome_json(const case_outcome& o) {
   }
   j["seconds"] = o.seconds;
   j["report"] = o.report;
-  const std::string repro = repro_command(o.report);
-  if (!repro.empty()) j["repro"] = repro;
+  if (!o.repro.empty()) {
+    j["repro"] = o.repro.back();
+    j["repro_commands"] = o.repro;
+  }
+  if (o.kind == outcome_kind::property) {
+    j["cases"] = o.cases;
+    j["skipped"] = o.skipped;
+    j["shrinks"] = o.shrinks;
+    if (!o.reproduce.empty()) j["reproduce"] = o.reproduce;
+  }
+  if (o.check && (o.v != verdict::pass || o.kind == outcome_kind::property)) {
+    j["checked"] = o.check->checked;
+    j["failed"] = o.check->failed;
+    j["nans"] = o.check->nans;
+    nlohmann::json worst = nlohmann::json::array();
+    for (const element_error& e : o.check->worst)
+      worst.push_back({{"element", e.position}, {"expected", hex_float(e.expected)}, {"got", hex_float(e.got)},
+                       {"ulps", number(e.ulps)}, {"relative", number(e.relative)},
+                       {"err_over_bound", number(e.normalized)}});
+    j["worst_elements"] = std::move(worst);
+  }
+  if (!o.not_produced.empty()) j["not_produced"] = o.not_produced;
+  if (!o.known_deviation.empty()) j["known_deviation"] = o.known_deviation;
+  if (!o.skip_reason.empty()) j["skip_reason"] = o.skip_reason;
   return j;
 }
 
 }  // namespace
-
-std::string repro_command(const std::string& report) {
-  const std::string tag = "REPRO: ";
-  std::size_t at = report.rfind(tag);
-  while (at != std::string::npos && at != 0 && report[at - 1] != '\n')
-    at = at == 0 ? std::string::npos : report.rfind(tag, at - 1);
-  if (at == std::string::npos) return "";
-  const std::size_t begin = at + tag.size();
-  return report.substr(begin, report.find('\n', begin) - begin);
-}
 
 std::string json_report(const run_info& run, const std::vector<suite>& suites) {
   nlohmann::json j;
@@ -69,7 +89,7 @@ std::string json_report(const run_info& run, const std::vector<suite>& suites) {
     nlohmann::json js;
     js["name"] = s.name;
     js["cases"] = nlohmann::json::array();
-    for (const case_outcome& o : s.outcomes) {
+    for (const outcome& o : s.outcomes) {
       (o.v == verdict::pass ? pass : o.v == verdict::fail ? fail : o.v == verdict::skip ? skip : known)++;
       js["cases"].push_back(outcome_json(o));
     }

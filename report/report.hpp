@@ -1,19 +1,21 @@
-// Machine-readable reports of a run, for CI: JUnit XML (one <testcase> per
-// case or property) and JSON (the full result), written atomically.
+// Reports of a run rendered from its outcomes (check/outcome.hpp): JUnit XML
+// (one <testcase> per case or property) and JSON (the full result) for CI,
+// HTML (tables and error pictures) for people; written atomically. The
+// terminal renderer is report/terminal.hpp.
 #pragma once
 
 #include <filesystem>
 #include <string>
 #include <vector>
 
-#include "check/gate.hpp"
+#include "check/outcome.hpp"
 
 namespace bncheck::report {
 
 /// Outcomes reported together: the golden cases, the generated problems, the properties.
 struct suite {
   std::string name;  ///< "golden", "problems", "properties", "judged"
-  std::vector<case_outcome> outcomes;
+  std::vector<outcome> outcomes;
 };
 
 /// What the run was, for the reports' headers.
@@ -37,14 +39,23 @@ std::string junit_xml(const run_info& run, const std::vector<suite>& suites);
 
 /// The full result as JSON (nlohmann-json), "format": "bncheck-run", "version": 1:
 /// run_info, totals, and per suite every outcome: name, problem, verdict
-/// ("pass", "fail", "skip"), max_err_over_bound (a number, the string "inf",
-/// or absent when the kernel gave no outputs), worst_output, seconds,
-/// report, and repro (the command of its REPRO: line, when there is one);
-/// "seed" when properties ran. Invalid UTF-8 in any text becomes U+FFFD.
+/// ("pass", "fail", "skip", "known"), kind ("case", "property"),
+/// max_err_over_bound (a number, the string "inf", or absent when the kernel
+/// gave no outputs), worst_output, seconds, report, repro (the command that
+/// reproduces a failure, the most specific when there are several) and
+/// repro_commands (all of them); when compared: checked, failed, nans and
+/// worst_elements; for a property: cases, skipped, shrinks, reproduce;
+/// not_produced, known_deviation, skip_reason when set. "seed" when
+/// properties ran. Invalid UTF-8 in any text becomes U+FFFD.
 std::string json_report(const run_info& run, const std::vector<suite>& suites);
 
-/// The command on the REPRO: line of a report, or "" when it has none.
-std::string repro_command(const std::string& report);
+/// One self-contained HTML page (inline CSS and SVG, no script, nothing
+/// fetched): the totals, one table per suite, and for every failure, known
+/// deviation and property a section with the histogram of err/bound per
+/// output (log bins, the bound marked), the worst elements, the max
+/// err/bound per channel of each output with failures, and the repro
+/// commands in <pre><code> to copy. Well-formed XML as well as HTML.
+std::string html_report(const run_info& run, const std::vector<suite>& suites);
 
 /// Writes text to path whole or not at all: a temporary file beside it, then
 /// rename. Throws input_error naming the path when it cannot.

@@ -3,15 +3,19 @@
 // simplified gradient, eps outside the square root; the report has its shape.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "check/compare.hpp"
+#include "check/failure_report.hpp"
 #include "check/gate.hpp"
 #include "check/harness.hpp"
+#include "report/terminal.hpp"
 #include "core/dtype.hpp"
 #include "tests/check/oracle_kernel.hpp"
 
@@ -217,7 +221,7 @@ TEST(gate, an_output_declared_not_produced_is_not_compared_and_is_reported) {
   EXPECT_EQ(o.v, verdict::pass) << o.report;
   EXPECT_EQ(o.not_produced, "var, running_var");
   std::ostringstream table;
-  print_table({o, o}, "declares", table);
+  report::print_table({o, o}, "declares", table);
   EXPECT_NE(table.str().find("not checked in 2 cases: var, running_var"), std::string::npos) << table.str();
   // A failure report names them too.
   check_result failing = r;
@@ -238,6 +242,80 @@ TEST(gate, a_required_output_declared_not_produced_fails_the_case) {
   EXPECT_EQ(judge(k, bwd).v, verdict::fail);
   k.omitted = {"no_such_tensor"};
   EXPECT_EQ(judge(k, fwd).v, verdict::fail);
+}
+
+}  // namespace
+}  // namespace bncheck
+
+namespace bncheck {
+namespace {
+
+TEST(compare, histogram_bins_are_decades_of_err_over_bound_with_the_bound_starting_a_bin) {
+  EXPECT_EQ(histogram_bin(0), 0);
+  EXPECT_EQ(histogram_bin(1e-9), 1);
+  EXPECT_EQ(histogram_bin(1e-6), 2);
+  EXPECT_EQ(histogram_bin(0.5), histogram_first_over_bound - 1);
+  EXPECT_EQ(histogram_bin(1.0), histogram_first_over_bound);  // at the bound: the first bin of failures
+  EXPECT_EQ(histogram_bin(9.9), histogram_first_over_bound);
+  EXPECT_EQ(histogram_bin(10), histogram_first_over_bound + 1);
+  EXPECT_EQ(histogram_bin(1e4), histogram_bins - 1);
+  EXPECT_EQ(histogram_bin(std::numeric_limits<double>::infinity()), histogram_bins - 1);
+  EXPECT_EQ(histogram_bin_label(histogram_first_over_bound), "1");
+}
+
+// y of channel 1 (NCHW) off by a lot, everything else exact: the per-output
+// histogram, the per-channel maxima and the worst positions say so.
+TEST(compare, keeps_per_output_histograms_per_channel_maxima_and_positions) {
+  oracle_kernel k([](const problem& p, const tensor_map&, tensor_map& out) {
+    std::vector<double>& y = out.at("y").values;
+    for (std::size_t i = 0; i < y.size(); ++i)
+      if ((static_cast<int64_t>(i) / spatial_size(p)) % p.c == 1) y[i] += 1.0;
+  }, "channel_one");
+  const test_case c = make_case(small(op_kind::forward_training, layout::nchw, dtype::f32));
+  const check_result r = check(k, c);
+  ASSERT_FALSE(r.pass);
+  ASSERT_EQ(r.outputs.size(), output_names(c.prob).size());
+  const auto y = std::find_if(r.outputs.begin(), r.outputs.end(), [](const output_errors& e) { return e.tensor == "y"; });
+  ASSERT_NE(y, r.outputs.end());
+  const int64_t per_channel = c.prob.n * spatial_size(c.prob);
+  EXPECT_EQ(y->checked, element_count(c.prob));
+  EXPECT_EQ(y->failed, per_channel);
+  ASSERT_EQ(y->histogram.size(), static_cast<std::size_t>(histogram_bins));
+  int64_t over = 0, total = 0;
+  for (int b = 0; b < histogram_bins; ++b) {
+    total += y->histogram[b];
+    if (b >= histogram_first_over_bound) over += y->histogram[b];
+  }
+  EXPECT_EQ(total, y->checked);
+  EXPECT_EQ(over, per_channel);
+  ASSERT_EQ(y->channel_max.size(), static_cast<std::size_t>(c.prob.c));
+  for (int64_t ch = 0; ch < c.prob.c; ++ch) {
+    if (ch == 1) EXPECT_GT(y->channel_max[ch], 1.0);
+    else EXPECT_LE(y->channel_max[ch], 1.0) << ch;
+  }
+  for (const output_errors& e : r.outputs)
+    if (e.tensor != "y") EXPECT_EQ(e.failed, 0) << e.tensor;
+  for (const element_error& e : r.worst) EXPECT_TRUE(std::regex_match(e.position, std::regex(R"(y\[\d+,1,\d+,\d+\])"))) << e.position;
+}
+
+TEST(gate, a_failure_carries_its_comparison_and_the_repro_command_without_prefix) {
+  oracle_kernel k([](const problem&, const tensor_map&, tensor_map& out) {
+    for (double& v : out.at("y").values) v = v * 1.001 + 1e-3;
+  }, "scaled");
+  const test_case c = make_case(small(op_kind::forward_training, layout::nhwc, dtype::f32));
+  const outcome o = judge(k, c);
+  ASSERT_EQ(o.v, verdict::fail);
+  ASSERT_TRUE(o.check.has_value());
+  EXPECT_GT(o.check->failed, 0);
+  EXPECT_EQ(o.worst_tensor, "y");
+  ASSERT_EQ(o.repro.size(), 1u);
+  EXPECT_EQ(o.repro[0], "bncheck run --kernel scaled --problem '" + to_text(c.prob) + "'");
+  EXPECT_NE(o.report.find("REPRO: " + o.repro[0] + "\n"), std::string::npos) << o.report;
+  oracle_kernel exact([](const problem&, const tensor_map&, tensor_map&) {}, "exact");
+  const outcome pass = judge(exact, c);
+  EXPECT_EQ(pass.v, verdict::pass) << pass.report;
+  EXPECT_TRUE(pass.repro.empty());
+  EXPECT_TRUE(pass.check.has_value());
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "check/deviations.hpp"
 #include "core/error.hpp"
+#include "report/terminal.hpp"
 
 namespace bncheck {
 namespace {
@@ -103,7 +104,7 @@ case skipped y -- out of reach here
   EXPECT_EQ(o[5].v, verdict::fail);
   // The table counts known deviations apart and lists them with failures.
   std::ostringstream table;
-  const gate_totals t = print_table(o, "k", table, /*failures_only=*/true);
+  const report::gate_totals t = report::print_table(o, "k", table, /*failures_only=*/true);
   EXPECT_EQ(t.known, 1);
   EXPECT_EQ(t.fail, 3);
   EXPECT_NE(table.str().find("1 known deviations"), std::string::npos) << table.str();

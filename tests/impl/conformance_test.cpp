@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "check/compare.hpp"
+#include "check/failure_report.hpp"
 #include "check/harness.hpp"
 #include "core/kernel.hpp"
 #include "kernels/registry.hpp"

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "check/compare.hpp"
+#include "check/failure_report.hpp"
 #include "check/gate.hpp"
 #include "check/harness.hpp"
 #include "golden/store.hpp"

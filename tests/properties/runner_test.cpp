@@ -49,9 +49,9 @@ TEST(runner_test, finds_naive_variance_with_a_shrunk_counterexample_of_a_few_ele
   const auto results = run_properties(*k, quick({"agreement"}));
   ASSERT_EQ(results.size(), 1u);
   const property_result& r = results[0];
-  EXPECT_FALSE(r.passed);
+  EXPECT_FALSE(r.passed());
   ASSERT_TRUE(r.shrunk.has_value());
-  EXPECT_LE(r.shrunk_elements, 24) << r.failure;
+  EXPECT_LE(r.elements, 24) << r.failure;
   EXPECT_TRUE(r.shrunk_fails_judge);
   EXPECT_FALSE(r.reproduce.empty());
   const std::string text = failure_text(r, k->name(), default_seed);
@@ -66,10 +66,10 @@ TEST(runner_test, every_property_catches_naive_variance_or_passes_without_error)
   const auto k = mutants::make_mutant("naive_variance");
   int caught = 0;
   for (const property_result& r : run_properties(*k, quick({}, 60))) {
-    if (r.passed) continue;
+    if (r.passed()) continue;
     ++caught;
     EXPECT_EQ(r.failure.find("Exception"), std::string::npos) << r.name << ": " << r.failure;
-    EXPECT_LE(r.shrunk_elements, 36) << r.name << ": " << r.failure;
+    EXPECT_LE(r.elements, 36) << r.name << ": " << r.failure;
   }
   EXPECT_GE(caught, 5);
 }
@@ -77,13 +77,13 @@ TEST(runner_test, every_property_catches_naive_variance_or_passes_without_error)
 TEST(runner_test, the_reproduce_string_replays_the_shrunk_case) {
   const auto k = mutants::make_mutant("naive_variance");
   const property_result first = run_properties(*k, quick({"shift_invariance"}))[0];
-  ASSERT_FALSE(first.passed);
+  ASSERT_FALSE(first.passed());
   property_config again = quick({});
   again.reproduce = "RC_PARAMS=\"reproduce=" + first.reproduce + "\"";
   const auto replay = run_properties(*k, again);
   ASSERT_EQ(replay.size(), 1u);
   EXPECT_EQ(replay[0].name, "shift_invariance");
-  EXPECT_FALSE(replay[0].passed);
+  EXPECT_FALSE(replay[0].passed());
   EXPECT_EQ(replay[0].cases, 1);
   ASSERT_TRUE(replay[0].shrunk && first.shrunk);
   EXPECT_EQ(to_text(replay[0].shrunk->prob), to_text(first.shrunk->prob));
@@ -98,8 +98,8 @@ TEST(runner_test, stops_at_the_first_failing_property_when_asked) {
   c.on_result = [&](const property_result& r) { seen.push_back(r.name); };
   const auto results = run_properties(*k, c);
   ASSERT_FALSE(results.empty());
-  EXPECT_FALSE(results.back().passed);
-  for (std::size_t i = 0; i + 1 < results.size(); ++i) EXPECT_TRUE(results[i].passed);
+  EXPECT_FALSE(results.back().passed());
+  for (std::size_t i = 0; i + 1 < results.size(); ++i) EXPECT_TRUE(results[i].passed());
   EXPECT_EQ(seen.size(), results.size());
 }
 
@@ -108,7 +108,7 @@ TEST(runner_test, filters_by_name_and_strictness_and_rejects_unknown_names) {
   const auto two = run_properties(*k, quick({"layout_agreement", "running_statistics"}, 5));
   ASSERT_EQ(two.size(), 2u);
   EXPECT_EQ(two[0].name, "layout_agreement");  // catalog order
-  EXPECT_TRUE(two[0].passed && two[1].passed);
+  EXPECT_TRUE(two[0].passed() && two[1].passed());
   EXPECT_EQ(two[0].cases, 5);
   property_config lenient = quick({}, 2);
   lenient.include_strict = false;

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <sstream>
 
-#include "check/compare.hpp"
+#include "check/failure_report.hpp"
 
 namespace bncheck {
 namespace {
@@ -15,23 +15,6 @@ bool generatable(const problem& p) {
   return true;
 }
 
-// "y[1,0,3,2]": the element's position in the tensor's memory-order shape.
-std::string position(const test_case& c, const element_error& e) {
-  const std::vector<int64_t>& shape = c.expected.at(e.tensor).shape;
-  std::vector<int64_t> idx(shape.size());
-  int64_t rest = e.index;
-  for (std::size_t k = shape.size(); k-- > 0;) {
-    idx[k] = rest % shape[k];
-    rest /= shape[k];
-  }
-  std::string s = e.tensor + "[";
-  for (std::size_t k = 0; k < idx.size(); ++k) {
-    if (k) s += ',';
-    s += std::to_string(idx[k]);
-  }
-  return s + "]";
-}
-
 std::string num(const char* fmt, double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, fmt, v);
@@ -40,14 +23,16 @@ std::string num(const char* fmt, double v) {
 
 }  // namespace
 
-std::string repro_line(const test_case& c, const std::string& kernel_name) {
-  if (generatable(c.prob))
-    return "REPRO: bncheck run --kernel " + kernel_name + " --problem '" + to_text(c.prob) + "'";
-  if (!c.name.empty())
-    return "REPRO: bncheck run --kernel " + kernel_name + " --golden golden/cases --case " + c.name;
+std::string repro_command(const test_case& c, const std::string& kernel_name) {
+  if (generatable(c.prob)) return "bncheck run --kernel " + kernel_name + " --problem '" + to_text(c.prob) + "'";
+  if (!c.name.empty()) return "bncheck run --kernel " + kernel_name + " --golden golden/cases --case " + c.name;
   // Explicit inputs that live in no folder yet: the text form cannot carry them.
-  return "REPRO: (inputs are explicit values, not a fill) save the case with --save-regressions DIR, then "
+  return "(inputs are explicit values, not a fill) save the case with --save-regressions DIR, then "
          "bncheck run --kernel " + kernel_name + " --golden DIR --case NAME";
+}
+
+std::string repro_line(const test_case& c, const std::string& kernel_name) {
+  return "REPRO: " + repro_command(c, kernel_name);
 }
 
 std::string failure_report(const test_case& c, const std::string& kernel_name, const check_result& r) {
@@ -67,7 +52,7 @@ std::string failure_report(const test_case& c, const std::string& kernel_name, c
     out << line;
     for (const element_error& e : r.worst) {
       if (e.normalized <= 1) break;
-      std::snprintf(line, sizeof line, "    %-18s %-24s %-24s %10s %10s %10s\n", position(c, e).c_str(),
+      std::snprintf(line, sizeof line, "    %-18s %-24s %-24s %10s %10s %10s\n", e.position.c_str(),
                     hex_float(e.expected).c_str(), hex_float(e.got).c_str(), num("%.3g", e.ulps).c_str(),
                     num("%.3g", e.relative).c_str(), num("%.3g", e.normalized).c_str());
       out << line;
