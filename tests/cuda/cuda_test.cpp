@@ -91,7 +91,7 @@ TEST(cuda_host_properties, every_property_holds) {
   const auto results = properties::run_properties(*k, cfg);
   ASSERT_FALSE(results.empty());
   for (const auto& r : results) {
-    EXPECT_TRUE(r.passed) << r.name << "\n" << r.failure << "\n" << r.reproduce;
+    EXPECT_TRUE(r.passed()) << r.name << "\n" << r.failure << "\n" << r.reproduce;
     EXPECT_LT(r.skipped, r.cases) << r.name << ": every case skipped";
   }
 }
