@@ -3,14 +3,14 @@
 // supported layouts and formats), found by probing problems (identify/identify.hpp).
 #include <iostream>
 
-#include "identify/identify.hpp"
 #include "cli/commands.hpp"
+#include "identify/identify.hpp"
 #include "kernels/registry.hpp"
 
 namespace bncheck::cli {
 
 int identify(const std::string& kernel_name) {
-  std::unique_ptr<kernel> k = kernel_by_name(kernel_name);
+  std::unique_ptr<kernel> k = open_kernel(kernel_name);  // a name, or a plugin .so (isolated)
   std::cout << identify::format(identify::identify(*k));
   return 0;
 }

@@ -42,7 +42,7 @@ uint64_t run_seed(const std::string& text) {
 
 int run(const run_options& o) {
   check_run_extras(o.extras);
-  std::unique_ptr<kernel> k = open_kernel(o.kernel, o.extras, kernel_by_name);  // a name or a plugin .so
+  std::unique_ptr<kernel> k = open_kernel(o.kernel, kernel_options(o.extras));  // a name or a plugin .so
   const bool targeted = !o.problems.empty() || !o.cases.empty();
   const bool property_only = !o.properties.empty() || !o.reproduce.empty();
   if (targeted && property_only)

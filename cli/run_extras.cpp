@@ -5,30 +5,12 @@
 
 #include <filesystem>
 
-#include "abi/loader.hpp"
 #include "core/error.hpp"
-#include "isolate/isolate.hpp"
 #include "properties/property.hpp"
 #include "properties/runner.hpp"
 #include "report/report.hpp"
 
 namespace bncheck::cli {
-namespace {
-
-// An isolated kernel that owns the kernel it isolates.
-class owning_isolated_kernel final : public kernel {
- public:
-  owning_isolated_kernel(std::unique_ptr<kernel> inner, isolation_options o)
-      : inner_(std::move(inner)), isolated_(*inner_, o) {}
-  std::string name() const override { return isolated_.name(); }
-  kernel_result run(const problem& p, const kernel_io& io) override { return isolated_.run(p, io); }
-
- private:
-  std::unique_ptr<kernel> inner_;
-  isolated_kernel isolated_;
-};
-
-}  // namespace
 
 void check_report_path(const std::string& option, const std::string& file) {
   if (file.empty()) return;
@@ -63,18 +45,12 @@ void check_run_extras(const run_extras& e) {
   check_report_path("--html", e.html);
 }
 
-bool isolated(const std::string& name, const run_extras& e) {
-  if (e.no_isolate) return false;
-  return e.isolate || abi::is_plugin_path(name);
-}
-
-std::unique_ptr<kernel> open_kernel(const std::string& name, const run_extras& e,
-                                    const std::function<std::unique_ptr<kernel>(const std::string&)>& builtin) {
-  std::unique_ptr<kernel> k = abi::is_plugin_path(name) ? abi::load_plugin(name) : builtin(name);
-  if (!isolated(name, e)) return k;
-  isolation_options o;
+open_options kernel_options(const run_extras& e) {
+  open_options o;
+  if (e.isolate) o.isolate = open_options::isolation::always;
+  if (e.no_isolate) o.isolate = open_options::isolation::never;
   o.timeout_seconds = e.timeout_seconds;
-  return std::make_unique<owning_isolated_kernel>(std::move(k), o);
+  return o;
 }
 
 bool shard_properties(const run_extras& e, std::vector<std::string>& selected) {
@@ -93,7 +69,7 @@ void write_run_reports(const run_extras& e, const std::string& kernel_name, cons
   report::run_info run;
   run.kernel = kernel_name;
   if (e.shard) run.shard = report::to_string(*e.shard);
-  run.isolated = isolated(kernel_name, e);
+  run.isolated = isolated(kernel_name, kernel_options(e));
   run.timeout_seconds = e.timeout_seconds;
   std::vector<report::suite> suites;
   if (!outcomes.empty()) suites.push_back({problems_given ? "problems" : "golden", outcomes});

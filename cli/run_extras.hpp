@@ -3,7 +3,6 @@
 // run_command.cpp calls these at a few points; the logic lives here.
 #pragma once
 
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -11,6 +10,7 @@
 
 #include "check/outcome.hpp"
 #include "core/kernel.hpp"
+#include "kernels/registry.hpp"
 #include "report/shard.hpp"
 
 namespace CLI {
@@ -46,14 +46,9 @@ void check_run_extras(const run_extras& e);
 /// `option`) does not exist; nothing for "".
 void check_report_path(const std::string& option, const std::string& file);
 
-/// The kernel --kernel names: a plugin file when abi::is_plugin_path (loaded
-/// by abi::load_plugin), else builtin(name); e was checked (check_run_extras). Isolated (isolate/isolate.hpp)
-/// when --isolate, or for a plugin unless --no-isolate. name() is unchanged,
-/// so REPRO lines load the same kernel the same way.
-std::unique_ptr<kernel> open_kernel(const std::string& name, const run_extras& e,
-                                    const std::function<std::unique_ptr<kernel>(const std::string&)>& builtin);
-/// Whether open_kernel isolates this kernel.
-bool isolated(const std::string& name, const run_extras& e);
+/// How --isolate, --no-isolate and --timeout open the kernel
+/// (kernels/registry.hpp: open_kernel); e was checked (check_run_extras).
+open_options kernel_options(const run_extras& e);
 
 /// The items of a case list in --shard, in order (all of them without --shard).
 template <class T>

@@ -5,9 +5,11 @@
 
 #include "kernels/registry.hpp"
 
+#include "abi/loader.hpp"
 #include "core/error.hpp"
 #include "impl/cuda/cuda_kernel.hpp"
 #include "impl/eigen/eigen_kernel.hpp"
+#include "isolate/isolate.hpp"
 #include "mutants/catalog.hpp"
 #if defined(BNCHECK_HAVE_CUDNN)
 #include "adapters/cudnn/cudnn_kernel.hpp"
@@ -23,6 +25,22 @@
 #endif
 
 namespace bncheck {
+namespace {
+
+// An isolated kernel that owns the kernel it isolates.
+class owning_isolated_kernel final : public kernel {
+ public:
+  owning_isolated_kernel(std::unique_ptr<kernel> inner, isolation_options o)
+      : inner_(std::move(inner)), isolated_(*inner_, o) {}
+  std::string name() const override { return isolated_.name(); }
+  kernel_result run(const problem& p, const kernel_io& io) override { return isolated_.run(p, io); }
+
+ private:
+  std::unique_ptr<kernel> inner_;
+  isolated_kernel isolated_;
+};
+
+}  // namespace
 
 std::unique_ptr<kernel> make_kernel(const std::string& name) {
   if (name == "eigen") return eigen::make_eigen_kernel();
@@ -74,6 +92,23 @@ std::unique_ptr<kernel> kernel_by_name(const std::string& name) {
   for (const auto& n : kernel_names()) known += (known.empty() ? "" : ", ") + n;
   throw input_error("unknown kernel '" + name + "' (known: " + known +
                     "; the mutants and controls that `bncheck mutants` lists; or a plugin path ending in .so)");
+}
+
+bool isolated(const std::string& name, const open_options& o) {
+  switch (o.isolate) {
+    case open_options::isolation::always: return true;
+    case open_options::isolation::never: return false;
+    case open_options::isolation::automatic: break;
+  }
+  return abi::is_plugin_path(name);
+}
+
+std::unique_ptr<kernel> open_kernel(const std::string& name, const open_options& o) {
+  std::unique_ptr<kernel> k = abi::is_plugin_path(name) ? abi::load_plugin(name) : kernel_by_name(name);
+  if (!isolated(name, o)) return k;
+  isolation_options io;
+  io.timeout_seconds = o.timeout_seconds;
+  return std::make_unique<owning_isolated_kernel>(std::move(k), io);
 }
 
 }  // namespace bncheck

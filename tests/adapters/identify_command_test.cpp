@@ -31,6 +31,13 @@ TEST(identify_command, probes_mutants_and_controls_too) {
   EXPECT_EQ(run("identify --kernel welford_chan").status, 0);
 }
 
+TEST(identify_command, probes_a_plugin_in_a_child_process) {
+  const result r = run(std::string("identify --kernel ") + BNC_EXAMPLE_PLUGIN);
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find(std::string("identify: kernel ") + BNC_EXAMPLE_PLUGIN), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("eps inside the square root"), std::string::npos) << r.output;
+}
+
 TEST(identify_command, unknown_kernel_is_bad_input) {
   const result r = run("identify --kernel no_such_kernel");
   EXPECT_EQ(r.status, 2);
