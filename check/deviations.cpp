@@ -85,8 +85,8 @@ deviations read_deviations(const std::string& path) {
   return d;
 }
 
-void apply_deviations(const deviations& d, std::vector<case_outcome>& outcomes) {
-  for (case_outcome& o : outcomes) {
+void apply_deviations(const deviations& d, std::vector<outcome>& outcomes) {
+  for (outcome& o : outcomes) {
     const auto it = std::find_if(d.cases.begin(), d.cases.end(),
                                  [&](const case_deviation& c) { return c.case_name == o.name; });
     if (it == d.cases.end() || o.v == verdict::skip) continue;

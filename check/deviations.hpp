@@ -51,7 +51,7 @@ deviations read_deviations(const std::string& path);
 /// (report: the reason and the failure); a listed case that passed fails
 /// (stale), unless it is `case-or-pass`; a listed case that failed elsewhere
 /// stays failed, with a note. Skipped cases stay skipped.
-void apply_deviations(const deviations& d, std::vector<case_outcome>& outcomes);
+void apply_deviations(const deviations& d, std::vector<outcome>& outcomes);
 
 /// The `case` lines naming no case of the corpus (a typo would otherwise
 /// waive nothing and say nothing).

@@ -47,7 +47,4 @@ struct outcome {
   std::string report;
 };
 
-/// The name judge()'s callers know the outcome by.
-using case_outcome = outcome;
-
 }  // namespace bncheck

@@ -259,7 +259,7 @@ kernel_output run_isolated(kernel& k, const problem& p, const tensor_map& inputs
   return run_kernel(isolated, p, inputs);
 }
 
-case_outcome judge_isolated(kernel& k, const test_case& c, const isolation_options& options) {
+outcome judge_isolated(kernel& k, const test_case& c, const isolation_options& options) {
   isolated_kernel isolated(k, options);
   return judge(isolated, c);
 }

@@ -53,6 +53,6 @@ kernel_output run_isolated(kernel& k, const problem& p, const tensor_map& inputs
                            const isolation_options& options);
 
 /// judge (check/gate.hpp) with the kernel in a child process.
-case_outcome judge_isolated(kernel& k, const test_case& c, const isolation_options& options);
+outcome judge_isolated(kernel& k, const test_case& c, const isolation_options& options);
 
 }  // namespace bncheck

@@ -127,7 +127,7 @@ void channel_svg(std::ostream& h, const output_errors& e) {
   const int channels = static_cast<int>(e.channel_max.size());
   constexpr int left = 44, top = 22, plot = 120, bottom = 24;
   const double bar = std::clamp(600.0 / channels, 1.0, 40.0);
-  const int width = std::max(left + static_cast<int>(std::ceil(bar * channels)) + 10, 320);
+  const int width = std::max(left + static_cast<int>(std::ceil(bar * channels)) + 10, 440);  // room for the title
   const int height = top + plot + bottom;
   const auto y_of = [&](double v) {  // log10 in [-6, 4] -> plot height
     const double l = v <= 0 ? -6.0 : std::isfinite(v) ? std::clamp(std::log10(v), -6.0, 4.0) : 4.0;

@@ -68,9 +68,9 @@ struct counts {
   double time = 0;
 };
 
-counts count(const std::vector<case_outcome>& outcomes) {
+counts count(const std::vector<outcome>& outcomes) {
   counts c;
-  for (const case_outcome& o : outcomes) {
+  for (const outcome& o : outcomes) {
     ++c.tests;
     c.failures += o.v == verdict::fail;
     c.skipped += o.v == verdict::skip || o.v == verdict::known;
@@ -124,7 +124,7 @@ std::string junit_xml(const run_info& run, const std::vector<suite>& suites) {
     if (!run.shard.empty()) property(properties, "shard", run.shard);
     property(properties, "isolated", run.isolated ? "true" : "false");
     if (run.isolated) property(properties, "timeout_seconds", timeout.str());
-    for (const case_outcome& o : s.outcomes) {
+    for (const outcome& o : s.outcomes) {
       pugi::xml_node testcase = suite.append_child("testcase");
       set(testcase, "classname", "bncheck." + s.name);
       set(testcase, "name", o.name);

@@ -44,7 +44,7 @@ TEST(abi_loader, eigen_plugin_passes_the_golden_corpus_bit_for_bit_like_the_buil
   EXPECT_NE(plugin->description().find("eigen"), std::string::npos);
   int checked = 0;
   for (const test_case& c : golden_cases()) {
-    const case_outcome o = judge(*plugin, c);
+    const outcome o = judge(*plugin, c);
     EXPECT_EQ(o.v, verdict::pass) << c.name << "\n" << o.report;
     const kernel_output a = run_kernel(*plugin, c.prob, c.inputs);
     const kernel_output b = run_kernel(*builtin, c.prob, c.inputs);
@@ -65,7 +65,7 @@ TEST(abi_loader, example_plugin_passes_f32_and_f64_and_is_skipped_with_its_reaso
   auto plugin = abi::load_plugin(BNC_EXAMPLE_PLUGIN);
   int passed = 0, skipped = 0;
   for (const test_case& c : golden_cases()) {
-    const case_outcome o = judge(*plugin, c);
+    const outcome o = judge(*plugin, c);
     const bool narrow = c.prob.data_type == dtype::f16 || c.prob.data_type == dtype::bf16;
     if (narrow) {
       EXPECT_EQ(o.v, verdict::skip) << c.name;
@@ -98,7 +98,7 @@ TEST(abi_loader, a_failing_create_fails_every_case_with_the_plugins_message) {
   auto plugin = abi::load_plugin(BNC_CREATE_FAILS_PLUGIN);
   const test_case c = make_case(parse_problem("forward_training nc f32:f32 mb4ic2 seed=1"));
   for (int i = 0; i < 2; ++i) {
-    const case_outcome o = judge(*plugin, c);
+    const outcome o = judge(*plugin, c);
     EXPECT_EQ(o.v, verdict::fail);
     EXPECT_NE(o.report.find("no licence for this machine"), std::string::npos) << o.report;
     EXPECT_NE(o.report.find("REPRO: bncheck run --kernel " + std::string(BNC_CREATE_FAILS_PLUGIN)),
@@ -108,7 +108,7 @@ TEST(abi_loader, a_failing_create_fails_every_case_with_the_plugins_message) {
 
 TEST(abi_loader, an_unknown_not_produced_bit_fails_the_case) {
   auto plugin = abi::load_plugin(BNC_UNKNOWN_OUTPUT_BIT_PLUGIN);
-  const case_outcome o = judge(*plugin, make_case(parse_problem("forward_training nc f32:f32 mb4ic2 seed=1")));
+  const outcome o = judge(*plugin, make_case(parse_problem("forward_training nc f32:f32 mb4ic2 seed=1")));
   EXPECT_EQ(o.v, verdict::fail);
   EXPECT_NE(o.report.find("unknown bits 512 in not_produced"), std::string::npos) << o.report;
 }
@@ -136,7 +136,7 @@ TEST(abi_convert, not_produced_bits_come_back_as_output_names) {
 
 TEST(abi_loader, unimplemented_is_a_skip_with_the_plugins_message) {
   auto example = abi::load_plugin(BNC_EXAMPLE_PLUGIN);
-  const case_outcome o = judge(*example, make_case(parse_problem("forward_inference nhwc f16:f32 mb2ic3ih2iw2 seed=4")));
+  const outcome o = judge(*example, make_case(parse_problem("forward_inference nhwc f16:f32 mb2ic3ih2iw2 seed=4")));
   EXPECT_EQ(o.v, verdict::skip);
   EXPECT_NE(o.report.find("does not implement this problem: example: only float32 and float64"), std::string::npos)
       << o.report;

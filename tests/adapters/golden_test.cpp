@@ -78,7 +78,7 @@ TEST_P(adapter_golden, passes_or_fails_as_diagnosed) {
   std::unique_ptr<kernel> k = make_kernel(adapter);
   if (!k) GTEST_SKIP() << missing_library(adapter);
   const test_case& c = golden_corpus().at(name);
-  const case_outcome o = judge(*k, c);
+  const outcome o = judge(*k, c);
   const std::optional<bool> runs = must_run(adapter, c.prob);
   if (runs.has_value() && !*runs) {
     EXPECT_EQ(o.v, verdict::skip) << adapter << " must refuse " << o.problem_text << "\n" << o.report;
@@ -160,7 +160,7 @@ TEST(adapters, declare_what_their_library_does_not_produce) {
       EXPECT_EQ(out.got.count(slot.name), std::count(names.begin(), names.end(), slot.name) ? 0u : 1u)
           << adapter << " " << slot.name;
     }
-    const case_outcome o = judge(*k, c);
+    const outcome o = judge(*k, c);
     EXPECT_EQ(o.v, verdict::pass) << adapter << "\n" << o.report;
     // The report lists those the model would have checked: under the pytorch
     // profile the saved statistic is invstd, and var is not an output

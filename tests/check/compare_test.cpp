@@ -185,7 +185,7 @@ TEST(gate, counts_skips_and_failures_and_never_passes_silently) {
   } failer;
   const test_case c = make_case(small(op_kind::forward_training, layout::nchw, dtype::f32));
   EXPECT_EQ(judge(skipper, c).v, verdict::skip);
-  const case_outcome f = judge(failer, c);
+  const outcome f = judge(failer, c);
   EXPECT_EQ(f.v, verdict::fail);
   EXPECT_NE(f.report.find("boom"), std::string::npos);
   EXPECT_NE(f.report.find("REPRO:"), std::string::npos);
@@ -217,7 +217,7 @@ TEST(gate, an_output_declared_not_produced_is_not_compared_and_is_reported) {
   EXPECT_EQ(r.not_produced, "var, running_var");
   // Left unwritten (NaN) and not declared, the same outputs fail.
   EXPECT_FALSE(compare(c, out.got).pass);
-  const case_outcome o = judge(k, c);
+  const outcome o = judge(k, c);
   EXPECT_EQ(o.v, verdict::pass) << o.report;
   EXPECT_EQ(o.not_produced, "var, running_var");
   std::ostringstream table;
@@ -233,7 +233,7 @@ TEST(gate, a_required_output_declared_not_produced_fails_the_case) {
   declares k;
   k.omitted = {"y"};
   const test_case fwd = make_case(small(op_kind::forward_training, layout::nchw, dtype::f32));
-  const case_outcome o = judge(k, fwd);
+  const outcome o = judge(k, fwd);
   EXPECT_EQ(o.v, verdict::fail);
   EXPECT_NE(o.report.find("'y' not produced"), std::string::npos) << o.report;
   // Statistics are optional only where the op writes them: backward reads them.

@@ -20,8 +20,8 @@ std::string write_file(const std::string& name, const std::string& text) {
   return path.string();
 }
 
-case_outcome outcome(const std::string& name, verdict v, const std::string& worst) {
-  case_outcome o;
+outcome make_outcome(const std::string& name, verdict v, const std::string& worst) {
+  outcome o;
   o.name = name;
   o.problem_text = "forward_training nc f32:f32 mb2ic1";
   o.v = v;
@@ -85,12 +85,12 @@ case other_tensor y -- recorded on y
 case-or-pass flaky dbeta -- thread count
 case skipped y -- out of reach here
 )"));
-  std::vector<case_outcome> o = {outcome("known_fail", verdict::fail, "y"),
-                                 outcome("now_passes", verdict::pass, "y"),
-                                 outcome("other_tensor", verdict::fail, "invstd"),
-                                 outcome("flaky", verdict::pass, "dbeta"),
-                                 outcome("skipped", verdict::skip, ""),
-                                 outcome("unlisted", verdict::fail, "y")};
+  std::vector<outcome> o = {make_outcome("known_fail", verdict::fail, "y"),
+                            make_outcome("now_passes", verdict::pass, "y"),
+                            make_outcome("other_tensor", verdict::fail, "invstd"),
+                            make_outcome("flaky", verdict::pass, "dbeta"),
+                            make_outcome("skipped", verdict::skip, ""),
+                            make_outcome("unlisted", verdict::fail, "y")};
   apply_deviations(d, o);
   EXPECT_EQ(o[0].v, verdict::known);
   EXPECT_NE(o[0].report.find("KNOWN known_fail"), std::string::npos) << o[0].report;

@@ -43,7 +43,7 @@ class cuda_host_golden : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(cuda_host_golden, passes) {
   auto k = make_kernel("cuda-host");
-  const case_outcome o = judge(*k, golden_corpus().at(GetParam()));
+  const outcome o = judge(*k, golden_corpus().at(GetParam()));
   EXPECT_EQ(o.v, verdict::pass) << o.report;
 }
 
@@ -78,7 +78,7 @@ class cuda_host_conformance : public ::testing::TestWithParam<problem> {};
 TEST_P(cuda_host_conformance, matches_the_reference_within_tolerance) {
   auto k = make_kernel("cuda-host");
   const test_case c = make_case(GetParam());
-  const case_outcome o = judge(*k, c);
+  const outcome o = judge(*k, c);
   EXPECT_EQ(o.v, verdict::pass) << o.report;
 }
 
@@ -141,7 +141,7 @@ TEST_P(cuda_device_golden, cuda_passes_and_equals_its_emulation_bit_for_bit) {
   auto k = make_kernel("cuda");
   auto host = make_kernel("cuda-host");
   const test_case& c = golden_corpus().at(GetParam());
-  const case_outcome o = judge(*k, c);
+  const outcome o = judge(*k, c);
   EXPECT_EQ(o.v, verdict::pass) << o.report;
   const kernel_output a = run_kernel(*k, c.prob, c.inputs);
   const kernel_output b = run_kernel(*host, c.prob, c.inputs);
@@ -157,7 +157,7 @@ TEST_P(cuda_device_golden, cudnn_passes_what_it_runs) {
   if (std::string why = no_device(); !why.empty()) GTEST_SKIP() << why;
   auto k = make_kernel("cudnn");
   if (!k) GTEST_SKIP() << "the cudnn adapter is not built: cudnn.h or libcudnn was not found at configure time";
-  const case_outcome o = judge(*k, golden_corpus().at(GetParam()));
+  const outcome o = judge(*k, golden_corpus().at(GetParam()));
   if (o.v == verdict::skip) GTEST_SKIP() << o.report;
   EXPECT_EQ(o.v, verdict::pass) << o.report;
 }

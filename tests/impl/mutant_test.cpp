@@ -52,7 +52,7 @@ TEST(naive_variance, eigen_kernel_passes_the_same_case) {
 TEST(naive_variance, fails_the_gate_on_the_committed_offset_case) {
   const std::filesystem::path corpus = std::filesystem::path(BNCHECK_SOURCE_DIR) / "golden/cases";
   auto k = mutants::make_naive_variance();
-  const case_outcome o = judge(*k, read_case(corpus / "offset_1e4_f32_nchw"));
+  const outcome o = judge(*k, read_case(corpus / "offset_1e4_f32_nchw"));
   EXPECT_EQ(o.v, verdict::fail);
   EXPECT_GT(o.max_normalized, 1000.0);
   for (const char* part : {"FAIL offset_1e4_f32_nchw", "problem: forward_training nchw f32:f32", "kernel: naive_variance",

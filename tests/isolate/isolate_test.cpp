@@ -29,7 +29,7 @@ const char* const sequence[] = {
 };
 
 struct run {
-  std::vector<case_outcome> outcomes;
+  std::vector<outcome> outcomes;
   double seconds = 0;
 };
 
@@ -47,7 +47,7 @@ run judge_sequence(const std::string& plugin, const isolation_options& options) 
 void expect_reported(const run& r, const std::string& plugin, const std::string& reason) {
   ASSERT_EQ(r.outcomes.size(), 4u);
   for (int i : {0, 3}) {
-    const case_outcome& o = r.outcomes[i];
+    const outcome& o = r.outcomes[i];
     EXPECT_EQ(o.v, verdict::fail) << o.report;
     EXPECT_NE(o.report.find(reason), std::string::npos) << "expected '" << reason << "' in\n" << o.report;
     EXPECT_NE(o.report.find("REPRO: bncheck run --kernel " + plugin + " --problem '" + o.problem_text + "'"),
@@ -110,7 +110,7 @@ TEST(isolation, unwritten_outputs_keep_the_nan_poison_through_the_child) {
   expect_reported(r, BNC_LAZY_PLUGIN, " NaN), max err/bound inf (y)");
   EXPECT_NE(r.outcomes[0].report.find("over bound (30 NaN)"), std::string::npos);
   auto k = abi::load_plugin(BNC_LAZY_PLUGIN);
-  const case_outcome in_process = judge(*k, make_case(parse_problem(sequence[0])));
+  const outcome in_process = judge(*k, make_case(parse_problem(sequence[0])));
   EXPECT_EQ(in_process.report, r.outcomes[0].report.substr(0, in_process.report.size()));
 }
 
@@ -121,7 +121,7 @@ TEST(isolation, exit_in_the_kernel_is_the_cases_failure) {
 
 TEST(isolation, unimplemented_passes_through_as_a_skip) {
   auto k = abi::load_plugin(BNC_CRASH_PLUGIN);  // correct, via the example, on backward f16: unimplemented
-  const case_outcome o =
+  const outcome o =
       judge_isolated(*k, make_case(parse_problem("backward nchw f16:f32 mb2ic2ih2iw2 seed=5")), {});
   EXPECT_EQ(o.v, verdict::skip) << o.report;
   EXPECT_NE(o.report.find("example: only float32 and float64"), std::string::npos) << o.report;
@@ -135,7 +135,7 @@ class throwing_kernel final : public kernel {
 
 TEST(isolation, an_exception_out_of_a_cpp_kernel_is_the_cases_failure) {
   throwing_kernel k;
-  const case_outcome o = judge_isolated(k, make_case(parse_problem(sequence[1])), {});
+  const outcome o = judge_isolated(k, make_case(parse_problem(sequence[1])), {});
   EXPECT_EQ(o.v, verdict::fail);
   EXPECT_NE(o.report.find("an exception escaped the kernel: out of widgets"), std::string::npos) << o.report;
 }

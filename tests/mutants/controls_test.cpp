@@ -24,9 +24,9 @@ std::vector<std::string> control_names() {
 // cases and over f32/f64 data, where the final rounding of f16/bf16 outputs
 // does not dominate and the arithmetic's own error shows.
 void expect_all_pass(kernel& k, const std::vector<test_case>& cases, const char* what) {
-  case_outcome worst, worst_wide;
+  outcome worst, worst_wide;
   for (const test_case& c : cases) {
-    const case_outcome o = judge(k, c);
+    const outcome o = judge(k, c);
     EXPECT_EQ(o.v, verdict::pass) << o.report;
     if (o.max_normalized >= worst.max_normalized) worst = o;
     const bool wide = c.prob.data_type == dtype::f32 || c.prob.data_type == dtype::f64;

@@ -39,7 +39,7 @@ TEST(mutant_catalog, has_at_least_32_described_mutants_with_unique_snake_case_na
 // One row of the kill table: which committed cases fail the mutant.
 struct kills {
   std::vector<std::string> cases;
-  case_outcome worst;
+  outcome worst;
 };
 
 // Every mutant judged on every committed case. A kill must be a wrong
@@ -50,7 +50,7 @@ std::map<std::string, kills> corpus_kills() {
     auto k = make_mutant(name);
     kills& row = out[name];
     for (const test_case& c : golden_corpus()) {
-      const case_outcome o = judge(*k, c);
+      const outcome o = judge(*k, c);
       EXPECT_EQ(o.report.find("reported an error"), std::string::npos) << o.report;
       if (o.v != verdict::fail) continue;
       row.cases.push_back(c.name);
@@ -158,7 +158,7 @@ TEST_P(mutant, fails_its_witness_problem_that_the_correct_kernel_passes) {
   std::printf("%-28s killed by '%s': max err/bound %.3g (%s)\n", GetParam().c_str(), it->second.c_str(),
               r.max_normalized, r.worst.empty() ? "-" : r.worst.front().tensor.c_str());
   auto correct = make_control("blocked_two_pass");
-  const case_outcome o = judge(*correct, c);
+  const outcome o = judge(*correct, c);
   EXPECT_EQ(o.v, verdict::pass) << o.report;
 }
 
