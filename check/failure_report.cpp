@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "check/failure_report.hpp"
+#include "core/shell_quote.hpp"
 
 namespace bncheck {
 namespace {
@@ -24,11 +25,11 @@ std::string num(const char* fmt, double v) {
 }  // namespace
 
 std::string repro_command(const test_case& c, const std::string& kernel_name) {
-  if (generatable(c.prob)) return "bncheck run --kernel " + kernel_name + " --problem '" + to_text(c.prob) + "'";
-  if (!c.name.empty()) return "bncheck run --kernel " + kernel_name + " --golden golden/cases --case " + c.name;
+  if (generatable(c.prob)) return "bncheck run --kernel " + shell_quote(kernel_name) + " --problem '" + to_text(c.prob) + "'";
+  if (!c.name.empty()) return "bncheck run --kernel " + shell_quote(kernel_name) + " --golden golden/cases --case " + c.name;
   // Explicit inputs that live in no folder yet: the text form cannot carry them.
   return "(inputs are explicit values, not a fill) save the case with --save-regressions DIR, then "
-         "bncheck run --kernel " + kernel_name + " --golden DIR --case NAME";
+         "bncheck run --kernel " + shell_quote(kernel_name) + " --golden DIR --case NAME";
 }
 
 std::string repro_line(const test_case& c, const std::string& kernel_name) {

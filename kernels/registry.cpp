@@ -10,6 +10,7 @@
 #include "impl/cuda/cuda_kernel.hpp"
 #include "impl/eigen/eigen_kernel.hpp"
 #include "isolate/isolate.hpp"
+#include "kernels/exec_kernel.hpp"
 #include "mutants/catalog.hpp"
 #if defined(BNCHECK_HAVE_CUDNN)
 #include "adapters/cudnn/cudnn_kernel.hpp"
@@ -91,10 +92,12 @@ std::unique_ptr<kernel> kernel_by_name(const std::string& name) {
   std::string known;
   for (const auto& n : kernel_names()) known += (known.empty() ? "" : ", ") + n;
   throw input_error("unknown kernel '" + name + "' (known: " + known +
-                    "; the mutants and controls that `bncheck mutants` lists; or a plugin path ending in .so)");
+                    "; the mutants and controls that `bncheck mutants` lists; a plugin path ending in .so; or "
+                    "'exec:CMD ARGS...', a worker process: docs/protocol.md)");
 }
 
 bool isolated(const std::string& name, const open_options& o) {
+  if (exec::is_exec_kernel(name)) return true;  // a worker process: its own isolation
   switch (o.isolate) {
     case open_options::isolation::always: return true;
     case open_options::isolation::never: return false;
@@ -104,6 +107,7 @@ bool isolated(const std::string& name, const open_options& o) {
 }
 
 std::unique_ptr<kernel> open_kernel(const std::string& name, const open_options& o) {
+  if (exec::is_exec_kernel(name)) return exec::make_exec_kernel(name, o.timeout_seconds);
   std::unique_ptr<kernel> k = abi::is_plugin_path(name) ? abi::load_plugin(name) : kernel_by_name(name);
   if (!isolated(name, o)) return k;
   isolation_options io;

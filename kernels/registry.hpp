@@ -1,7 +1,8 @@
 // Which kernels exist, in one place: ours (the Eigen kernel, the CUDA kernel
 // and its host emulation), the third-party adapters that were built, the
-// deliberately broken mutants and correct controls (mutants/), and C plugins
-// (abi/), run in a child process per call (isolate/). core/kernel.hpp
+// deliberately broken mutants and correct controls (mutants/), C plugins
+// (abi/), run in a child process per call (isolate/), and worker processes in
+// any language (exec:, docs/protocol.md). core/kernel.hpp
 // declares only the interface; every command, test and benchmark that opens a
 // kernel comes here. Adding a kind of kernel is a change to this folder
 // (registry.cpp and CMakeLists.txt).
@@ -38,8 +39,10 @@ struct open_options {
 };
 /// Whether open_kernel(name, o) isolates the kernel.
 bool isolated(const std::string& name, const open_options& o);
-/// The kernel a --kernel value names: a C plugin for a path ending in .so
-/// (abi::load_plugin), else kernel_by_name(name); isolated as o says.
+/// The kernel a --kernel value names: a worker process for "exec:CMD ARGS..."
+/// (kernels/exec_kernel.hpp: always its own isolation, o.timeout_seconds per
+/// call), a C plugin for a path ending in .so (abi::load_plugin), else
+/// kernel_by_name(name); plugins and built-in kernels isolated as o says.
 /// name() is unchanged, so REPRO lines open the same kernel the same way.
 /// Throws input_error for an unknown name or a plugin that does not load.
 std::unique_ptr<kernel> open_kernel(const std::string& name, const open_options& o = {});

@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 
+#include "core/shell_quote.hpp"
 #include "golden/npy.hpp"
 #include "golden/sha256.hpp"
 #include "golden/store.hpp"
@@ -43,7 +44,7 @@ std::string save_regression(const property_result& r, const std::string& kernel_
 
 std::string regression_repro(const std::string& kernel_name, const std::filesystem::path& dir,
                              const std::string& name) {
-  return "REPRO: bncheck run --kernel " + kernel_name + " --golden " + dir.string() + " --case " + name;
+  return "REPRO: bncheck run --kernel " + shell_quote(kernel_name) + " --golden " + dir.string() + " --case " + name;
 }
 
 }  // namespace bncheck::properties

@@ -13,6 +13,7 @@
 #include "check/gate.hpp"
 #include "core/error.hpp"
 #include "core/fill.hpp"
+#include "core/shell_quote.hpp"
 #include "properties/gen.hpp"
 
 namespace bncheck::properties {
@@ -91,11 +92,11 @@ bool generatable(const problem& p) {
 // The commands that reproduce a failed property, the most specific last.
 std::vector<std::string> property_repro(const property_result& r, const std::string& kernel_name, uint64_t seed) {
   std::vector<std::string> repro;
-  const std::string property = "bncheck run --kernel " + kernel_name + " --property " + r.name;
+  const std::string property = "bncheck run --kernel " + shell_quote(kernel_name) + " --property " + r.name;
   repro.push_back(r.reproduce.empty() ? property + " --seed " + std::to_string(seed)
                                       : property + " --reproduce " + r.reproduce);
   if (r.shrunk && generatable(r.shrunk->prob))
-    repro.push_back("bncheck run --kernel " + kernel_name + " --problem '" + to_text(r.shrunk->prob) + "'");
+    repro.push_back("bncheck run --kernel " + shell_quote(kernel_name) + " --problem '" + to_text(r.shrunk->prob) + "'");
   return repro;
 }
 

@@ -294,7 +294,9 @@ TEST(compare, keeps_per_output_histograms_per_channel_maxima_and_positions) {
     else EXPECT_LE(y->channel_max[ch], 1.0) << ch;
   }
   for (const output_errors& e : r.outputs)
-    if (e.tensor != "y") EXPECT_EQ(e.failed, 0) << e.tensor;
+    if (e.tensor != "y") {
+      EXPECT_EQ(e.failed, 0) << e.tensor;
+    }
   for (const element_error& e : r.worst) EXPECT_TRUE(std::regex_match(e.position, std::regex(R"(y\[\d+,1,\d+,\d+\])"))) << e.position;
 }
 
