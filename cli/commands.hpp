@@ -55,6 +55,9 @@ int golden_verify(const std::string& dir);
 
 struct reference_options {
   std::string in, out;
+  /// forward_training, forward_inference or backward; empty: forward training,
+  /// and backward's outputs too when the input folder holds dy.npy.
+  std::string op;
   std::string layout = "nchw";
   std::string dtype;  ///< declares x's format when its storage cannot (bf16 is stored as f32)
   double eps = 1e-5;

@@ -66,12 +66,15 @@ int main(int argc, char** argv) {
   cli::reference_options fo;
   auto* ref = app.add_subcommand(
       "reference",
-      "Compute reference outputs for .npy inputs.\n"
-      "Reads x.npy, gamma.npy, beta.npy and optionally dy.npy, running_mean.npy, running_var.npy from --in;\n"
-      "writes y, mean, var, invstd (and running_mean, running_var; dx, dgamma, dbeta when given dy) as float64\n"
-      ".npy to --out, a new folder written whole or not at all.");
+      "Compute reference outputs for .npy inputs, as float64 .npy in --out, a new folder written whole or not at all.\n"
+      "Reads x.npy, gamma.npy, beta.npy and optionally dy.npy, running_mean.npy, running_var.npy from --in.\n"
+      "Without --op writes y, mean, var, invstd (and running_mean, running_var when given; dx, dgamma, dbeta\n"
+      "when given dy). --op forward_training: the forward outputs only. --op forward_inference: y from\n"
+      "running_mean.npy and running_var.npy (required). --op backward: dx, dgamma, dbeta and the batch mean,\n"
+      "var, invstd they use, from x, gamma and dy (required).");
   ref->add_option("--in", fo.in, "folder of input .npy files")->required();
   ref->add_option("--out", fo.out, "output folder (must not exist or be empty)")->required();
+  ref->add_option("--op", fo.op, "forward_training, forward_inference or backward (default: see above)");
   ref->add_option("--layout", fo.layout, "nc, nchw, nhwc, ncdhw or ndhwc")->capture_default_str();
   ref->add_option("--dtype", fo.dtype, "format of x when it is bf16 (stored as float32 in .npy)");
   ref->add_option("--eps", fo.eps, "epsilon inside the square root")->capture_default_str();

@@ -44,6 +44,14 @@ tensor read_input(const fs::path& dir, const std::string& name, const problem& p
   return t;
 }
 
+// Throws unless every one of names has its .npy in dir: what `who` cannot do without.
+void require_files(const fs::path& dir, const std::vector<std::string>& names, const std::string& who) {
+  std::string missing;
+  for (const auto& n : names)
+    if (!fs::exists(dir / (n + ".npy"))) missing += (missing.empty() ? "" : " and ") + n + ".npy";
+  if (!missing.empty()) throw input_error(who + " needs " + missing + " in '" + dir.string() + "'");
+}
+
 }  // namespace
 
 int reference(const reference_options& o) {
@@ -53,11 +61,16 @@ int reference(const reference_options& o) {
     throw input_error("output folder '" + o.out + "' exists and is not empty");
 
   problem p;
+  // Without --op: forward training, and backward's outputs too when dy.npy is there.
+  const bool op_chosen = !o.op.empty();
+  p.op = op_chosen ? parse_op(o.op) : op_kind::forward_training;
   p.lay = parse_layout(o.layout);
   p.prof = parse_profile(o.profile);
   p.eps = o.eps;
   p.momentum = o.momentum;
   p.x = p.gamma = p.beta = p.dy = p.running_mean = p.running_var = {fill_kind::file, 0, 0};
+  if (p.op == op_kind::forward_inference) require_files(in, {"running_mean", "running_var"}, "--op forward_inference");
+  if (p.op == op_kind::backward) require_files(in, {"dy"}, "--op backward");
   const tensor x_raw = read_npy(in / "x.npy");
   p.data_type = o.dtype.empty() ? x_raw.type : parse_dtype(o.dtype);
   p.param_type = read_npy(in / "gamma.npy").type;
@@ -67,8 +80,9 @@ int reference(const reference_options& o) {
   tensor_map inputs;
   inputs["x"] = read_input(in, "x", p, true);
   inputs["gamma"] = read_input(in, "gamma", p, false);
-  inputs["beta"] = read_input(in, "beta", p, false);
-  const bool running = fs::exists(in / "running_mean.npy") || fs::exists(in / "running_var.npy");
+  if (p.op != op_kind::backward) inputs["beta"] = read_input(in, "beta", p, false);
+  const bool running = p.op == op_kind::forward_inference || fs::exists(in / "running_mean.npy") ||
+                       fs::exists(in / "running_var.npy");
   if (running) {
     inputs["running_mean"] = read_input(in, "running_mean", p, false);
     inputs["running_var"] = read_input(in, "running_var", p, false);
@@ -76,17 +90,22 @@ int reference(const reference_options& o) {
     inputs["running_mean"] = tensor{p.param_type, {p.c}, std::vector<double>(p.c, 0.0)};
     inputs["running_var"] = tensor{p.param_type, {p.c}, std::vector<double>(p.c, 1.0)};
   }
-  const bool grad = fs::exists(in / "dy.npy");
+  const bool grad = p.op == op_kind::backward || (!op_chosen && fs::exists(in / "dy.npy"));
   if (grad) inputs["dy"] = read_input(in, "dy", p, true);
 
   reference::rounding_stats stats;
-  tensor_map result = reference::compute(p, inputs, &stats);
-  if (!running) result.erase("running_mean"), result.erase("running_var");
+  tensor_map result;  // backward's own outputs, or forward's with dx, dgamma, dbeta added
+  if (p.op != op_kind::backward) {
+    result = reference::compute(p, inputs, &stats);
+    if (!running) result.erase("running_mean"), result.erase("running_var");
+  }
   if (grad) {
     problem pb = p;
     pb.op = op_kind::backward;
-    const tensor_map b = reference::compute(pb, inputs, &stats);
-    for (const char* n : {"dx", "dgamma", "dbeta"}) result[n] = b.at(n);
+    tensor_map b = reference::compute(pb, inputs, &stats);
+    if (p.op == op_kind::backward) result = std::move(b);
+    else
+      for (const char* n : {"dx", "dgamma", "dbeta"}) result[n] = b.at(n);
   }
 
   // Write everything into a fresh sibling folder, then rename it into place.

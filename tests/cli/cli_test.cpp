@@ -15,6 +15,7 @@
 
 #include "core/tensor.hpp"
 #include "golden/npy.hpp"
+#include "golden/store.hpp"
 #include "mutants/catalog.hpp"
 #include "tests/support/shell.hpp"
 
@@ -135,6 +136,105 @@ TEST_F(cli, reference_refuses_to_overwrite_a_folder_with_content) {
   write_file_bytes(dir_ / "out/keep.txt", "mine");
   EXPECT_EQ(bncheck("reference --in " + in() + " --out " + out()).status, 2);
   EXPECT_EQ(read_file_bytes(dir_ / "out/keep.txt"), "mine");
+}
+
+// Inference on values chosen so that every y is exact: running_var + eps is
+// 1, 4 and 16 (eps = 0.25), so y = gamma * (x - running_mean) / {1, 2, 4} + beta
+// holds few enough bits to be exact in double, and the expected values are
+// computed here in plain double arithmetic.
+TEST_F(cli, reference_op_forward_inference_gives_the_exact_y) {
+  const std::vector<int64_t> shape{2, 3, 1, 2};  // nchw
+  tensor x{dtype::f32, shape, {}};
+  for (int i = 0; i < 12; ++i) x.values.push_back(0.5 * i - 2.75);
+  const std::vector<double> gamma{1.0, -2.0, 0.5}, beta{0.0, 0.25, -1.0};
+  const std::vector<double> mean{0.5, -1.25, 3.0}, var{0.75, 3.75, 15.75}, root{1.0, 2.0, 4.0};
+  write_npy(dir_ / "in/x.npy", x);
+  write_npy(dir_ / "in/gamma.npy", tensor{dtype::f32, {3}, gamma});
+  write_npy(dir_ / "in/beta.npy", tensor{dtype::f32, {3}, beta});
+  write_npy(dir_ / "in/running_mean.npy", tensor{dtype::f32, {3}, mean});
+  write_npy(dir_ / "in/running_var.npy", tensor{dtype::f32, {3}, var});
+  const result r = bncheck("reference --op forward_inference --in " + in() + " --out " + out() +
+                           " --layout nchw --eps 0.25");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(std::vector<fs::path>(fs::directory_iterator(dir_ / "out"), fs::directory_iterator()),
+            std::vector<fs::path>{dir_ / "out/y.npy"});
+  const tensor y = read_npy(dir_ / "out/y.npy");
+  EXPECT_EQ(y.type, dtype::f64);
+  ASSERT_EQ(y.shape, shape);
+  for (int i = 0; i < 12; ++i) {
+    const int c = (i / 2) % 3;
+    EXPECT_EQ(y.values[i], gamma[c] * (x.values[i] - mean[c]) / root[c] + beta[c]) << "element " << i;
+  }
+}
+
+// Every forward_inference case of the committed corpus, its inputs given to
+// bncheck reference: y is the committed expected_y.npy, bit for bit.
+TEST_F(cli, reference_op_forward_inference_reproduces_the_golden_expected_y) {
+  const fs::path corpus = fs::path(BNCHECK_SOURCE_DIR) / "golden/cases";
+  int cases = 0;
+  for (const auto& name : list_cases(corpus)) {
+    const test_case c = read_case(corpus / name);
+    if (c.prob.op != op_kind::forward_inference) continue;
+    ++cases;
+    const fs::path out = dir_ / ("out_" + name);
+    const result r = bncheck("reference --op forward_inference --in " + (corpus / name).string() + " --out " +
+                             out.string() + " --layout " + std::string(to_string(c.prob.lay)) + " --dtype " +
+                             std::string(to_string(c.prob.data_type)) + " --eps " + hex_float(c.prob.eps));
+    ASSERT_EQ(r.status, 0) << name << "\n" << r.output;
+    const tensor got = read_npy(out / "y.npy"), want = read_npy(corpus / name / "expected_y.npy");
+    ASSERT_EQ(got.shape, want.shape) << name;
+    for (std::size_t i = 0; i < want.values.size(); ++i)
+      EXPECT_EQ(hex_float(got.values[i]), hex_float(want.values[i])) << name << " element " << i;
+  }
+  EXPECT_GE(cases, 5) << "the corpus should hold forward_inference cases";
+}
+
+TEST_F(cli, reference_op_forward_inference_without_running_statistics_is_one_line_and_exit_2) {
+  write_inputs();
+  result r = bncheck("reference --op forward_inference --in " + in() + " --out " + out());
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  EXPECT_NE(r.output.find("running_mean.npy and running_var.npy"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir_ / "out"));
+  // One of the two is not enough.
+  write_npy(dir_ / "in/running_mean.npy", tensor{dtype::f32, {3}, {0, 0, 0}});
+  r = bncheck("reference --op forward_inference --in " + in() + " --out " + out());
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("needs running_var.npy"), std::string::npos) << r.output;
+  // Both, one of the wrong length.
+  write_npy(dir_ / "in/running_var.npy", tensor{dtype::f32, {4}, {1, 1, 1, 1}});
+  r = bncheck("reference --op forward_inference --in " + in() + " --out " + out());
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  EXPECT_NE(r.output.find("running_var.npy has shape (4)"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir_ / "out"));
+  // An op that does not exist.
+  r = bncheck("reference --op sideways --in " + in() + " --out " + out());
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+}
+
+// --op forward_training and --op backward split what the default writes
+// from a folder with dy.npy, value for value.
+TEST_F(cli, reference_op_training_and_backward_split_the_default_outputs) {
+  write_inputs();
+  ASSERT_EQ(bncheck("reference --in " + in() + " --out " + out()).status, 0);
+  const fs::path fwd = dir_ / "fwd", bwd = dir_ / "bwd";
+  result r = bncheck("reference --op forward_training --in " + in() + " --out " + fwd.string());
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = bncheck("reference --op backward --in " + in() + " --out " + bwd.string());
+  ASSERT_EQ(r.status, 0) << r.output;
+  const auto bytes = [](const fs::path& dir, const std::string& name) { return read_file_bytes(dir / (name + ".npy")); };
+  for (const char* n : {"y", "mean", "var", "invstd"}) EXPECT_EQ(bytes(fwd, n), bytes(dir_ / "out", n)) << n;
+  for (const char* n : {"dx", "dgamma", "dbeta"}) {
+    EXPECT_EQ(bytes(bwd, n), bytes(dir_ / "out", n)) << n;
+    EXPECT_FALSE(fs::exists(fwd / (std::string(n) + ".npy"))) << n;
+  }
+  EXPECT_FALSE(fs::exists(bwd / "y.npy"));
+  fs::remove(dir_ / "in/dy.npy");
+  r = bncheck("reference --op backward --in " + in() + " --out " + (dir_ / "bwd2").string());
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("--op backward needs dy.npy"), std::string::npos) << r.output;
 }
 
 TEST_F(cli, run_and_verify_report_a_corrupted_golden_array_with_exit_2) {
