@@ -88,7 +88,9 @@ void add_exchange_commands(CLI::App& app, exchange_commands& x) {
   x.judge_command = app.add_subcommand(
       "judge",
       "Judge the outputs a kernel wrote into an export folder: the same table, reports, REPRO lines and exit\n"
-      "status as bncheck run. A case folder holding a file UNIMPLEMENTED (its first line the reason) is skipped.");
+      "status as bncheck run. A case folder holding a file UNIMPLEMENTED (its first line the reason) is skipped;\n"
+      "one holding a file NOT_PRODUCED (output names, one a line, with no .npy) has those optional outputs\n"
+      "(forward training's mean, var, invstd, running_mean, running_var) reported as not checked.");
   x.judge_command->add_option("--in", x.judge_opts.in, "the folder bncheck export wrote")->required();
   x.judge_command->add_option("--case", x.judge_opts.cases, "judge only this case (repeatable)");
   x.judge_command->add_flag("--quiet", x.judge_opts.quiet, "print only failures and the summary");

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "check/deviations.hpp"
@@ -59,19 +60,23 @@ class folder_kernel final : public kernel {
       if (is_output(name)) continue;
       const fs::path file = dir_ / (name + ".npy");
       if (!fs::exists(file)) return {kernel_status::error, "the kernel removed its input " + name + ".npy"};
-      const tensor now = read_npy(file, type_of(p, name));
-      const tensor& was = case_.inputs.at(name);
-      bool same = now.shape == was.shape;
-      for (std::size_t i = 0; same && i < was.values.size(); ++i) same = same_bits(now.values[i], was.values[i]);
-      if (!same) return {kernel_status::error, "the kernel changed its input " + name + ".npy"};
+      if (!unchanged(file, type_of(p, name), case_.inputs.at(name)))
+        return {kernel_status::error, "the kernel changed its input " + name + ".npy"};
     }
+    std::vector<std::string> omitted;
+    if (const std::optional<std::string> bad = read_not_produced(p, outputs, omitted)) return {kernel_status::error, *bad};
+    const auto is_omitted = [&](const std::string& n) {
+      return std::find(omitted.begin(), omitted.end(), n) != omitted.end();
+    };
     std::string missing;
     for (const auto& name : outputs)
-      if (!fs::exists(dir_ / (name + ".npy"))) missing += (missing.empty() ? "" : ", ") + name + ".npy";
+      if (!is_omitted(name) && !fs::exists(dir_ / (name + ".npy")))
+        missing += (missing.empty() ? "" : ", ") + name + ".npy";
     if (!missing.empty())
       return {kernel_status::error, "the kernel wrote no " + missing + " in " + dir_.string() +
                                         " (outputs.txt lists the files to write)"};
     for (const auto& name : outputs) {
+      if (is_omitted(name)) continue;
       const dtype t = type_of(p, name);
       const tensor got = read_npy(dir_ / (name + ".npy"), t);
       if (got.shape != shape_of(p, name))
@@ -79,7 +84,42 @@ class folder_kernel final : public kernel {
       unsigned char* dst = static_cast<unsigned char*>(io_output(io, name));
       for (std::size_t i = 0; i < got.values.size(); ++i) store(t, got.values[i], dst + i * size_of(t));
     }
-    return {};
+    // judge() checks that only optional outputs are declared, as for every kernel.
+    return {kernel_status::ok, "", omitted};
+  }
+
+  // The outputs the case folder's NOT_PRODUCED names (whitespace-separated,
+  // one a line as documented), into omitted; or why the declaration is
+  // unusable: a name that is not one of the case's outputs, or an output both
+  // declared and written. A running statistic, exported as an input to update in place,
+  // may stay as exported.
+  std::optional<std::string> read_not_produced(const problem& p, const std::vector<std::string>& outputs,
+                                               std::vector<std::string>& omitted) const {
+    const fs::path file = dir_ / "NOT_PRODUCED";
+    if (!fs::exists(file)) return std::nullopt;
+    std::istringstream names(read_file_bytes(file));
+    for (std::string n; names >> n;) {
+      if (std::find(outputs.begin(), outputs.end(), n) == outputs.end())
+        return file.string() + " names '" + n + "', which is " +
+               (is_output_name(n) ? "not one of this case's outputs" : "no output of any op") +
+               " (outputs.txt lists the case's outputs)";
+      if (std::find(omitted.begin(), omitted.end(), n) != omitted.end()) continue;
+      const fs::path npy = dir_ / (n + ".npy");
+      const bool in_place = case_.inputs.count(n) != 0;
+      if (fs::exists(npy) && !(in_place && unchanged(npy, type_of(p, n), case_.inputs.at(n))))
+        return "the kernel declared " + n + " not produced in NOT_PRODUCED but wrote " + n +
+               ".npy: which is meant? (remove one)";
+      omitted.push_back(n);
+    }
+    return std::nullopt;
+  }
+
+  // Whether file holds exactly the tensor was (the same shape and bits).
+  static bool unchanged(const fs::path& file, dtype t, const tensor& was) {
+    const tensor now = read_npy(file, t);
+    bool same = now.shape == was.shape;
+    for (std::size_t i = 0; same && i < was.values.size(); ++i) same = same_bits(now.values[i], was.values[i]);
+    return same;
   }
 
   std::string name_;

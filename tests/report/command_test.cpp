@@ -11,6 +11,7 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -227,6 +228,61 @@ TEST_F(command, judge_reports_missing_outputs_changed_inputs_and_unimplemented) 
   EXPECT_NE(r.output.find("the kernel changed its input x.npy"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("0 passed, 2 failed, 1 skipped"), std::string::npos) << r.output;
   EXPECT_EQ(bncheck("judge --in " + out + " --case profile_pytorch_fwd").status, 2);
+}
+
+// A file NOT_PRODUCED in a case folder declares outputs the kernel does not
+// compute, as a C plugin's not_produced does: judged only where the
+// declaration is one an in-process kernel could make and the files agree.
+TEST_F(command, judge_takes_outputs_declared_in_not_produced) {
+  const std::string out = file("bn");
+  ASSERT_EQ(bncheck("export --out " + out + " --case profile_onnx_fwd --case seeds_example_fwd --case "
+                    "seeds_two_rows_fwd --case profile_pytorch_fwd --case profile_cudnn_fwd --case seeds_gpa_iq_fwd")
+                .status,
+            0);
+  const fs::path bn = dir_ / "bn";
+  const std::string exported_running_mean = read_file_bytes(bn / "profile_cudnn_fwd" / "running_mean.npy");
+  ASSERT_EQ(shell(std::string("/usr/bin/python3 ") + BNCHECK_SOURCE_DIR + "/examples/numpy/batch_norm.py " + out).status, 0);
+  // Declared and absent: not checked.
+  write_file_bytes(bn / "profile_onnx_fwd" / "NOT_PRODUCED", "var\n");
+  fs::remove(bn / "profile_onnx_fwd" / "var.npy");
+  // Declared and written anyway: which is meant?
+  write_file_bytes(bn / "seeds_example_fwd" / "NOT_PRODUCED", "var\n");
+  // y is never optional.
+  write_file_bytes(bn / "seeds_two_rows_fwd" / "NOT_PRODUCED", "y\n");
+  fs::remove(bn / "seeds_two_rows_fwd" / "y.npy");
+  // A name that is no output.
+  write_file_bytes(bn / "profile_pytorch_fwd" / "NOT_PRODUCED", "banana\n");
+  // A running statistic, updated in place: not produced means left as exported ...
+  write_file_bytes(bn / "profile_cudnn_fwd" / "NOT_PRODUCED", "running_mean\n");
+  write_file_bytes(bn / "profile_cudnn_fwd" / "running_mean.npy", exported_running_mean);
+  // ... and not updated.
+  write_file_bytes(bn / "seeds_gpa_iq_fwd" / "NOT_PRODUCED", "running_var\n");
+
+  const result r = bncheck("judge --in " + out + " --json " + file("judge.json"));
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("2 passed, 4 failed, 0 skipped, of 6 cases"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("not checked in 1 case: var (the kernel declares"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("not checked in 1 case: running_mean (the kernel declares"), std::string::npos) << r.output;
+  std::map<std::string, nlohmann::json> cases;
+  const nlohmann::json report = nlohmann::json::parse(read_file_bytes(file("judge.json")));
+  for (const auto& c : report["suites"][0]["cases"])
+    cases[c["name"].get<std::string>()] = c;
+  ASSERT_EQ(cases.size(), 6u) << r.output;
+  EXPECT_EQ(cases["profile_onnx_fwd"]["verdict"], "pass");
+  EXPECT_EQ(cases["profile_onnx_fwd"]["not_produced"], "var");
+  EXPECT_EQ(cases["profile_cudnn_fwd"]["verdict"], "pass");
+  EXPECT_EQ(cases["profile_cudnn_fwd"]["not_produced"], "running_mean");
+  const std::map<std::string, std::string> failures{
+      {"seeds_example_fwd", "declared var not produced in NOT_PRODUCED but wrote var.npy"},
+      {"seeds_two_rows_fwd", "declared 'y' not produced, but forward_training must produce it"},
+      {"profile_pytorch_fwd", "names 'banana', which is no output of any op"},
+      {"seeds_gpa_iq_fwd", "declared running_var not produced in NOT_PRODUCED but wrote running_var.npy"}};
+  for (const auto& [name, message] : failures) {
+    EXPECT_EQ(cases[name]["verdict"], "fail") << name;
+    EXPECT_NE(cases[name]["report"].get<std::string>().find(message), std::string::npos)
+        << name << ": " << cases[name]["report"];
+    EXPECT_FALSE(cases[name].contains("not_produced")) << name;
+  }
 }
 
 }  // namespace
