@@ -27,9 +27,9 @@ def _protect_channel():
     """The protocol's private descriptors; fd 1 then points at standard error
     and fd 0 at /dev/null, so nothing a library prints or reads (Python or C)
     touches the channel."""
-    sys.stdout.flush()
     read_fd, write_fd = os.dup(0), os.dup(1)
     os.dup2(2, 1)
+    sys.stdout.flush()                                # what was printed before serve goes to stderr too
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
