@@ -28,7 +28,8 @@ def forward_inputs(rng, p, offset=0.0, scale=1.0):
         x = bf16_round(x)
     pt = {"f32": np.float32, "f64": np.float64}[p["param_type"]]
     c = p["c"]
-    return {"x": (p["data_type"], x.astype(np.float16) if p["data_type"] == "f16" else x),
+    x = x.astype({"f64": np.float64, "f16": np.float16}.get(p["data_type"], np.float32))
+    return {"x": (p["data_type"], x),
             "gamma": (p["param_type"], rng.uniform(0.5, 2, c).astype(pt)),
             "beta": (p["param_type"], rng.uniform(-1, 1, c).astype(pt)),
             "running_mean": (p["param_type"], rng.uniform(-1, 1, c).astype(pt)),
