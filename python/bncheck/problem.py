@@ -1,5 +1,6 @@
 """The problem a request carries (docs/protocol.md, "A request"), as a
 dataclass with the geometry helpers a kernel needs."""
+import math
 from dataclasses import dataclass, fields
 
 CHANNEL_FIRST = ("nc", "nchw", "ncdhw")
@@ -37,8 +38,8 @@ class Problem:
 
     @property
     def reduction_size(self):
-        """Elements per channel: N·D·H·W."""
-        return self.n * self.d * self.h * self.w
+        """Elements per channel: N times the layout's spatial sizes (D·H·W, H·W or 1)."""
+        return self.n * math.prod(self.spatial)
 
     @property
     def spatial(self):
