@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import exact
-from driver import Worker, bf16_bits, problem
+from driver import Worker, problem
 
 NUMPY_KERNEL = ("python", "examples/numpy/kernel.py")
 WORKERS = ("python", os.path.join(os.path.dirname(os.path.abspath(__file__)), "workers.py"))
@@ -60,7 +60,7 @@ def test_numpy_kernel_forward_training_is_within_an_ulp_of_exact(numpy_kernel, l
     inputs = forward_inputs(np.random.default_rng(7), p, offset=100.0)
     header, out = numpy_kernel.run(p, inputs)
     assert header["type"] == "done" and "not_produced" not in header, header
-    want = exact.forward_training(**{k: v for k, v in values(inputs).items()}, layout=layout, eps=p["eps"],
+    want = exact.forward_training(**values(inputs), layout=layout, eps=p["eps"],
                                   momentum=p["momentum"], profile=profile)
     assert out["y"].dtype == np.float32 and out["y"].shape == values(inputs)["x"].shape
     for name, expected in want.items():
