@@ -54,6 +54,7 @@ nlohmann::json outcome_json(const outcome& o) {
     j["skipped"] = o.skipped;
     j["shrinks"] = o.shrinks;
     if (!o.reproduce.empty()) j["reproduce"] = o.reproduce;
+    if (o.elements > 0) j["shrunk_elements"] = o.elements;  // elements of x of the shrunk case
   }
   if (o.check && (o.v != verdict::pass || o.kind == outcome_kind::property)) {
     j["checked"] = o.check->checked;

@@ -5,7 +5,9 @@ the verdict of every golden case and every property. Prints the table of
 verdicts (markdown) and exits 1 when a verdict differs or either run did
 not exit 0.
 
-usage: same_verdicts.py BNCHECK KERNEL_A KERNEL_B [bncheck run arguments ...]
+usage: same_verdicts.py [--failing] BNCHECK KERNEL_A KERNEL_B [bncheck run arguments ...]
+--failing: both runs are expected to exit 1 (failures, not bad input); a
+failed property must then also have shrunk to the same number of elements.
 Exits 77 (skipped) when SKIP_UNLESS_IMPORTS names a Python module that
 the interpreter running this script cannot import (e.g. torch)."""
 import collections
@@ -18,20 +20,21 @@ import tempfile
 import time
 
 
-def run(bncheck, kernel, args, folder, tag):
+def run(bncheck, kernel, args, folder, tag, expected_status):
     report = os.path.join(folder, tag + ".json")
     start = time.monotonic()
     p = subprocess.run([bncheck, "run", "--kernel", kernel, "--quiet", "--json", report, *args],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     seconds = time.monotonic() - start
-    if p.returncode != 0:
+    if p.returncode != expected_status:
         print(p.stdout)
-        print(f"FAIL: bncheck run --kernel {kernel} exited {p.returncode}")
+        print(f"FAIL: bncheck run --kernel {kernel} exited {p.returncode}, expected {expected_status}")
         sys.exit(1)
     verdicts = collections.OrderedDict()
     for suite in json.load(open(report))["suites"]:
         for o in suite["cases"]:
-            verdicts[(suite["name"], o["name"])] = o["verdict"]
+            shrunk = f" (shrunk to {o.get('shrunk_elements')} elements)" if suite["name"] == "properties" and o["verdict"] == "fail" else ""
+            verdicts[(suite["name"], o["name"])] = o["verdict"] + shrunk
     return verdicts, seconds
 
 
@@ -42,10 +45,12 @@ def main():
         except ImportError as e:
             print(f"skipped: {sys.executable} cannot import {module} ({e})")
             sys.exit(77)
-    bncheck, a, b, *args = sys.argv[1:]
+    argv = sys.argv[1:]
+    failing = argv[:1] == ["--failing"]
+    bncheck, a, b, *args = argv[1:] if failing else argv
     with tempfile.TemporaryDirectory() as folder:
-        va, ta = run(bncheck, a, args, folder, "a")
-        vb, tb = run(bncheck, b, args, folder, "b")
+        va, ta = run(bncheck, a, args, folder, "a", 1 if failing else 0)
+        vb, tb = run(bncheck, b, args, folder, "b", 1 if failing else 0)
     keys = list(va) + [k for k in vb if k not in va]
     differ = [k for k in keys if va.get(k) != vb.get(k)]
     counts = collections.Counter((k[0], va.get(k), vb.get(k)) for k in keys)
