@@ -26,7 +26,9 @@ std::string num(const char* fmt, double v) {
 
 std::string repro_command(const test_case& c, const std::string& kernel_name) {
   if (generatable(c.prob)) return "bncheck run --kernel " + shell_quote(kernel_name) + " --problem '" + to_text(c.prob) + "'";
-  if (!c.name.empty()) return "bncheck run --kernel " + shell_quote(kernel_name) + " --golden golden/cases --case " + c.name;
+  if (!c.name.empty())
+    return "bncheck run --kernel " + shell_quote(kernel_name) + " --golden " +
+           shell_quote(c.corpus.empty() ? "golden/cases" : c.corpus) + " --case " + c.name;
   // Explicit inputs that live in no folder yet: the text form cannot carry them.
   return "(inputs are explicit values, not a fill) save the case with --save-regressions DIR, then "
          "bncheck run --kernel " + shell_quote(kernel_name) + " --golden DIR --case NAME";

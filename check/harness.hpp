@@ -18,6 +18,7 @@ struct test_case {
   problem prob;
   tensor_map inputs;
   tensor_map expected;
+  std::string corpus;    ///< the folder a golden case was read from (its REPRO's --golden), or empty
 };
 
 /// Completes the inputs of p: for backward, adds the saved statistics mean,

@@ -200,6 +200,7 @@ test_case read_case(const fs::path& case_dir) {
            std::to_string(golden_format_version));
   test_case c;
   c.name = r.str(m, "name", "manifest.json");
+  c.corpus = case_dir.parent_path().string();
   if (c.name != folder) r.fail("the manifest names the case '" + c.name + "', not its folder's name");
   r.str(m, "description", "manifest.json");
   const std::string text = r.str(m, "problem", "manifest.json");

@@ -86,7 +86,7 @@ void shard_merge(kernel& k, case_log& log, const limits& lim) {
   }
   checker chk("samples " + text + " as shards, their kernel mean and var merged (Chan) equal the full batch's exact "
               "statistics within the propagated shard bounds");
-  const test_case whole{"", p, g.inputs, {}};  // the report names the unsplit problem
+  const test_case whole{"", p, g.inputs, {}, {}};  // the report names the unsplit problem
   for (int64_t ch = 0; ch < p.c; ++ch) {
     const auto u = static_cast<std::size_t>(ch);
     const reference::channel_stats full = stats_of(p, g.inputs.at("x").values, ch);

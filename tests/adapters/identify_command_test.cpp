@@ -38,6 +38,13 @@ TEST(identify_command, probes_a_plugin_in_a_child_process) {
   EXPECT_NE(r.output.find("eps inside the square root"), std::string::npos) << r.output;
 }
 
+TEST(identify_command, probes_a_worker_process) {
+  const result r = run(std::string("identify --kernel 'exec:") + BNC_EXEC_WORKER + " none'");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("eps inside the square root"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("backward reads       saved mean, invstd"), std::string::npos) << r.output;
+}
+
 TEST(identify_command, unknown_kernel_is_bad_input) {
   const result r = run("identify --kernel no_such_kernel");
   EXPECT_EQ(r.status, 2);
