@@ -1,7 +1,10 @@
 // Building cases from problems and calling kernels on native buffers.
 #include "check/harness.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -72,7 +75,25 @@ tensor_map complete_inputs(const problem& p, tensor_map inputs, reference::round
   return inputs;
 }
 
+void check_fits_in_memory(const problem& p) {
+  validate(p);  // the element count fits in int64
+  // Each data tensor (x and y; backward: x, dy and dx) is held at least
+  // twice: as doubles (inputs, expected) and in its format for the kernel.
+  const long double count = static_cast<long double>(element_count(p));
+  const int tensors = p.op == op_kind::backward ? 3 : 2;
+  const long double bytes_each = sizeof(double) + size_of(p.data_type);
+  const long double need = count * tensors * bytes_each;
+  const long double have = static_cast<long double>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE);
+  if (need <= have) return;
+  const auto gib = [](long double b) { return exact_decimal(std::round(static_cast<double>(b / (1ull << 30)) * 10) / 10); };
+  throw input_error("problem too large for this machine: its data tensors alone need at least " + gib(need) +
+                    " GiB (" + std::to_string(element_count(p)) + " elements x " + std::to_string(tensors) + " tensors x " +
+                    std::to_string(static_cast<int>(bytes_each)) + " bytes), and it has " + gib(have) +
+                    " GiB of memory: " + to_text(p));
+}
+
 test_case make_case(const problem& p, reference::rounding_stats* stats) {
+  check_fits_in_memory(p);
   return make_case(p, generate_inputs(p), stats);
 }
 

@@ -30,6 +30,10 @@ tensor_map complete_inputs(const problem& p, tensor_map inputs,
 /// generate_inputs + complete_inputs + reference::compute, keeping the
 /// expected outputs output_names(p) names.
 test_case make_case(const problem& p, reference::rounding_stats* stats = nullptr);
+/// Throws input_error, naming the bytes needed and the memory there is, when
+/// p's data tensors cannot fit in this machine's memory (make_case calls it
+/// before allocating anything).
+void check_fits_in_memory(const problem& p);
 /// Same, for inputs given explicitly (a case whose fills are 'file').
 test_case make_case(const problem& p, tensor_map inputs, reference::rounding_stats* stats = nullptr);
 

@@ -75,6 +75,19 @@ TEST_F(cli, bad_problem_text_is_one_line_and_exit_2) {
   }
 }
 
+// A problem whose tensors cannot fit in this machine's memory is bad input,
+// refused before anything is allocated, with the bytes it would need (it
+// was an internal error: std::bad_alloc, exit 3).
+TEST_F(cli, a_problem_too_large_for_the_machine_is_one_line_and_exit_2) {
+  for (const char* text : {"forward_training nchw f32:f32 mb99999999999ic3ih2iw2", "backward nc f64:f64 mb4000000000ic1000"}) {
+    const result r = bncheck(std::string("run --kernel eigen --problem '") + text + "'");
+    EXPECT_EQ(r.status, 2) << text << "\n" << r.output;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+    EXPECT_NE(r.output.find("too large for this machine"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("GiB"), std::string::npos) << r.output;
+  }
+}
+
 TEST_F(cli, run_on_a_generated_problem_passes_for_our_kernel) {
   const result r = bncheck("run --kernel eigen --problem 'backward nhwc f32:f32 mb2ic3ih3iw3 seed=4'");
   EXPECT_EQ(r.status, 0) << r.output;
