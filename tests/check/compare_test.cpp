@@ -57,6 +57,32 @@ TEST(compare, passes_the_correctly_rounded_answer_for_every_op_layout_dtype_prof
         }
 }
 
+// docs/tolerances.md 3.1: an exact value beyond the output format's range
+// rounds to infinity, so infinity of its sign is the right answer there
+// (issue 13: x ~ 1e30 in f32 gives a running variance ~ 1e57, which f32
+// cannot hold); infinity of the other sign, the largest finite value, and
+// infinity where the exact value fits all still fail.
+TEST(compare, infinity_is_right_where_the_exact_value_is_beyond_the_format) {
+  const test_case c = make_case(parse_problem("forward_training nchw f32:f32 mb2ic3ih2iw2 x=normal:1e+30:1e+29"));
+  oracle_kernel k;
+  const kernel_output out = run_kernel(k, c.prob, c.inputs);
+  ASSERT_EQ(out.result.status, kernel_status::ok);
+  ASSERT_TRUE(std::isinf(out.got.at("running_var").values[0])) << "the case must reach past f32's range";
+  ASSERT_TRUE(std::isfinite(out.got.at("mean").values[0]));
+  const check_result right = compare(c, out.got);
+  EXPECT_TRUE(right.pass) << failure_report(c, k.name(), right);
+  const double inf = std::numeric_limits<double>::infinity();
+  for (const auto& [tensor, value] : std::vector<std::pair<std::string, double>>{
+           {"running_var", -inf}, {"running_var", max_finite(dtype::f32)}, {"mean", inf}}) {
+    tensor_map got = out.got;
+    got.at(tensor).values[0] = value;
+    const check_result r = compare(c, got);
+    EXPECT_FALSE(r.pass) << tensor << " = " << value;
+    ASSERT_FALSE(r.worst.empty());
+    EXPECT_EQ(r.worst.front().tensor, tensor);
+  }
+}
+
 TEST(compare, catches_an_unwritten_tail) {
   oracle_kernel k;
   k.unwritten_tail = 1;
