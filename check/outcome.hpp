@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "check/compare.hpp"
@@ -13,6 +14,17 @@ namespace bncheck {
 
 /// known: a failure recorded in the kernel's known deviations (check/deviations.hpp).
 enum class verdict { pass, fail, skip, known };
+
+/// "pass", "fail", "skip", "known": as JSON, JUnit and HTML reports name it.
+inline std::string_view to_string(verdict v) {
+  switch (v) {
+    case verdict::pass: return "pass";
+    case verdict::fail: return "fail";
+    case verdict::skip: return "skip";
+    case verdict::known: return "known";
+  }
+  return "fail";
+}
 
 /// What was judged: a case (golden or generated) or a property of many cases.
 enum class outcome_kind { case_check, property };

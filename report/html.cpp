@@ -8,33 +8,17 @@
 
 #include "core/problem.hpp"
 #include "report/report.hpp"
+#include "report/xml_chars.hpp"
 
 namespace bncheck::report {
 namespace {
-
-// Length of the valid UTF-8 sequence at s[i] (an XML 1.0 character), or 0.
-std::size_t char_length(const std::string& s, std::size_t i) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = byte(i);
-  if (c < 0x80) return (c >= 0x20 || c == '\t' || c == '\n') && c != 0x7F ? 1 : 0;
-  const std::size_t n = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 && c < 0xF0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
-  if (n == 0 || i + n > s.size()) return 0;
-  unsigned long cp = c & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07);
-  for (std::size_t k = 1; k < n; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (byte(i + k) & 0x3F);
-  }
-  const bool overlong = (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000);
-  const bool excluded = (cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE || cp == 0xFFFF || cp > 0x10FFFF;
-  return overlong || excluded ? 0 : n;
-}
 
 // Text as HTML (and XML) character data or attribute value; bytes that are
 // not a valid character become U+FFFD.
 std::string esc(const std::string& s) {
   std::string out;
   for (std::size_t i = 0; i < s.size();) {
-    const std::size_t n = char_length(s, i);
+    const std::size_t n = xml_char_length(s, i);
     if (n == 0) {
       out += "\xEF\xBF\xBD";
       ++i;
@@ -71,15 +55,6 @@ const char* verdict_word(verdict v) {
   return "FAIL";
 }
 
-const char* verdict_class(verdict v) {
-  switch (v) {
-    case verdict::pass: return "pass";
-    case verdict::fail: return "fail";
-    case verdict::skip: return "skip";
-    case verdict::known: return "known";
-  }
-  return "fail";
-}
 
 bool detailed(const outcome& o) {
   return o.v == verdict::fail || o.v == verdict::known || o.kind == outcome_kind::property;
@@ -190,8 +165,8 @@ void pictures(std::ostream& h, const check_result& r) {
 }
 
 void detail(std::ostream& h, const outcome& o, const std::string& id) {
-  h << "<section class=\"detail " << verdict_class(o.v) << "\" id=\"" << id << "\"><h3><span class=\"v "
-    << verdict_class(o.v) << "\">" << verdict_word(o.v) << "</span> " << esc(o.name) << "</h3>";
+  h << "<section class=\"detail " << to_string(o.v) << "\" id=\"" << id << "\"><h3><span class=\"v "
+    << to_string(o.v) << "\">" << verdict_word(o.v) << "</span> " << esc(o.name) << "</h3>";
   if (o.kind == outcome_kind::property)
     h << "<p>" << o.cases << " cases, " << o.skipped << " skipped by the kernel, " << o.shrinks << " shrinks, "
       << esc(num("%.2f", o.seconds)) << " s</p>";
@@ -262,10 +237,10 @@ std::string html_report(const run_info& run, const std::vector<suite>& suites) {
     for (std::size_t i = 0; i < s.outcomes.size(); ++i) {
       const outcome& o = s.outcomes[i];
       const std::string id = "o-" + std::to_string(si) + "-" + std::to_string(i);
-      h << "<tr class=\"" << verdict_class(o.v) << "\"><td>";
+      h << "<tr class=\"" << to_string(o.v) << "\"><td>";
       if (detailed(o)) h << "<a href=\"#" << id << "\">" << esc(o.name) << "</a>";
       else h << esc(o.name);
-      h << "</td><td><span class=\"v " << verdict_class(o.v) << "\">" << verdict_word(o.v) << "</span></td>";
+      h << "</td><td><span class=\"v " << to_string(o.v) << "\">" << verdict_word(o.v) << "</span></td>";
       if (props)
         h << "<td class=\"num\">" << o.cases << "</td><td class=\"num\">" << o.skipped << "</td><td class=\"num\">"
           << o.shrinks << "</td>";

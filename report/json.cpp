@@ -12,16 +12,6 @@
 namespace bncheck::report {
 namespace {
 
-std::string verdict_text(verdict v) {
-  switch (v) {
-    case verdict::pass: return "pass";
-    case verdict::fail: return "fail";
-    case verdict::skip: return "skip";
-    case verdict::known: return "known";
-  }
-  return "fail";
-}
-
 // A number, or "inf"/"nan" where JSON has none.
 nlohmann::json number(double v) {
   if (std::isfinite(v)) return v;
@@ -33,7 +23,7 @@ nlohmann::json outcome_json(const outcome& o) {
   j["name"] = o.name;
   j["kind"] = o.kind == outcome_kind::property ? "property" : "case";
   j["problem"] = o.problem_text;
-  j["verdict"] = verdict_text(o.v);
+  j["verdict"] = std::string(to_string(o.v));
   // A skip or a kernel error compares nothing: no error to give.
   const bool compared = o.v == verdict::pass || !o.worst_tensor.empty() || o.max_normalized > 0;
   if (compared) {
