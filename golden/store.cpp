@@ -74,9 +74,11 @@ class manifest_reader {
     for (const char* k : keys)
       if (!obj.contains(k)) fail(where + " lacks the key \"" + k + "\"");
     if (obj.size() != keys.size())
-      for (const auto& [k, v] : obj.items())
+      for (const auto& item : obj.items()) {
+        const std::string& k = item.key();  // not a structured binding: clang 14 cannot capture one
         if (std::find_if(keys.begin(), keys.end(), [&](const char* w) { return k == w; }) == keys.end())
           fail(where + " has the unknown key \"" + k + "\"");
+      }
   }
   std::string str(const json& obj, const char* key, const std::string& where) const {
     const json& v = obj.at(key);
