@@ -51,20 +51,6 @@ double normalized_error(double expected, double got, double bound, dtype t) {
   return bound > 0 ? err / bound : inf;
 }
 
-// "y[1,0,3,2]": flat index `index` in the memory-order shape of `shape`.
-std::string position(const std::string& tensor, const std::vector<int64_t>& shape, int64_t index) {
-  std::vector<int64_t> idx(shape.size());
-  for (std::size_t k = shape.size(); k-- > 0;) {
-    idx[k] = index % shape[k];
-    index /= shape[k];
-  }
-  std::string s = tensor + "[";
-  for (std::size_t k = 0; k < idx.size(); ++k) {
-    if (k) s += ',';
-    s += std::to_string(idx[k]);
-  }
-  return s + "]";
-}
 
 // The channel of element i of an output with n elements: the per-channel
 // outputs hold c elements; y and dx are laid out like x.
@@ -132,7 +118,7 @@ check_result compare(const test_case& c, const tensor_map& got, const std::vecto
         const double err = std::fabs(g - e);
         element_error ee{name, static_cast<int64_t>(i), e, g, b[i], n, err / ulp_at(t, e),
                          e != 0 ? err / std::fabs(e) : (err == 0 ? 0 : std::numeric_limits<double>::infinity()),
-                         position(name, exp.shape, static_cast<int64_t>(i))};
+                         element_name(name, exp.shape, i)};
         if (std::isnan(e) || std::isnan(g)) ee.ulps = ee.relative = std::isnan(e) == std::isnan(g) ? 0 : std::numeric_limits<double>::infinity();
         r.worst.insert(std::upper_bound(r.worst.begin(), r.worst.end(), ee, worse), ee);
         if (r.worst.size() > max_worst) r.worst.pop_back();
@@ -140,6 +126,21 @@ check_result compare(const test_case& c, const tensor_map& got, const std::vecto
     }
   }
   return r;
+}
+
+std::string element_name(const std::string& tensor, const std::vector<int64_t>& shape, std::size_t i) {
+  auto index = static_cast<int64_t>(i);
+  std::vector<int64_t> idx(shape.size());
+  for (std::size_t k = shape.size(); k-- > 0;) {
+    idx[k] = index % shape[k];
+    index /= shape[k];
+  }
+  std::string s = tensor + "[";
+  for (std::size_t k = 0; k < idx.size(); ++k) {
+    if (k) s += ',';
+    s += std::to_string(idx[k]);
+  }
+  return s + "]";
 }
 
 }  // namespace bncheck

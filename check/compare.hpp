@@ -59,6 +59,9 @@ struct check_result {
   std::string not_produced;           ///< outputs the kernel declared not produced: not compared
 };
 
+/// "y[1,0,2,3]": the element at flat index i of a tensor of memory-order shape.
+std::string element_name(const std::string& tensor, const std::vector<int64_t>& shape, std::size_t i);
+
 /// Compares got with c.expected, every output output_names(c.prob) names
 /// except those in not_produced (which the kernel declared it does not
 /// compute: core/kernel.hpp).

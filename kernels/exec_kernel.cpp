@@ -15,6 +15,7 @@
 
 #include "core/dtype.hpp"
 #include "core/error.hpp"
+#include "core/tensor.hpp"
 #include "kernels/worker.hpp"
 
 namespace bncheck::exec {
@@ -24,8 +25,6 @@ using json = nlohmann::json;
 using clock = worker::clock;
 
 constexpr uint32_t max_header_bytes = 16u << 20;
-
-bool is_data(const std::string& name) { return name == "x" || name == "dy" || name == "y" || name == "dx"; }
 
 // What the protocol says of one tensor of problem p: its format, its shape in
 // memory order, its size in bytes.
@@ -37,8 +36,7 @@ struct tensor_desc {
 };
 
 tensor_desc describe(const problem& p, const std::string& name) {
-  tensor_desc d{name, is_data(name) ? p.data_type : p.param_type, {}, 0};
-  d.shape = is_data(name) ? data_shape(p) : std::vector<int64_t>{p.c};
+  tensor_desc d{name, type_of(p, name), shape_of(p, name), 0};
   int64_t count = 1;
   for (int64_t e : d.shape) count *= e;
   d.nbytes = static_cast<std::size_t>(count) * size_of(d.type);
@@ -97,7 +95,6 @@ class exec_kernel final : public kernel {
       if (hello["protocol"] != protocol_version)
         throw call_failure{"speaks protocol " + hello["protocol"].dump() + "; this bncheck speaks " +
                            std::to_string(protocol_version)};
-      skip_payload(hello, deadline);
     } catch (const call_failure& f) {
       throw input_error(name_ + ": the worker " + f.what + kill_with_stderr());
     } catch (const worker_failure& f) {
@@ -157,14 +154,8 @@ class exec_kernel final : public kernel {
     if (!answer.contains("id") || answer["id"] != id)
       throw call_failure{"worker answered out of turn: id " + (answer.contains("id") ? answer["id"].dump() : "none") +
                          " to request " + std::to_string(id)};
-    if (type == "unimplemented") {
-      skip_payload(answer, deadline);
-      return {kernel_status::unimplemented, string_field(answer, "reason")};
-    }
-    if (type == "error") {
-      skip_payload(answer, deadline);
-      return {kernel_status::error, string_field(answer, "message")};
-    }
+    if (type == "unimplemented") return {kernel_status::unimplemented, string_field(answer, "reason")};
+    if (type == "error") return {kernel_status::error, string_field(answer, "message")};
     return receive_outputs(p, io, answer, wanted, deadline);
   }
 
@@ -180,8 +171,7 @@ class exec_kernel final : public kernel {
         not_produced.push_back(n.get<std::string>());
       }
     }
-    // The payload is read whole (its size is the header's) before anything
-    // is judged, so that the channel stays in step after a refused answer.
+    // The payload is read whole before anything is judged.
     std::size_t total = 0;
     for (const json& o : outs) {
       if (!o.is_object() || !o.contains("nbytes") || !o["nbytes"].is_number_unsigned())
@@ -251,20 +241,6 @@ class exec_kernel final : public kernel {
     if (j.is_discarded() || !j.is_object())
       throw call_failure{"worker sent garbage: a header that is not a JSON object: " + printable(text.data(), std::min<std::size_t>(n, 80))};
     return j;
-  }
-
-  // Reads and drops the payload of a message whose arrays bncheck does not use.
-  void skip_payload(const json& header, clock::time_point deadline) {
-    if (!header.contains("outputs") || !header["outputs"].is_array()) return;
-    std::size_t total = 0;
-    for (const json& o : header["outputs"])
-      if (o.is_object() && o.contains("nbytes") && o["nbytes"].is_number_unsigned()) total += o["nbytes"].get<std::size_t>();
-    std::vector<char> sink(std::min<std::size_t>(total, 1 << 20));
-    while (total > 0) {
-      const std::size_t k = std::min(total, sink.size());
-      worker_.read_exact(sink.data(), k, deadline);
-      total -= k;
-    }
   }
 
   static std::string string_field(const json& j, const char* key) {

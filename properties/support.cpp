@@ -141,19 +141,4 @@ void checker::require(const test_case& c, const std::string& kernel_name) const 
   if (!ok()) fail(report(c, kernel_name));
 }
 
-std::string element_name(const std::string& tensor, const std::vector<int64_t>& shape, std::size_t i) {
-  std::vector<int64_t> idx(shape.size());
-  auto rest = static_cast<int64_t>(i);
-  for (std::size_t k = shape.size(); k-- > 0;) {
-    idx[k] = rest % shape[k];
-    rest /= shape[k];
-  }
-  std::string s = tensor + "[";
-  for (std::size_t k = 0; k < idx.size(); ++k) {
-    if (k) s += ',';
-    s += std::to_string(idx[k]);
-  }
-  return s + "]";
-}
-
 }  // namespace bncheck::properties

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "check/compare.hpp"  // element_name
 #include "check/harness.hpp"
 #include "properties/gen.hpp"
 #include "properties/precise.hpp"
@@ -98,8 +99,5 @@ class checker {
   double max_ratio_ = 0;
   std::vector<entry> worst_;
 };
-
-/// "y[1,0,2,3]": position of flat index i in shape.
-std::string element_name(const std::string& tensor, const std::vector<int64_t>& shape, std::size_t i);
 
 }  // namespace bncheck::properties
