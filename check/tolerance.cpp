@@ -118,7 +118,8 @@ tensor_map tolerance_bounds(const problem& p, const tensor_map& inputs, const te
   m.ud = unit_roundoff(p.data_type);
   m.M = static_cast<real>(reduction_size(p));
   m.L = reduction_depth(reduction_size(p));
-  m.eta = denorm_min(m.ua < unit_roundoff(dtype::f32) ? dtype::f64 : dtype::f32) / 2;
+  // In long double: 2^-1075 is a tie between 0 and 2^-1074 in double, which rounds to 0.
+  m.eta = static_cast<real>(denorm_min(m.ua < unit_roundoff(dtype::f32) ? dtype::f64 : dtype::f32)) / 2;
   const real eps = p.eps;
   const auto ch = scales(p, inputs);
   const int64_t S = spatial_size(p);
@@ -214,7 +215,11 @@ tensor_map tolerance_bounds(const problem& p, const tensor_map& inputs, const te
             const real d = std::fabs(x[o] - k.mean);
             sum_dy_dxhat += std::fabs(static_cast<real>(dy[o])) * (k.invstd * dmu + d * ds + 2 * m.ua * d * k.invstd);
           }
-        const real e_dgamma = m.L * m.ua * k.sum_abs_dy_xhat + sum_dy_dxhat + m.L * m.eta;
+        // The floor: L additions, and each of the M products dy*(x - mu)
+        // (amplified by s when the sum is scaled afterwards) or dy*xhat
+        // (docs/tolerances.md 5.2).
+        const real e_dgamma =
+            m.L * m.ua * k.sum_abs_dy_xhat + sum_dy_dxhat + (m.L + m.M * (k.invstd + 1)) * m.eta;
         if (name == "dbeta") {
           b[c] = static_cast<double>(final_rounding(t, e[c]) + m.K * e_dbeta);
         } else if (name == "dgamma") {

@@ -15,8 +15,10 @@
 #include "check/failure_report.hpp"
 #include "check/gate.hpp"
 #include "check/harness.hpp"
+#include "check/tolerance.hpp"
 #include "report/terminal.hpp"
 #include "core/dtype.hpp"
+#include "core/tensor.hpp"
 #include "tests/check/oracle_kernel.hpp"
 
 namespace bncheck {
@@ -81,6 +83,28 @@ TEST(compare, infinity_is_right_where_the_exact_value_is_beyond_the_format) {
     ASSERT_FALSE(r.worst.empty());
     EXPECT_EQ(r.worst.front().tensor, tensor);
   }
+}
+
+// docs/tolerances.md 3: the floor of one rounding in f64 arithmetic is half
+// the smallest subnormal, 2^-1075. Computed in double that is a tie between
+// 0 and 2^-1074 and rounded to 0, so f64 bounds had no floor at all; the
+// f64 subnormal region found it (eigen's dx 2^-1073 where the exact value is
+// 0: four roundings of subnormal terms, each within 2^-1075).
+TEST(compare, f64_arithmetic_has_a_subnormal_floor) {
+  problem p = parse_problem("backward nc f64:f32 mb2ic1");
+  tensor_map in = generate_inputs(p);
+  in.at("x").values = {4096, 4076};
+  in.at("dy").values = {0, 7 * std::ldexp(1.0, -1074)};
+  in.at("gamma").values = {4};
+  const test_case c = make_case(p, in);
+  const tensor_map b = tolerance_bounds(c.prob, c.inputs, c.expected);
+  ASSERT_EQ(c.expected.at("dx").values[0], 0.0);
+  // Four elementwise roundings' floors, 4 eta (|gamma| s + 1) with s = 0.1, at least.
+  EXPECT_GE(b.at("dx").values[0], 4 * std::ldexp(1.0, -1075) * (4 * 0.1 + 1)) << b.at("dx").values[0] / std::ldexp(1.0, -1074);
+  tensor_map got = c.expected;
+  got.at("dx").values[0] = -2 * std::ldexp(1.0, -1074);
+  const check_result r = compare(c, got);
+  EXPECT_TRUE(r.pass) << failure_report(c, "planted", r);
 }
 
 TEST(compare, catches_an_unwritten_tail) {
