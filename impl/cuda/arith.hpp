@@ -131,13 +131,24 @@ struct accumulator<double> {
 template <class T>
 using acc_t = typename accumulator<T>::type;
 
+/// True for a finite value (inf - inf and NaN - NaN are NaN); the same on
+/// host and device without a library call.
+template <class A>
+BNC_HD bool finite(A v) {
+  return v - v == A(0);
+}
+
 /// Count, mean and M2 = sum((x - mean)^2) of a set of values. The count is
 /// an exact integer (a float count would be inexact beyond 2^24 values).
+/// M2 is held in double: the accumulation format computes it, and where
+/// that overflows although the data are finite (float data near 2^64 and
+/// beyond: PyTorch PR #178123's invstd 0) it is recomputed in double
+/// (docs/cuda.md, "The edges of float's range").
 template <class A>
 struct moments {
   int64_t count;
   A mean;
-  A m2;
+  double m2;
 };
 
 /// Merges b (the later values) into a by Chan, Golub and LeVeque's pairwise
@@ -147,7 +158,9 @@ struct moments {
 /// term is non-negative (nothing cancels); equal means give delta = 0 and
 /// leave mean and M2 exact, so a constant channel stays exact. An empty side
 /// is the identity, exactly (no rounding), so padding a tree with empty
-/// leaves does not change its result.
+/// leaves does not change its result. Where A overflows (a mean or an M2
+/// beyond float) the same formulas run in double; with finite data they are
+/// then finite, and an M2 already beyond float stays in double.
 template <class A>
 BNC_HD moments<A> merge(const moments<A>& a, const moments<A>& b) {
   if (b.count == 0) return a;
@@ -157,22 +170,41 @@ BNC_HD moments<A> merge(const moments<A>& a, const moments<A>& b) {
   const A w = static_cast<A>(wd);
   const A cross = static_cast<A>(static_cast<double>(a.count) * wd);
   const A delta = b.mean - a.mean;
-  return {a.count + b.count, a.mean + delta * w, (a.m2 + b.m2) + (delta * delta) * cross};
+  A mean = a.mean + delta * w;
+  const A m2 = (static_cast<A>(a.m2) + static_cast<A>(b.m2)) + (delta * delta) * cross;
+  double m2_out = static_cast<double>(m2);
+  if constexpr (!std::is_same_v<A, double>) {
+    if (!finite(mean) || !finite(m2)) {
+      const double dd = static_cast<double>(b.mean) - static_cast<double>(a.mean);
+      const auto mean_d = static_cast<A>(static_cast<double>(a.mean) + dd * wd);
+      const double m2_d = (a.m2 + b.m2) + (dd * dd) * (static_cast<double>(a.count) * wd);
+      if (!finite(mean) && finite(mean_d)) mean = mean_d;
+      if (!finite(m2) && finite(m2_d)) m2_out = m2_d;
+    }
+  }
+  return {a.count + b.count, mean, m2_out};
 }
 
 /// Backward's per-channel sums: sum(dy) and sum(dy (x - mean)).
+/// sum(dy (x - mean)) is held in double like M2: computed in A, and in
+/// double where A overflows (large dy times x - mean near float's top).
 template <class A>
 struct sum_pair {
   int64_t count;
   A dy;
-  A dy_xc;
+  double dy_xc;
 };
 
 template <class A>
 BNC_HD sum_pair<A> merge(const sum_pair<A>& a, const sum_pair<A>& b) {
   if (b.count == 0) return a;
   if (a.count == 0) return b;
-  return {a.count + b.count, a.dy + b.dy, a.dy_xc + b.dy_xc};
+  const A xc = static_cast<A>(a.dy_xc) + static_cast<A>(b.dy_xc);
+  double xc_out = static_cast<double>(xc);
+  if constexpr (!std::is_same_v<A, double>) {
+    if (!finite(xc) && finite(a.dy_xc + b.dy_xc)) xc_out = a.dy_xc + b.dy_xc;
+  }
+  return {a.count + b.count, a.dy + b.dy, xc_out};
 }
 
 /// Moments of one run of len (1..run_length) values, all in registers: the
@@ -180,10 +212,12 @@ BNC_HD sum_pair<A> merge(const sum_pair<A>& a, const sum_pair<A>& b) {
 /// m = k + sum(v - k)/len; then c = sum(v - m), q = sum((v - m)^2), and
 /// mean = m + c/len, M2 = q - c^2/len (Chan, Golub and LeVeque 1983), clamped
 /// at 0 (keeping NaN). A constant run gives mean = k and M2 = 0 exactly. Each
-/// sum is sequential over the run: at most run_length - 1 roundings.
+/// sum is sequential over the run: at most run_length - 1 roundings. Where
+/// float overflows (v - k, or the squares) although the values are finite,
+/// the same steps run in double.
 template <int max_len, class A>
 BNC_HD moments<A> run_moments(const A (&v)[max_len], int len) {
-  if (len == 0) return {0, A(0), A(0)};
+  if (len == 0) return {0, A(0), 0.0};
   const A k = v[0];
   A s = A(0);
 BNC_UNROLL
@@ -200,7 +234,30 @@ BNC_UNROLL
       q = q + d * d;
     }
   const A m2 = q - (c * c) / fl;
-  return {len, m + c / fl, m2 < A(0) ? A(0) : m2};
+  moments<A> out{len, m + c / fl, m2 < A(0) ? 0.0 : static_cast<double>(m2)};
+  if constexpr (!std::is_same_v<A, double>) {
+    if (!finite(out.mean) || !finite(m2)) {
+      const double kd = static_cast<double>(k), dl = static_cast<double>(len);
+      double sd = 0;
+BNC_UNROLL
+      for (int r = 0; r < max_len; ++r)
+        if (r < len) sd = sd + (static_cast<double>(v[r]) - kd);
+      const double md = kd + sd / dl;
+      double cd = 0, qd = 0;
+BNC_UNROLL
+      for (int r = 0; r < max_len; ++r)
+        if (r < len) {
+          const double d = static_cast<double>(v[r]) - md;
+          cd = cd + d;
+          qd = qd + d * d;
+        }
+      const double m2d = qd - (cd * cd) / dl;
+      const auto mean_d = static_cast<A>(md + cd / dl);
+      if (!finite(out.mean) && finite(mean_d)) out.mean = mean_d;
+      if (!finite(m2) && finite(m2d)) out.m2 = m2d < 0 ? 0.0 : m2d;
+    }
+  }
+  return out;
 }
 
 /// Per-channel tensors (gamma, beta, saved and running statistics) are f32

@@ -132,13 +132,27 @@ BNC_HD sum_pair<acc_t<T>> sums_run(const T* x, const T* dy, const geometry& g, i
   const int len = run_size(g, b, v);
   A s_dy = A(0), s_dy_xc = A(0);
   run_cursor cur(g, c, b * tile_length + v);
+  const run_cursor first = cur;
   for (int r = 0; r < len; ++r) {
     const A d = decode(dy[cur.at]);
     s_dy = s_dy + d;
     s_dy_xc = s_dy_xc + d * (decode(x[cur.at]) - mu);
     cur.next(g, c);
   }
-  return {len, s_dy, s_dy_xc};
+  double xc = static_cast<double>(s_dy_xc);
+  if constexpr (!std::is_same_v<A, double>) {
+    if (!finite(s_dy_xc)) {  // float overflowed: the same sum in double (arith.hpp, sum_pair)
+      double xd = 0;
+      cur = first;
+      for (int r = 0; r < len; ++r) {
+        xd = xd + static_cast<double>(decode(dy[cur.at])) *
+                      (static_cast<double>(decode(x[cur.at])) - static_cast<double>(mu));
+        cur.next(g, c);
+      }
+      if (finite(xd)) xc = xd;
+    }
+  }
+  return {len, s_dy, xc};
 }
 
 /// Channel-first statistics block k, thread t: its run.
