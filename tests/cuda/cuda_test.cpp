@@ -132,6 +132,43 @@ TEST(cuda_host_layouts, channel_first_and_channel_last_agree_bit_for_bit) {
   }
 }
 
+// Float data near float's top: a variance beyond float (1e58 and up) with
+// finite invstd and y. Float arithmetic made M2 = inf, invstd = 0, y = beta
+// (PyTorch PR #178123's bug); M2 and sum(dy (x - mu)) now take the double
+// path where float overflows (docs/cuda.md, "The edges of float's range").
+// Two tiles per channel, so runs, block trees and the merge launch all see it;
+// nchw and nhwc must still agree bit for bit.
+TEST(cuda_host_range, a_variance_beyond_float_is_computed_in_double) {
+  auto k = make_kernel("cuda-host");
+  for (const char* text : {"forward_training nchw f32:f32 mb2ic3ih2iw2 x=normal:1e+30:1e+29",
+                           "forward_training nchw f32:f64 mb3ic5ih50iw61 x=normal:2e+38:1e+37",
+                           "forward_training nhwc bf16:f32 mb3ic5ih50iw61 x=normal:1e+30:1e+29",
+                           "backward nchw f32:f64 mb3ic5ih50iw61 x=normal:2e+38:1e+37 dy=normal:1000:1000",
+                           "backward nc f32:f32 mb64ic2 x=normal:1e+30:1e+29 dy=normal:1e+9:1e+9"}) {
+    const test_case c = make_case(parse_problem(text));
+    const outcome o = judge(*k, c);
+    EXPECT_EQ(o.v, verdict::pass) << text << "\n" << o.report;
+  }
+  problem p = parse_problem("forward_training nchw f32:f64 mb3ic5ih50iw61 x=normal:2e+38:1e+37");
+  const test_case c = make_case(p);
+  problem q = p;
+  q.lay = layout::nhwc;
+  tensor x = c.inputs.at("x");
+  const int64_t S = p.h * p.w;
+  for (int64_t i = 0; i < p.n; ++i)
+    for (int64_t ch = 0; ch < p.c; ++ch)
+      for (int64_t s = 0; s < S; ++s) x.values[(i * S + s) * p.c + ch] = c.inputs.at("x").values[(i * p.c + ch) * S + s];
+  x.shape = data_shape(q);
+  tensor_map inputs = c.inputs;
+  inputs["x"] = x;
+  const kernel_output a = run_kernel(*k, p, c.inputs), b = run_kernel(*k, q, inputs);
+  ASSERT_EQ(a.result.status, kernel_status::ok);
+  ASSERT_EQ(b.result.status, kernel_status::ok);
+  for (const char* name : {"mean", "var", "invstd", "running_var"})
+    EXPECT_EQ(a.got.at(name).values, b.got.at(name).values) << name;
+  EXPECT_GT(a.got.at("var").values[0], 1e39) << "the case must reach past float's range";
+}
+
 // --- On a device ----------------------------------------------------------
 
 class cuda_device_golden : public ::testing::TestWithParam<std::string> {};
