@@ -71,9 +71,12 @@ deviations read_deviations(const std::string& path) {
           throw input_error(where + ": unknown data type '" + arg + "'");
         }
         e.what = what + " " + arg;
+      } else if (what == "region" && !arg.empty() && extra.empty()) {
+        d.excluded_regions.push_back(arg);
+        e.what = what + " " + arg;
       } else {
-        throw input_error(where + ": expected 'exclude constant-channels', 'exclude long-reductions' or "
-                          "'exclude data-type T', each followed by ' -- reason'");
+        throw input_error(where + ": expected 'exclude constant-channels', 'exclude long-reductions', "
+                          "'exclude data-type T' or 'exclude region R', each followed by ' -- reason'");
       }
       e.reason = reason_of(line, where);
       e.line = number;

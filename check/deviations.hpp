@@ -27,7 +27,7 @@ struct case_deviation {
 
 /// One `exclude` line: a region the properties do not generate.
 struct excluded_region {
-  std::string what;  ///< "constant-channels", "long-reductions" or "data-type T"
+  std::string what;  ///< "constant-channels", "long-reductions", "data-type T" or "region R"
   std::string reason;
   int line = 0;
 };
@@ -40,6 +40,9 @@ struct deviations {
   bool constant_channels = true;
   bool long_reductions = true;
   std::vector<dtype> excluded_data_types;
+  /// `exclude region R`: generator regions never drawn (properties/gen.hpp
+  /// names them; the run checks the names, this file does not know them).
+  std::vector<std::string> excluded_regions;
 };
 
 /// Reads a deviations file. Throws input_error naming the file and line for

@@ -12,6 +12,7 @@
 #include "cli/run_extras.hpp"
 #include "core/error.hpp"
 #include "golden/store.hpp"
+#include "properties/gen.hpp"
 #include "properties/regression.hpp"
 #include "properties/runner.hpp"
 #include "report/progress.hpp"
@@ -66,6 +67,17 @@ int run(const run_options& o) {
     pc.lim.constant_channels = known->constant_channels;
     if (!known->long_reductions) pc.lim.max_reduction = 0;
     pc.lim.excluded_data_types = known->excluded_data_types;
+    for (const excluded_region& e : known->excluded) {
+      const std::string prefix = "region ";
+      if (e.what.rfind(prefix, 0) != 0) continue;
+      const std::string name = e.what.substr(prefix.size());
+      if (!properties::parse_region(name)) {
+        std::string names;
+        for (properties::region r : properties::all_regions()) names += std::string(names.empty() ? "" : ", ") + std::string(properties::to_string(r));
+        throw input_error(known->path + ":" + std::to_string(e.line) + ": unknown region '" + name + "' (one of " + names + ")");
+      }
+    }
+    pc.lim.excluded_regions = known->excluded_regions;
   }
 
   // Load everything first: a bad input stops the run before any verdict.

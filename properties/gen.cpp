@@ -95,6 +95,12 @@ std::string_view to_string(region r) {
   return "?";
 }
 
+std::optional<region> parse_region(std::string_view s) {
+  for (region r : all_regions())
+    if (to_string(r) == s) return r;
+  return std::nullopt;
+}
+
 std::vector<region> all_regions() {
   return {region::ordinary, region::offset,    region::tiny,          region::constant,
           region::exact,    region::subnormal, region::near_overflow};

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -27,8 +28,8 @@ enum class region {
   tiny,           ///< spread of 2^-45 .. 2^-14: far below sqrt(eps)
   constant,       ///< every value equal: variance exactly 0, y exactly beta
   exact,          ///< pairs x = mu -+ d with few bits: mean and variance exact in any order
-  subnormal,      ///< f16/bf16 subnormal values
-  near_overflow,  ///< f16/bf16 magnitudes near the largest finite value
+  subnormal,      ///< subnormal values of the data format
+  near_overflow,  ///< magnitudes near the data format's largest finite value
 };
 std::string_view to_string(region r);
 /// Every region, ordinary first (shrinking moves toward the front).
@@ -54,7 +55,11 @@ struct problem_space {
   /// Whether a channel of x may be constant (every value equal, M = 1
   /// included); false drops region::constant and rejects any case with one.
   bool constant_channels = true;
+  /// Regions no tensor is drawn from, x or dy (a kernel's known deviation).
+  std::vector<std::string> excluded_regions;
 };
+/// The region named s ("near_overflow", ...), if there is one.
+std::optional<region> parse_region(std::string_view s);
 
 /// True when every value of channel ch of data tensor t is the same.
 bool constant_channel(const problem& p, const std::vector<double>& t, int64_t ch);

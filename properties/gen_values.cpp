@@ -44,17 +44,19 @@ int relative_weight(region r) {
 }
 
 // Regions that make sense for a tensor of format t in problem p: subnormal
-// and near-overflow only for f16/bf16; bf16 subnormals only with eps >= 2^-60
-// (their variance underflows float32; with a tiny eps that would demand more
-// than the model's arithmetic); exact only for x.
+// data only with eps >= 2^-60 in every format but f16 (their variance
+// underflows the accumulation format; with a tiny eps that would demand more
+// than the model's arithmetic); exact and near-overflow only for x, and
+// near-overflow only where the parameter format's range holds the data's.
 std::vector<std::pair<int, region>> usable(const problem& p, dtype t, const std::vector<region>& allowed,
                                            bool is_x) {
   std::vector<std::pair<int, region>> out;
-  const bool narrow = t == dtype::f16 || t == dtype::bf16;
   for (region r : allowed) {
-    if ((r == region::subnormal || r == region::near_overflow) && !narrow) continue;
-    if (r == region::subnormal && t == dtype::bf16 && p.eps < std::ldexp(1.0, -60)) continue;
+    if (r == region::subnormal && t != dtype::f16 && p.eps < std::ldexp(1.0, -60)) continue;
     if ((r == region::exact || r == region::near_overflow) && !is_x) continue;
+    // f64 data near its top with f32 statistics: the mean itself overflows
+    // the parameter format, not a meaningful problem.
+    if (r == region::near_overflow && max_exponent(p.param_type) < max_exponent(t)) continue;
     out.emplace_back(relative_weight(r), r);
   }
   if (out.empty()) out.emplace_back(1, region::ordinary);
@@ -125,26 +127,45 @@ channel_plan plan_for(const problem& p, dtype t, region kind, int size) {
     }
     case region::exact: return exact_plan(p, size);
     case region::subnormal: {
-      // f16 subnormals are m * 2^-24, |m| < 2^10; bf16 ones m * 2^-133, |m| < 2^7.
-      c.exp = t == dtype::f16 ? -24 : -133;
+      // Subnormals are m * 2^e_min with |m| < 2^(p-1): f16 2^-24, bf16
+      // 2^-133, f32 2^-149, f64 2^-1074.
+      c.exp = std::ilogb(denorm_min(t));
       c.bits = *in_range(1, precision_bits(t) - 1, 1);
       c.center = std::ldexp(*in_range(-1, 1, 0), c.exp + c.bits - 1);
       break;
     }
     case region::near_overflow: {
       const double sign = *pick_of<double>({1.0, -1.0});
+      // A channel constant at the largest magnitude that keeps the folded
+      // affine map |gamma| s |x| <= 2^(emax - 8) with s up to eps^-1/2
+      // (|gamma| <= 8): a constant channel has s = eps^-1/2.
+      const int limit = p.eps > 0 ? emax - 11 - static_cast<int>(std::ceil(-0.5 * std::log2(p.eps))) : emax - 1;
+      const auto constant_top = [&] {
+        c.center = sign * std::ldexp(*in_range(8, 15, 8), std::min(emax - 4, limit - 4));
+        c.bits = 0;
+      };
       if (t == dtype::f16) {  // 49152 .. 63488, spread up to 2^13 (clamped at 65504)
         c.center = sign * std::ldexp(*in_range(24, 31, 24), 11);
         c.exp = *in_range(5, 9, 5);
         c.bits = *in_range(1, 4, 1);
+      } else if (t == dtype::f32 && reduction_size(p) > 1 && *pick<bool>({{1, false}, {2, true}})) {
+        // Within two binades of float's overflow, of one sign, with a
+        // relative spread of 2^-d (d in 2..22). The variance (up to 2^250)
+        // is far beyond float: a kernel that forms it in float arithmetic
+        // overflows (PyTorch PR #178123: invstd 0, y = beta). channel_values
+        // puts center -+ spread/2 first, so the channel is never constant
+        // and s |x| stays below 2^(d + 2) sqrt(M).
+        const int d = *in_range(2, 22, 2);
+        c.bits = *in_range(1, 8, 1);
+        c.exp = emax - d - c.bits;
+        c.center = sign * std::ldexp(*in_range(8, 13, 8), emax - 3);
       } else {
         // bf16 shares float32's range, and a correct kernel computes in float32
-        // (u_a): a spread near 2^127 has a variance near 2^240, and the folded
-        // affine map forms gamma s x with s up to eps^-1/2. So the channel is
-        // constant, as large as keeps |gamma| s |x| <= 2^119 (|gamma| <= 8).
-        const int limit = p.eps > 0 ? 116 - static_cast<int>(std::ceil(-0.5 * std::log2(p.eps))) : 126;
-        c.center = sign * std::ldexp(*in_range(8, 15, 8), std::min(123, limit - 4));
-        c.bits = 0;
+        // (u_a): a bf16 spread near 2^127 has a variance near 2^240, which the
+        // model's float arithmetic need not hold. f64 has no wider format: a
+        // spread near 2^1023 has a variance beyond any double. So these
+        // channels are constant, as large as the folded affine map allows.
+        constant_top();
       }
       break;
     }
@@ -169,6 +190,12 @@ std::vector<double> channel_values(dtype t, const channel_plan& c, int64_t m) {
   const auto mant = *rc::gen::container<std::vector<int64_t>>(static_cast<std::size_t>(m),
                                                               in_range<int64_t>(-lim, lim, 0));
   for (std::size_t j = 0; j < mant.size(); ++j) v[j] = compose(t, c.center, mant[j], c.exp);
+  if (c.kind == region::near_overflow && t == dtype::f32 && m > 1) {
+    // Never constant (plan_for): the first two values are center -+ 2^(exp + bits - 1).
+    const int64_t half = int64_t{1} << (c.bits - 1);
+    v[0] = compose(t, c.center, -half, c.exp);
+    v[1] = compose(t, c.center, half, c.exp);
+  }
   return v;
 }
 
@@ -242,8 +269,13 @@ rc::Gen<generated_case> gen_inputs(const problem& p, const problem_space& space)
     g.inputs["gamma"] = small_params(p, -8, 8, 1, -3, 1);
     if (p.op == op_kind::backward) {
       tensor dy;
-      data_tensor(p, {region::ordinary, region::offset, region::tiny, region::constant, region::subnormal}, false,
-                  size, dy);
+      std::vector<region> dy_regions{region::ordinary, region::offset, region::tiny, region::constant,
+                                     region::subnormal};
+      std::erase_if(dy_regions, [&](region r) {
+        const auto& ex = space.excluded_regions;
+        return std::find(ex.begin(), ex.end(), to_string(r)) != ex.end();
+      });
+      data_tensor(p, dy_regions, false, size, dy);
       g.inputs["dy"] = std::move(dy);
     } else {
       tensor beta = small_params(p, -16, 16, 0, -4, 4);

@@ -22,6 +22,8 @@ struct limits {
   /// types never generated, and whether x may have constant channels.
   std::vector<dtype> excluded_data_types;
   bool constant_channels = true;
+  /// Generator regions never drawn (names as properties/gen.hpp's to_string).
+  std::vector<std::string> excluded_regions;
 };
 
 /// What one run of a property body leaves for the runner: every case it

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "check/tolerance.hpp"
+#include "core/dtype.hpp"
 #include "properties/support.hpp"
 
 namespace bncheck::properties {
@@ -77,6 +78,17 @@ void shard_merge(kernel& k, case_log& log, const limits& lim) {
     if (!out) return;
     s.got = std::move(*out);
     std::tie(s.b_mean, s.b_var) = stat_bounds(s.c);
+    // Near the top of f64 the model's bound on var (its E_mu^2 term) is
+    // beyond double, and near float's top a shard's variance is beyond the
+    // parameter format (its var is rightly infinite): either way the merged
+    // relation has nothing finite to check.
+    for (std::size_t u = 0; u < s.b_var.size(); ++u) {
+      if (!std::isfinite(s.b_mean[u]) || !std::isfinite(s.b_var[u]))
+        discard("a shard's bound on mean or var overflows double: the merge cannot be judged");
+      const double v = to_double(var_of(stats_of(q, in.at("x").values, static_cast<int64_t>(u))));
+      if (std::isfinite(v) && std::isinf(round_to(p.param_type, v)))
+        discard("a shard's variance overflows the parameter format: the merge cannot be judged");
+    }
     shards.push_back(std::move(s));
   }
   std::string text;

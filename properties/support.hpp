@@ -4,6 +4,7 @@
 // collecting the worst violations into the report RC_FAIL carries.
 #pragma once
 
+#include <algorithm>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -34,6 +35,10 @@ inline problem_space space_of(const limits& lim, std::vector<op_kind> ops, bool 
   s.excluded_data_types = lim.excluded_data_types;
   s.constant_channels = lim.constant_channels;
   if (!s.constant_channels) std::erase(s.regions, region::constant);
+  std::erase_if(s.regions, [&](region r) {
+    return std::find(lim.excluded_regions.begin(), lim.excluded_regions.end(), to_string(r)) != lim.excluded_regions.end();
+  });
+  s.excluded_regions = lim.excluded_regions;
   return s;
 }
 

@@ -38,6 +38,7 @@ case-or-pass b dbeta -- per-thread sums
 exclude constant-channels -- folded affine
 exclude long-reductions -- sequential sums
 exclude data-type bf16 -- flushes subnormals
+exclude region near_overflow -- sums x in float
 )"));
   ASSERT_EQ(d.cases.size(), 2u);
   EXPECT_EQ(d.cases[0].case_name, "a");
@@ -49,6 +50,7 @@ exclude data-type bf16 -- flushes subnormals
   EXPECT_FALSE(d.constant_channels);
   EXPECT_FALSE(d.long_reductions);
   EXPECT_EQ(d.excluded_data_types, std::vector<dtype>{dtype::bf16});
+  EXPECT_EQ(d.excluded_regions, std::vector<std::string>{"near_overflow"});
   const std::string text = describe_exclusions(d);
   EXPECT_NE(text.find("exclude constant-channels"), std::string::npos) << text;
   EXPECT_NE(text.find("good:7: flushes subnormals"), std::string::npos) << text;
@@ -63,6 +65,7 @@ TEST(deviations, refuses_what_it_does_not_understand_with_file_and_line) {
       {"case a y -- one\ncase a dx -- twice\n", "listed twice"},
       {"exclude everything -- no\n", "expected 'exclude constant-channels'"},
       {"exclude data-type f8 -- no such type\n", "unknown data type 'f8'"},
+      {"exclude region -- which\n", "'exclude region R'"},
       {"waive a -- no\n", "starts with 'case'"},
   };
   for (const auto& [text, why] : bad) {

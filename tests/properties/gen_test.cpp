@@ -12,6 +12,7 @@
 #include "check/harness.hpp"
 #include "core/dtype.hpp"
 #include "properties/gen.hpp"
+#include "properties/support.hpp"
 
 namespace bncheck::properties {
 namespace {
@@ -90,9 +91,59 @@ TEST(gen_test, hard_regions_and_edge_sizes_are_reached) {
     if (g.prob.op == op_kind::backward) ++seen["backward"];
   });
   for (const char* key : {"ordinary_f32", "offset_f32", "tiny_f64", "constant_f16", "exact_f32", "subnormal_f16",
-                          "subnormal_bf16", "near_overflow_f16", "near_overflow_bf16", "batch_of_one", "eps_0",
+                          "subnormal_bf16", "subnormal_f32", "subnormal_f64", "near_overflow_f16", "near_overflow_bf16",
+                          "near_overflow_f32", "near_overflow_f64", "batch_of_one", "eps_0",
                           "eps_tiny", "eps_1e-5", "long_reduction", "backward"})
     EXPECT_GT(seen[key], 0) << key << " never generated";
+}
+
+// Issue 13: f32 and f64 data reach within a few binades of overflow and the
+// subnormal range. f32 near its top has a spread (a variance beyond float);
+// f64 there is constant and needs f64 statistics.
+TEST(gen_test, f32_and_f64_reach_the_edges_of_their_range) {
+  problem_space s = small_space();
+  s.regions = {region::near_overflow, region::subnormal};
+  s.data_types = {dtype::f32, dtype::f64};
+  s.ops = {op_kind::forward_training};
+  double f32_top = 0, f64_top = 0, f32_spread = 0, f32_low = 1, f64_low = 1;
+  for_cases(300, [&] {
+    const generated_case g = *gen_case(s);
+    const std::vector<double>& x = g.inputs.at("x").values;
+    const auto [lo, hi] = std::minmax_element(x.begin(), x.end());
+    for (double v : x) {
+      const double a = std::fabs(v);
+      const bool f32 = g.prob.data_type == dtype::f32;
+      (f32 ? f32_top : f64_top) = std::max(f32 ? f32_top : f64_top, a);
+      if (a > 0) (f32 ? f32_low : f64_low) = std::min(f32 ? f32_low : f64_low, a);
+    }
+    if (g.prob.data_type == dtype::f32 && std::fabs(*lo) > 1e38) f32_spread = std::max(f32_spread, *hi - *lo);
+    if (g.prob.data_type == dtype::f64 && std::fabs(*hi) > 1e300) RC_ASSERT(g.prob.param_type == dtype::f64);
+  });
+  EXPECT_GT(f32_top, 0x1p126);
+  EXPECT_GT(f32_spread, 0x1p100) << "a variance beyond float";
+  EXPECT_GT(f64_top, 0x1p1000);
+  EXPECT_LT(f32_low, 0x1p-126) << "f32 subnormals";
+  EXPECT_LT(f64_low, 0x1p-1022) << "f64 subnormals";
+}
+
+// `exclude region R` in a deviations file: the region is drawn neither for x
+// nor for dy.
+TEST(gen_test, an_excluded_region_is_drawn_for_no_tensor) {
+  limits lim;
+  lim.excluded_regions = {"subnormal", "near_overflow"};
+  problem_space s = space_of(lim, {op_kind::forward_training, op_kind::backward}, false);
+  s.max_elements = 64;
+  for_cases(300, [&] {
+    const generated_case g = *gen_case(s);
+    for (region r : g.regions) RC_ASSERT(r != region::subnormal && r != region::near_overflow);
+    for (const char* name : {"x", "dy"}) {
+      if (!g.inputs.count(name)) continue;
+      for (double v : g.inputs.at(name).values)
+        RC_ASSERT(v == 0 || (std::fabs(v) >= 0x1p-126 && std::fabs(v) < 0x1p100));
+    }
+  });
+  EXPECT_TRUE(parse_region("near_overflow").has_value());
+  EXPECT_FALSE(parse_region("near-overflow").has_value());
 }
 
 TEST(gen_test, offsets_reach_a_million_spreads) {

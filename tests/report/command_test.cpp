@@ -213,6 +213,20 @@ TEST_F(command, judge_applies_known_deviations) {
   EXPECT_EQ(bncheck("judge --in " + out + " --deviations " + file("deviations")).status, 2);
 }
 
+// `exclude region R` names a generator region; a misspelt one is bad input
+// (exit 2, file and line) before any verdict, not an exclusion of nothing.
+TEST_F(command, run_refuses_an_unknown_region_in_a_deviations_file) {
+  write_file_bytes(dir_ / "deviations", "# near overflow\nexclude region near-overflow -- typo\n");
+  const result r = bncheck("run --kernel eigen --property agreement --cases 1 --deviations " + file("deviations"));
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find(file("deviations") + ":2: unknown region 'near-overflow'"), std::string::npos) << r.output;
+  write_file_bytes(dir_ / "deviations", "exclude region near_overflow -- sums in float\n");
+  const result ok = bncheck("run --kernel eigen --property agreement --cases 5 --deviations " + file("deviations"));
+  EXPECT_EQ(ok.status, 0) << ok.output;
+  EXPECT_NE(ok.output.find("known deviation: properties exclude region near_overflow"), std::string::npos)
+      << ok.output;
+}
+
 TEST_F(command, judge_reports_missing_outputs_changed_inputs_and_unimplemented) {
   const std::string out = file("bn");
   ASSERT_EQ(bncheck("export --out " + out + " --case profile_onnx_fwd --case profile_onnx_bwd --case "
