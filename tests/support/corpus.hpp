@@ -15,11 +15,14 @@
 
 namespace bncheck::testing {
 
-/// golden/cases of the source tree.
-inline std::filesystem::path corpus_dir() {
+/// The source tree (or the bundle that carries its files to another machine).
+inline std::filesystem::path source_root() {
   const char* root = std::getenv("BNCHECK_SOURCE_DIR");
-  return std::filesystem::path(root ? root : BNCHECK_SOURCE_DIR) / "golden" / "cases";
+  return std::filesystem::path(root ? root : BNCHECK_SOURCE_DIR);
 }
+
+/// golden/cases of the source tree.
+inline std::filesystem::path corpus_dir() { return source_root() / "golden" / "cases"; }
 
 /// Every committed case, by name.
 inline const std::map<std::string, test_case>& golden_corpus() {
