@@ -1,7 +1,9 @@
 // GPU benchmark: our CUDA kernels (impl/cuda, run_on_device, no copies)
 // against cuDNN's legacy batch norm in the same run, on ResNet-50-like
-// shapes, with the effective bandwidth of the fewest bytes each op must move
-// (forward: x read + y written; backward: x and dy read + dx written)
+// shapes (batch 32, and two at batch 256 where the tensors are 8x larger
+// than the L2 cache), forward training, inference and backward, with the
+// effective bandwidth of the fewest bytes each op must move (forward and
+// inference: x read + y written; backward: x and dy read + dx written)
 // against a measured device-to-device copy (cudaMemcpy, bytes read +
 // written). Median of --reps timed calls (CUDA events) after --warmup calls,
 // rotating over enough input sets that the data exceed the L2 cache. Prints
@@ -155,6 +157,8 @@ row bench_case(const options& o, cudnnHandle_t handle, const shape& s, layout la
     if (op == op_kind::forward_training) {
       io.beta = beta, io.y = y[k], io.mean = mean, io.var = var, io.invstd = invstd, io.running_mean = rmean,
       io.running_var = rvar;
+    } else if (op == op_kind::forward_inference) {
+      io.beta = beta, io.y = y[k], io.running_mean = rmean, io.running_var = rvar;
     } else {
       io.dy = dy[k], io.mean = mean, io.var = var, io.invstd = invstd, io.dx = dx[k], io.dgamma = dgamma,
       io.dbeta = dbeta;
@@ -179,14 +183,18 @@ row bench_case(const options& o, cudnnHandle_t handle, const shape& s, layout la
     if (op == op_kind::forward_training)
       CHECK_CUDNN(cudnnBatchNormalizationForwardTraining(handle, CUDNN_BATCHNORM_SPATIAL, &one, &zero, d, x[k], d, y[k],
                                                          pd, gamma, beta, 0.1, rmean, rvar, 1e-5, mean, invstd));
+    else if (op == op_kind::forward_inference)
+      CHECK_CUDNN(cudnnBatchNormalizationForwardInference(handle, CUDNN_BATCHNORM_SPATIAL, &one, &zero, d, x[k], d,
+                                                          y[k], pd, gamma, beta, rmean, rvar, 1e-5));
     else
       CHECK_CUDNN(cudnnBatchNormalizationBackward(handle, CUDNN_BATCHNORM_SPATIAL, &one, &zero, &one, &zero, d, x[k], d,
                                                   dy[k], d, dx[k], pd, gamma, dgamma, dbeta, 1e-5, mean, invstd));
   };
 
-  const double min_bytes = static_cast<double>(data_bytes) * (op == op_kind::forward_training ? 2 : 3);
+  const double min_bytes = static_cast<double>(data_bytes) * (op == op_kind::backward ? 3 : 2);
+  const char* op_name = op == op_kind::forward_training ? "fwd" : op == op_kind::forward_inference ? "inf" : "bwd";
   row r;
-  r.name = std::string(op == op_kind::forward_training ? "fwd" : "bwd") + " N" + std::to_string(s.n) + " C" +
+  r.name = std::string(op_name) + " N" + std::to_string(s.n) + " C" +
            std::to_string(s.c) + " " + std::to_string(s.h) + "x" + std::to_string(s.w) + " " +
            std::string(bncheck::to_string(lay)) + " " + std::string(bncheck::to_string(dt));
   r.ours_us = time_ms(o, ours) * 1e3;
@@ -232,8 +240,10 @@ int main(int argc, char** argv) {
   std::printf("device-to-device copy (cudaMemcpy, 1 GiB, read + written): %.0f GB/s\n\n", copy_gbs);
   std::printf("| case | ours us | ours GB/s | of copy | cuDNN us | cuDNN GB/s | of copy | cuDNN/ours time |\n");
   std::printf("|---|---|---|---|---|---|---|---|\n");
-  const shape shapes[] = {{32, 64, 56, 56}, {32, 256, 28, 28}, {32, 512, 14, 14}, {32, 2048, 7, 7}};
-  for (op_kind op : {op_kind::forward_training, op_kind::backward})
+  // bench/torch_bench.py times PyTorch on the same shapes, in the same order.
+  const shape shapes[] = {{32, 64, 56, 56}, {32, 256, 28, 28},   {32, 512, 14, 14},
+                          {32, 2048, 7, 7}, {256, 256, 28, 28}, {256, 64, 56, 56}};
+  for (op_kind op : {op_kind::forward_training, op_kind::forward_inference, op_kind::backward})
     for (const shape& s : shapes)
       for (layout lay : {layout::nchw, layout::nhwc})
         for (dtype dt : {dtype::f32, dtype::bf16, dtype::f16}) bench_case(o, handle, s, lay, dt, op, copy_gbs);
