@@ -39,7 +39,7 @@ TEST_P(deviations_file, names_real_cases_outputs_and_properties) {
     const auto it = golden_corpus().find(c.case_name);
     if (it == golden_corpus().end()) continue;  // reported by unknown_cases above
     const std::vector<std::string> outputs = output_names(it->second.prob);
-    EXPECT_NE(std::find(outputs.begin(), outputs.end(), c.tensor), outputs.end())
+    EXPECT_TRUE(std::count(outputs.begin(), outputs.end(), c.tensor))
         << d.path << ":" << c.line << ": case " << c.case_name << " has no output " << c.tensor;
   }
 
@@ -55,12 +55,18 @@ TEST_P(deviations_file, names_real_cases_outputs_and_properties) {
     ++commands;
     const std::string where = d.path + ":" + std::to_string(number);
     std::smatch m;
-    if (std::regex_search(line, m, kernel_arg)) EXPECT_EQ(m[1].str(), adapter) << where;
-    if (std::regex_search(line, m, property_arg))
+    if (std::regex_search(line, m, kernel_arg)) {
+      EXPECT_EQ(m[1].str(), adapter) << where;
+    }
+    if (std::regex_search(line, m, property_arg)) {
       EXPECT_NE(properties::find_property(m[1].str()), nullptr) << where << ": no property " << m[1];
-    if (std::regex_search(line, m, case_arg))
+    }
+    if (std::regex_search(line, m, case_arg)) {
       EXPECT_TRUE(golden_corpus().count(m[1].str())) << where << ": no golden case " << m[1];
-    if (std::regex_search(line, m, problem_arg)) EXPECT_NO_THROW(parse_problem(m[1].str())) << where;
+    }
+    if (std::regex_search(line, m, problem_arg)) {
+      EXPECT_NO_THROW(parse_problem(m[1].str())) << where;
+    }
   }
   EXPECT_GE(commands, 1) << d.path << " quotes no command that reproduces a finding";
 }
