@@ -39,6 +39,8 @@ const std::vector<named_faults>& mutants() {
       {"f16_accumulation", "sums of f16 data accumulated in f16 (every partial sum rounded to half)",
        {.arith = precision::f16_sums}},
       {"f32_math_for_f64", "f64 data computed in float32 arithmetic", {.arith = precision::f32}},
+      {"variance_overflows_float", "statistics of float data kept in float even where the variance is beyond float (PyTorch PR #178123: invstd 0, y = beta at |x| ~ 1e30)",
+       {.range_fallback = false}},
       {"sequential_f32_sum", "every sum (of x - x0, (x - mu)^2, dy, dy xhat) one left-to-right running sum over the whole channel, float32 for f32/f16/bf16 data: no blocking, no compensation",
        {.order = sum_order::sequential}},
       {"welford_sequential_f32", "Welford's update over the whole channel in one sequence (float32 for f32/f16/bf16 data), no blocking",

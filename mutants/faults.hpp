@@ -100,6 +100,10 @@ struct faults {
   /// the bound on such problems; runs of 32 stayed within it.
   int block = 32;
   bool shift_first = true;  ///< subtract the channel's first value before summing x (constant channels stay exact)
+  /// Float statistics that overflow although the data are finite (float data
+  /// near float's top: a variance beyond float) are computed again in double
+  /// for that channel, as a float kernel must (docs/properties.md, near_overflow).
+  bool range_fallback = true;
   moments_algo moments = moments_algo::two_pass;
   // Forward.
   bool unbiased_normalization = false;  ///< normalize with M2/(M-1) instead of M2/M

@@ -3,6 +3,7 @@
 // element, in W arithmetic, each result rounded once to its storage format.
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <utility>
 
 #include "core/dtype.hpp"
@@ -85,46 +86,73 @@ void update_running(const problem& p, const kernel_io& io, const view& v, const 
 
 }  // namespace
 
+// Channel c of forward_training in W. With range_check, returns false (having
+// written nothing of the group) where W's statistics overflow although the
+// data are finite: the caller computes the channel again in double.
+template <class W>
+bool train_channel(const problem& p, const kernel_io& io, const view& v, const faults& f, accumulation acc,
+                   int64_t c, bool range_check) {
+  const auto g = static_cast<W>(v.param(io.gamma, c));
+  const auto b = static_cast<W>(v.param(io.beta, c));
+  stats<W> st;
+  W used_var = 0, s = 0, count = 1;
+  // Several groups only for per-sample statistics: the last one's are saved.
+  for (const group& grp : v.groups(c)) {
+    const std::vector<W> xs = v.gather<W>(io.x, grp.reduce);
+    count = static_cast<W>(grp.count);
+    st = moments(xs, count, f, acc);
+    if (range_check && !(std::isfinite(st.mean) && std::isfinite(st.var)) &&
+        std::all_of(xs.begin(), xs.end(), [](W x) { return std::isfinite(x); }))
+      return false;
+    used_var = f.unbiased_normalization ? unbiased(st.var, count) : st.var;
+    s = inverse_std(used_var, p, f);
+    write_y(io, v, f, grp, st.mean, s, g, b, xs.empty() ? W(0) : xs.front());
+  }
+  v.put_param(io.mean, c, st.mean);
+  v.put_param(f.saved_swapped ? io.invstd : io.var, c, used_var);
+  v.put_param(f.saved_swapped ? io.var : io.invstd, c, s);
+  update_running(p, io, v, f, c, st.mean, st.var, count);
+  return true;
+}
+
 template <class W>
 void forward_training(const problem& p, const kernel_io& io, const faults& f) {
   const view v(p, f);
   const accumulation acc = accumulation_for(p, f);
-  for (int64_t c = 0; c < v.channels(); ++c) {
-    const auto g = static_cast<W>(v.param(io.gamma, c));
-    const auto b = static_cast<W>(v.param(io.beta, c));
-    stats<W> st;
-    W used_var = 0, s = 0, count = 1;
-    // Several groups only for per-sample statistics: the last one's are saved.
-    for (const group& grp : v.groups(c)) {
-      const std::vector<W> xs = v.gather<W>(io.x, grp.reduce);
-      count = static_cast<W>(grp.count);
-      st = moments(xs, count, f, acc);
-      used_var = f.unbiased_normalization ? unbiased(st.var, count) : st.var;
-      s = inverse_std(used_var, p, f);
-      write_y(io, v, f, grp, st.mean, s, g, b, xs.empty() ? W(0) : xs.front());
-    }
-    v.put_param(io.mean, c, st.mean);
-    v.put_param(f.saved_swapped ? io.invstd : io.var, c, used_var);
-    v.put_param(f.saved_swapped ? io.var : io.invstd, c, s);
-    update_running(p, io, v, f, c, st.mean, st.var, count);
-  }
+  const bool range_check = std::is_same_v<W, float> && f.range_fallback;
+  for (int64_t c = 0; c < v.channels(); ++c)
+    if (!train_channel<W>(p, io, v, f, acc, c, range_check)) train_channel<double>(p, io, v, f, acc, c, false);
 }
 
 // y = gamma (x - rm) / sqrt(rv + eps) + beta: the running statistics, or the
 // batch's with inference_batch_stats. The folded form folds about 0 here.
+// Channel c of forward_inference in W; with range_check, false (nothing
+// written) where f64 running statistics do not fit W (a running variance
+// beyond float): the caller computes the channel in double.
+template <class W>
+bool infer_channel(const problem& p, const kernel_io& io, const view& v, const faults& f, accumulation acc,
+                   int64_t c, bool range_check) {
+  const auto g = static_cast<W>(v.param(io.gamma, c));
+  const auto b = static_cast<W>(v.param(io.beta, c));
+  const double rm = v.param(io.running_mean, c), rv = v.param(io.running_var, c);
+  if (range_check && std::isfinite(rm) && std::isfinite(rv) &&
+      !(std::isfinite(static_cast<W>(rm)) && std::isfinite(static_cast<W>(rv))))
+    return false;
+  for (const group& grp : v.groups(c)) {
+    stats<W> st{static_cast<W>(rm), static_cast<W>(rv)};
+    if (f.inference_batch_stats) st = moments(v.gather<W>(io.x, grp.reduce), static_cast<W>(grp.count), f, acc);
+    write_y(io, v, f, grp, st.mean, inverse_std(st.var, p, f), g, b, W(0));
+  }
+  return true;
+}
+
 template <class W>
 void forward_inference(const problem& p, const kernel_io& io, const faults& f) {
   const view v(p, f);
   const accumulation acc = accumulation_for(p, f);
-  for (int64_t c = 0; c < v.channels(); ++c) {
-    const auto g = static_cast<W>(v.param(io.gamma, c));
-    const auto b = static_cast<W>(v.param(io.beta, c));
-    for (const group& grp : v.groups(c)) {
-      stats<W> st{static_cast<W>(v.param(io.running_mean, c)), static_cast<W>(v.param(io.running_var, c))};
-      if (f.inference_batch_stats) st = moments(v.gather<W>(io.x, grp.reduce), static_cast<W>(grp.count), f, acc);
-      write_y(io, v, f, grp, st.mean, inverse_std(st.var, p, f), g, b, W(0));
-    }
-  }
+  const bool range_check = std::is_same_v<W, float> && f.range_fallback;
+  for (int64_t c = 0; c < v.channels(); ++c)
+    if (!infer_channel<W>(p, io, v, f, acc, c, range_check)) infer_channel<double>(p, io, v, f, acc, c, false);
 }
 
 template void forward_training<float>(const problem&, const kernel_io&, const faults&);
