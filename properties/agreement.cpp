@@ -9,7 +9,7 @@ namespace bncheck::properties {
 void agreement(kernel& k, case_log& log, const limits& lim) {
   const generated_case g =
       *gen_case(space_of(lim, {op_kind::forward_training, op_kind::forward_inference}, true));
-  const test_case c = build(g, log);
+  const test_case c = build(g, log, true);
   const auto got = run(k, c, log);
   if (!got) return;
   const check_result r = compare(c, *got, absent_outputs(c.prob, *got));

@@ -20,9 +20,16 @@ void discard(const std::string& why) {
   throw rc::detail::CaseResult(rc::detail::CaseResult::Type::Discard, why);
 }
 
-test_case build(const problem& p, const tensor_map& inputs, case_log& log) {
+test_case build(const problem& p, const tensor_map& inputs, case_log& log, bool judge_variance_overflow) {
   test_case c = make_case(p, inputs);
+  // Backward's saved statistics are the batch's, rounded to the parameter
+  // format: near float's top the variance is beyond f32 (var = inf), which
+  // no kernel that takes var can use.
+  for (const auto& [name, t] : c.inputs)
+    for (double v : t.values)
+      if (std::isinf(v)) discard("input " + name + " overflows its format: not a meaningful problem");
   for (const auto& [name, t] : c.expected) {
+    if (judge_variance_overflow && (name == "var" || name == "running_var")) continue;
     const dtype f = type_of(p, name);
     for (double v : t.values)
       if (std::isfinite(v) && std::isinf(round_to(f, v)))
