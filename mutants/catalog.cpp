@@ -89,6 +89,8 @@ const std::vector<named_faults>& mutants() {
        {.index = indexing::wrap_12bit}},
       {"last_channel_unwritten", "the channel loop stops one short: the last channel's outputs are never written",
        {.last_channel_skipped = true}},
+      {"channel_groups_rounded_down", "channels in groups of 64, the group count rounded down: above 64 channels the partial last group is never processed (apex #1768's C = 65)",
+       {.channel_groups_of_64 = true}},
       {"tail_unwritten", "y and dx written in vectors of 8 over memory without the remainder loop: the last count % 8 elements stay unwritten",
        {.tail_skipped = true}},
   };

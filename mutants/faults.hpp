@@ -123,6 +123,10 @@ struct faults {
   indexing index = indexing::correct;
   reduction_set reduce = reduction_set::all;
   bool last_channel_skipped = false;    ///< channel loop stops one short
+  /// Channels in groups of 64 with the group count rounded down: above 64
+  /// channels, a partial last group is never processed (the launch-grid bug
+  /// class of NVIDIA apex #1768, C = 65).
+  bool channel_groups_of_64 = false;
   bool tail_skipped = false;            ///< y and dx written 8 at a time in memory order, no remainder loop
 };
 

@@ -28,7 +28,10 @@ int64_t view::at(int64_t i, int64_t c, int64_t s) const {
   return offset(p_, i, c, s);
 }
 
-int64_t view::channels() const { return f_.last_channel_skipped ? p_.c - 1 : p_.c; }
+int64_t view::channels() const {
+  if (f_.channel_groups_of_64 && p_.c > 64) return p_.c / 64 * 64;  // the partial last group never launched
+  return f_.last_channel_skipped ? p_.c - 1 : p_.c;
+}
 
 std::vector<group> view::groups(int64_t c) const {
   const int64_t S = spatial_size(p_), M = reduction_size(p_);

@@ -135,7 +135,30 @@ rc::Gen<double> gen_momentum() {
                                               {2, arbitrary}}));
 }
 
-bool from_fills(const problem& p) { return reduction_size(p) >= long_reduction; }
+bool from_fills(const problem& p) {
+  return reduction_size(p) >= long_reduction || (p.c > wide_channels && p.x.kind != fill_kind::file);
+}
+
+namespace {
+
+// Shapes that break launch and reduction schedules (issue 12): more than 64
+// channels, not a power of two (NVIDIA apex #1768: C = 65 wrong), with odd
+// reduction sizes from 1 up, which leave partial blocks and uneven shares.
+void wide_sizes(problem& p, const std::vector<layout>& layouts, int64_t min_batch) {
+  p.lay = *pick_of(layouts);
+  p.c = *pick_of<int64_t>({65, 67, 96, 100, 127, 129});
+  p.d = 1;
+  const auto odd = [] { return *pick_of<int64_t>({1, 3, 5, 7, 9, 15, 17}); };
+  p.n = std::max(min_batch, *pick_of<int64_t>({1, 3}));
+  if (p.lay == layout::nc) {
+    p.n = p.n * odd() * odd();
+    p.h = p.w = 1;
+    return;
+  }
+  p.h = odd(), p.w = odd();
+}
+
+}  // namespace
 
 rc::Gen<problem> gen_problem(const problem_space& s) {
   return rc::gen::exec([s] {
@@ -155,6 +178,15 @@ rc::Gen<problem> gen_problem(const problem_space& s) {
     const bool long_case = s.max_reduction >= long_reduction && size >= 50 && *pick<bool>({{24, false}, {1, true}});
     if (long_case) {
       long_sizes(p, s.max_reduction);
+      long_fills(p);
+      return p;
+    }
+    std::vector<layout> wide_layouts;
+    for (layout l : {layout::nhwc, layout::nchw, layout::nc})
+      if (std::find(s.layouts.begin(), s.layouts.end(), l) != s.layouts.end()) wide_layouts.push_back(l);
+    if (s.wide_shapes && !s.power_of_two_sizes && !wide_layouts.empty() && size >= 30 &&
+        *pick<bool>({{49, false}, {1, true}})) {
+      wide_sizes(p, wide_layouts, s.min_batch);
       long_fills(p);
       return p;
     }

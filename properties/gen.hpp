@@ -46,6 +46,9 @@ struct problem_space {
   int64_t max_reduction = 0;      ///< >= 2^18 allows rare long reductions up to this M (x from fills)
   int64_t min_batch = 1;          ///< smallest n
   bool power_of_two_sizes = false;  ///< n, d, h, w powers of two, so M is one
+  /// 1 case in 50 (at sizes >= 30) a wide schedule shape: C in 65..129, not a
+  /// power of two but 96, odd reduction sizes 1..867, inputs from fills.
+  bool wide_shapes = true;
   /// Also generate the problems where the model and our kernel are known to
   /// disagree (docs/properties.md, "Known gaps"): backward with eps = 0, f64
   /// data and f32 parameters. Off by default.
@@ -109,7 +112,9 @@ rc::Seq<generated_case> shrink_case(const generated_case& g, const problem_space
 
 /// n*d*h*w at or above which a case counts as a long reduction.
 inline constexpr int64_t long_reduction = int64_t{1} << 18;
-/// True when p's inputs come from fills (a long reduction).
+/// Channel counts above this are drawn only as wide schedule shapes (from fills).
+inline constexpr int64_t wide_channels = 64;
+/// True when p's inputs come from fills (a long reduction, or a wide shape).
 bool from_fills(const problem& p);
 
 /// Marks every input of m as given explicitly (fill 'file') in p.

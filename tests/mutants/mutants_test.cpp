@@ -105,6 +105,7 @@ const std::map<std::string, std::string>& witnesses() {
       {"depth_ignored", "forward_training ncdhw f32:f32 mb2ic2id3ih2iw2 seed=1"},
       {"f16_accumulation", "forward_training nchw f16:f32 mb2ic2ih4iw4 seed=1"},
       {"f32_math_for_f64", "forward_training nc f64:f64 mb8ic2 seed=1"},
+      {"channel_groups_rounded_down", "forward_training nhwc f32:f32 mb1ic65ih3iw3 seed=1"},
       {"variance_overflows_float", "forward_training nchw f32:f32 mb2ic3ih2iw2 seed=1 x=normal:1e+30:1e+29"},
       {"sequential_f32_sum", long_fwd},
       {"welford_sequential_f32", long_fwd},

@@ -89,11 +89,13 @@ TEST(gen_test, hard_regions_and_edge_sizes_are_reached) {
     if (g.prob.eps == 1e-5) ++seen["eps_1e-5"];
     if (from_fills(g.prob)) ++seen["long_reduction"];
     if (g.prob.op == op_kind::backward) ++seen["backward"];
+    if (g.prob.c > 64 && (g.prob.c & (g.prob.c - 1)) != 0) ++seen["wide_channels"];
+    if (g.prob.c > 64 && reduction_size(g.prob) == 1) ++seen["wide_m_1"];
   });
   for (const char* key : {"ordinary_f32", "offset_f32", "tiny_f64", "constant_f16", "exact_f32", "subnormal_f16",
                           "subnormal_bf16", "subnormal_f32", "subnormal_f64", "near_overflow_f16", "near_overflow_bf16",
                           "near_overflow_f32", "near_overflow_f64", "batch_of_one", "eps_0",
-                          "eps_tiny", "eps_1e-5", "long_reduction", "backward"})
+                          "eps_tiny", "eps_1e-5", "long_reduction", "backward", "wide_channels"})
     EXPECT_GT(seen[key], 0) << key << " never generated";
 }
 
