@@ -4,11 +4,17 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "core/problem.hpp"
 
 namespace bncheck {
+
+/// Parses one fill as the problem text writes it after `x=`: normal:A:B,
+/// uniform:A:B, const:A or file. Throws input_error on anything else; A and B
+/// may be any double here (validate() requires them finite).
+fill_spec parse_fill(std::string_view s);
 
 /// Stream identifiers so that each input tensor has its own random sequence.
 enum class fill_stream : uint64_t { x = 1, gamma, beta, dy, running_mean, running_var };

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/fill.hpp"
 #include "core/problem.hpp"
 
 namespace bncheck {
@@ -62,17 +63,6 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
   }
 }
 
-fill_spec parse_fill(std::string_view s) {
-  auto parts = split(s, ':');
-  if (parts[0] == "file" && parts.size() == 1) return {fill_kind::file, 0, 0};
-  if (parts[0] == "const" && parts.size() == 2) return {fill_kind::constant, parse_double(parts[1]), 0};
-  if ((parts[0] == "normal" || parts[0] == "uniform") && parts.size() == 3)
-    return {parts[0] == "normal" ? fill_kind::normal : fill_kind::uniform, parse_double(parts[1]),
-            parse_double(parts[2])};
-  throw input_error("bad fill '" + std::string(s) +
-                    "' (expected normal:A:B, uniform:A:B, const:A or file)");
-}
-
 int64_t parse_size(std::string_view s, std::string_view what) {
   int64_t v = 0;
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -102,6 +92,17 @@ void parse_dims(std::string_view s, problem& p) {
 }
 
 }  // namespace
+
+fill_spec parse_fill(std::string_view s) {
+  auto parts = split(s, ':');
+  if (parts[0] == "file" && parts.size() == 1) return {fill_kind::file, 0, 0};
+  if (parts[0] == "const" && parts.size() == 2) return {fill_kind::constant, parse_double(parts[1]), 0};
+  if ((parts[0] == "normal" || parts[0] == "uniform") && parts.size() == 3)
+    return {parts[0] == "normal" ? fill_kind::normal : fill_kind::uniform, parse_double(parts[1]),
+            parse_double(parts[2])};
+  throw input_error("bad fill '" + std::string(s) +
+                    "' (expected normal:A:B, uniform:A:B, const:A or file)");
+}
 
 std::string_view to_string(op_kind v) { return name_of(v, op_table); }
 std::string_view to_string(layout v) { return name_of(v, layout_table); }
