@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "core/error.hpp"
@@ -28,8 +29,15 @@ std::string reason_of(const std::string& line, const std::string& where) {
 }  // namespace
 
 deviations read_deviations(const std::string& path) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) throw input_error("cannot read the deviations file '" + path + "'");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw input_error("cannot read the deviations file '" + path + "'");
+  return parse_deviations(text, path);
+}
+
+deviations parse_deviations(std::string_view text, const std::string& path) {
+  std::istringstream in{std::string(text)};
   deviations d;
   d.path = path;
   std::string raw;

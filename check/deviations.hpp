@@ -8,6 +8,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "check/gate.hpp"
@@ -48,6 +49,9 @@ struct deviations {
 /// Reads a deviations file. Throws input_error naming the file and line for
 /// anything it does not understand (the run then exits 2).
 deviations read_deviations(const std::string& path);
+/// Parses the text of a deviations file as read_deviations does; path only
+/// names it in messages.
+deviations parse_deviations(std::string_view text, const std::string& path);
 
 /// Applies d to outcomes judged on the golden corpus: a listed case that
 /// failed with its worst element in the listed tensor becomes verdict::known
