@@ -109,14 +109,22 @@ class manifest_reader {
   std::string label_;
 };
 
-json load_manifest(const fs::path& case_dir, const manifest_reader& r) {
-  const fs::path path = case_dir / manifest_name;
-  if (!fs::is_regular_file(path)) r.fail("no manifest.json");
+json parse_manifest(std::string_view bytes, const manifest_reader& r) {
   try {
-    return json::parse(read_file_bytes(path));
+    return json::parse(bytes);
   } catch (const json::exception& e) {
     r.fail(std::string("manifest.json is not valid JSON: ") + e.what());
   }
+}
+
+json load_manifest(const fs::path& case_dir, const manifest_reader& r) {
+  const fs::path path = case_dir / manifest_name;
+  if (!fs::is_regular_file(path)) r.fail("no manifest.json");
+  return parse_manifest(read_file_bytes(path), r);
+}
+
+manifest_reader reader_for(const fs::path& case_dir) {
+  return manifest_reader("golden case '" + folder_name(case_dir) + "' (" + case_dir.string() + ")");
 }
 
 }  // namespace
@@ -191,9 +199,24 @@ void write_case(const fs::path& case_dir, const test_case& c, const std::string&
 }
 
 test_case read_case(const fs::path& case_dir) {
+  const manifest_reader r = reader_for(case_dir);
+  std::map<std::string, std::string> files;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(case_dir, ec)) {
+    const std::string file = entry.path().filename().string();
+    if (!entry.is_regular_file()) r.fail("'" + file + "' in the case folder is not a regular file");
+    files.emplace(file, read_file_bytes(entry.path()));
+  }
+  if (ec) r.fail("cannot list the folder: " + ec.message());
+  return decode_case(case_dir, files);
+}
+
+test_case decode_case(const fs::path& case_dir, const std::map<std::string, std::string>& files) {
   const std::string folder = folder_name(case_dir);
-  const manifest_reader r("golden case '" + folder + "' (" + case_dir.string() + ")");
-  const json m = load_manifest(case_dir, r);
+  const manifest_reader r = reader_for(case_dir);
+  const auto manifest = files.find(manifest_name);
+  if (manifest == files.end()) r.fail("no manifest.json");
+  const json m = parse_manifest(manifest->second, r);
   r.exact_keys(m, {"format_version", "name", "description", "problem", "profile", "op", "layout",
                    "data_type", "param_type", "eps", "momentum", "seed", "arrays"},
                "manifest.json");
@@ -242,9 +265,9 @@ test_case read_case(const fs::path& case_dir) {
     r.same(r.str(a, "npy_descr", where), npy_descr(type), where + " npy_descr");
     const std::vector<int64_t> shape = shape_of(p, s.name);
     if (a.at("shape") != json(shape)) r.fail(where + ": shape " + a.at("shape").dump() + " does not fit the problem");
-    const fs::path path = case_dir / file;
-    if (!fs::is_regular_file(path)) r.fail(where + ": file missing");
-    const std::string bytes = read_file_bytes(path);
+    const auto found = files.find(file);
+    if (found == files.end()) r.fail(where + ": file missing");
+    const std::string& bytes = found->second;
     const std::string sum = sha256_hex(bytes);
     const std::string listed_sum = r.str(a, "sha256", where);
     if (sum != listed_sum) r.fail(where + ": sha256 " + sum + " differs from the manifest's " + listed_sum);
@@ -258,16 +281,13 @@ test_case read_case(const fs::path& case_dir) {
     (s.expected ? c.expected : c.inputs).emplace(s.name, std::move(t));
     listed.insert(file);
   }
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(case_dir, ec))
-    if (!listed.count(entry.path().filename().string()))
-      r.fail("unlisted file '" + entry.path().filename().string() + "' in the case folder");
-  if (ec) r.fail("cannot list the folder: " + ec.message());
+  for (const auto& [file, bytes] : files)
+    if (!listed.count(file)) r.fail("unlisted file '" + file + "' in the case folder");
   return c;
 }
 
 std::string read_case_description(const fs::path& case_dir) {
-  const manifest_reader r("golden case '" + folder_name(case_dir) + "' (" + case_dir.string() + ")");
+  const manifest_reader r = reader_for(case_dir);
   const json m = load_manifest(case_dir, r);
   if (!m.is_object() || !m.contains("description")) r.fail("manifest.json lacks \"description\"");
   return r.str(m, "description", "manifest.json");

@@ -38,6 +38,11 @@ void write_case(const std::filesystem::path& case_dir, const test_case& c,
 /// .npy header, format, representability and shape; no unlisted files.
 /// Throws input_error naming the case and the array on any mismatch.
 test_case read_case(const std::filesystem::path& case_dir);
+/// The case that the files of a case folder hold (file name -> bytes, what
+/// encode_case gives), with every check read_case makes; case_dir is where
+/// they came from: its last component must be the case's name, and messages
+/// name it. read_case is this on the folder's files.
+test_case decode_case(const std::filesystem::path& case_dir, const std::map<std::string, std::string>& files);
 
 /// The description line from a case's manifest (read without checking arrays).
 std::string read_case_description(const std::filesystem::path& case_dir);
