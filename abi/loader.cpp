@@ -117,7 +117,10 @@ std::unique_ptr<plugin_kernel> load_plugin(const std::string& path) {
   bnc_get_kernel_api_fn get = nullptr;
   static_assert(sizeof get == sizeof symbol);
   std::memcpy(&get, &symbol, sizeof get);
-  const bnc_kernel_api* api = get(BNC_API_MAJOR);
+  return adopt_plugin(path, get(BNC_API_MAJOR));
+}
+
+std::unique_ptr<plugin_kernel> adopt_plugin(const std::string& path, const bnc_kernel_api* api) {
   const std::string version = std::to_string(BNC_API_MAJOR) + "." + std::to_string(BNC_API_MINOR);
   if (api == nullptr)
     throw input_error("plugin '" + path + "' does not speak the bncheck kernel interface major version " +

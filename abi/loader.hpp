@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include <bncheck/bncheck_kernel.h>
 #include "core/kernel.hpp"
 
 namespace bncheck::abi {
@@ -31,5 +32,11 @@ class plugin_kernel : public kernel {
 /// Statuses map as BNC_OK -> ok, BNC_UNIMPLEMENTED -> unimplemented (a skip),
 /// anything else -> error, with the plugin's message.
 std::unique_ptr<plugin_kernel> load_plugin(const std::string& path);
+
+/// The checks and the kernel of load_plugin, on the table api that the
+/// plugin at path handed out (its bnc_get_kernel_api's answer, null when it
+/// gave none): throws input_error as load_plugin does; the table must stay
+/// valid for the kernel's lifetime.
+std::unique_ptr<plugin_kernel> adopt_plugin(const std::string& path, const bnc_kernel_api* api);
 
 }  // namespace bncheck::abi
