@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cli/commands.hpp"
@@ -33,6 +34,15 @@ struct judge_options {
   std::string junit, json, html;   ///< report files, as bncheck run writes them
   std::string deviations;          ///< the kernel's known deviations (docs/deviations.md), or empty
 };
+/// What an export folder's .bncheck/export.json says (docs/plugins.md).
+struct export_manifest {
+  std::string golden = "golden/cases";  ///< the corpus it was exported from, for REPRO lines
+  std::vector<std::string> cases;       ///< the exported cases, each a folder of the export
+};
+/// Parses the bytes of export.json. Throws input_error naming source unless
+/// it is a version 1 export whose cases are plain folder names.
+export_manifest parse_export_manifest(std::string_view bytes, const std::string& source);
+
 /// Judges the outputs the kernel wrote into an export folder: 0 all pass,
 /// 1 a failure (a missing, malformed or wrong output, a changed input), 2 bad input.
 int judge_exported(const judge_options& o);

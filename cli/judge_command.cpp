@@ -149,21 +149,46 @@ std::string with_repro(const std::string& report, const std::string& repro) {
 
 }  // namespace
 
+export_manifest parse_export_manifest(std::string_view bytes, const std::string& source) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(bytes);
+  } catch (const nlohmann::json::exception& e) {
+    throw input_error(source + ": " + e.what());
+  }
+  const auto text = [&](const char* key) -> const nlohmann::json* {
+    const auto it = j.find(key);
+    return it != j.end() && it->is_string() ? &*it : nullptr;
+  };
+  if (!j.is_object() || text("format") == nullptr || *text("format") != "bncheck-export" ||
+      !j.contains("version") || j.at("version") != 1)
+    throw input_error(source + ": not a version 1 bncheck export");
+  export_manifest m;
+  if (j.contains("golden")) {
+    if (text("golden") == nullptr) throw input_error(source + ": \"golden\" must be a string");
+    m.golden = text("golden")->get<std::string>();
+  }
+  const auto cases = j.find("cases");
+  if (cases == j.end() || !cases->is_array()) throw input_error(source + ": \"cases\" must be a list of case names");
+  for (const nlohmann::json& c : *cases) {
+    // A name is one folder of the export: nothing that reaches outside it.
+    const std::string name = c.is_string() ? c.get<std::string>() : std::string();
+    if (name.empty() || name == "." || name == ".." || name.find_first_of(std::string("/\\\0", 3)) != std::string::npos)
+      throw input_error(source + ": \"cases\" holds " + c.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+                        ", which is not the name of a case folder");
+    m.cases.push_back(name);
+  }
+  return m;
+}
+
 int judge_exported(const judge_options& o) {
   const fs::path root = o.in;
   const fs::path manifest_path = root / ".bncheck" / "export.json";
   if (!fs::exists(manifest_path))
     throw input_error("'" + o.in + "' is not a folder bncheck export wrote (no .bncheck/export.json)");
-  nlohmann::json manifest;
-  try {
-    manifest = nlohmann::json::parse(read_file_bytes(manifest_path));
-  } catch (const nlohmann::json::exception& e) {
-    throw input_error(manifest_path.string() + ": " + e.what());
-  }
-  if (manifest.value("format", "") != "bncheck-export" || manifest.value("version", 0) != 1)
-    throw input_error(manifest_path.string() + ": not a version 1 bncheck export");
-  const std::string golden = manifest.value("golden", "golden/cases");
-  const std::vector<std::string> exported = manifest.at("cases").get<std::vector<std::string>>();
+  const export_manifest manifest = parse_export_manifest(read_file_bytes(manifest_path), manifest_path.string());
+  const std::string& golden = manifest.golden;
+  const std::vector<std::string>& exported = manifest.cases;
   std::vector<std::string> names = o.cases.empty() ? exported : o.cases;
   for (const auto& n : names)
     if (std::find(exported.begin(), exported.end(), n) == exported.end())

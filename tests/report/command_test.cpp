@@ -244,6 +244,24 @@ TEST_F(command, judge_reports_missing_outputs_changed_inputs_and_unimplemented) 
   EXPECT_EQ(bncheck("judge --in " + out + " --case profile_pytorch_fwd").status, 2);
 }
 
+// .bncheck/export.json is outside bytes too: each way of breaking it is bad
+// input (exit 2, one line naming the file), never an internal error, and no
+// case name in it reaches outside the export (found by fuzz/judge.cpp).
+TEST_F(command, judge_refuses_a_malformed_export_json_with_one_line) {
+  const std::string out = file("bn");
+  ASSERT_EQ(bncheck("export --out " + out + " --case profile_onnx_inference").status, 0);
+  for (const std::string json : {"[]", "{\"format\": 7}", "{\"format\": \"bncheck-export\", \"version\": 1}",
+                                 "{\"format\": \"bncheck-export\", \"version\": 1, \"golden\": 1, \"cases\": []}",
+                                 "{\"format\": \"bncheck-export\", \"version\": 1, \"cases\": [\"../bn/x\"]}",
+                                 "{\"format\": \"bncheck-export\", \"version\": 1, \"cases\": [3]}", "{"}) {
+    write_file_bytes(dir_ / "bn" / ".bncheck" / "export.json", json);
+    const result r = bncheck("judge --in " + out);
+    EXPECT_EQ(r.status, 2) << json << ": " << r.output;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << json << ": " << r.output;
+    EXPECT_NE(r.output.find("export.json: "), std::string::npos) << json << ": " << r.output;
+  }
+}
+
 // A file NOT_PRODUCED in a case folder declares outputs the kernel does not
 // compute, as a C plugin's not_produced does: judged only where the
 // declaration is one an in-process kernel could make and the files agree.
