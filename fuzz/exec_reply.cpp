@@ -1,0 +1,55 @@
+// Fuzz target: a worker's replies in the kernel-process protocol
+// (kernels/reply.hpp, docs/protocol.md): u32 LE header length, JSON header,
+// raw arrays. The first byte chooses the hello or the answer to a request of
+// one of three problems; the rest is what the worker wrote.
+#include <cstring>
+#include <map>
+#include <vector>
+
+#include "fuzz/fuzz.hpp"
+#include "kernels/exec_kernel.hpp"
+#include "kernels/reply.hpp"
+
+using namespace bncheck;
+
+namespace {
+
+// The worker's output ran out: what worker::read_exact reports as a closed pipe.
+struct end_of_output {};
+
+const char* const problems[] = {
+    "forward_training nchw f32:f32 mb2ic3ih1iw2",
+    "forward_inference nhwc f16:f32 mb1ic2ih1iw3",
+    "backward nc bf16:f64 mb3ic2",
+    "forward_training ndhwc f64:f64 mb1ic1id2ih1iw1 profile=onnx",
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
+  fuzz::input in(data, size);
+  const uint8_t choice = in.byte();
+  std::string_view stream = in.rest();
+  const exec::read_fn read = [&](void* dst, std::size_t n) {
+    if (n > stream.size()) throw end_of_output{};
+    std::memcpy(dst, stream.data(), n);
+    stream.remove_prefix(n);
+  };
+  try {
+    if (choice & 1) {
+      exec::read_hello(read, exec::protocol_version);
+      return 0;
+    }
+    const problem p = parse_problem(problems[(choice >> 1) % std::size(problems)]);
+    std::map<std::string, std::vector<char>> buffers;
+    const kernel_io io = bind_io(p.op, [&](const std::string& name) -> void* {
+      return buffers.emplace(name, std::vector<char>(exec::describe(p, name).nbytes)).first->second.data();
+    });
+    const kernel_result r = exec::read_answer(read, 1 + (choice >> 4), p, io);
+    for (const std::string& n : r.not_produced)
+      fuzz::check(optional_output(p.op, n), "an answer declared " + n + " not produced");
+  } catch (const exec::protocol_violation&) {
+  } catch (const end_of_output&) {
+  }
+  return 0;
+}
