@@ -143,6 +143,11 @@ TEST(npy, rejects_each_malformed_variant_with_a_message_naming_the_file) {
   expect_input_error(v3, "unsupported .npy version 3.0");
   expect_input_error(with_dict("{'descr': '<f8', 'fortran_order': False, 'shape': (4,), }"), "truncated data");
   expect_input_error(with_dict("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }"), "trailing bytes");
+  // A size field is checked against the bytes that are there before anything is allocated.
+  expect_input_error(with_dict("{'descr': '<f8', 'fortran_order': False, 'shape': (1000000, 1000000), }"),
+                     "the shape needs 8000000000000 bytes, the file has 24");
+  expect_input_error(with_dict("{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904, 4), }"),
+                     "shape too large");
   expect_input_error(with_dict("{'descr': '<f8', 'fortran_order': True, 'shape': (3,), }"), "fortran_order");
   expect_input_error(with_dict("{'descr': '>f8', 'fortran_order': False, 'shape': (3,), }"), "big-endian");
   expect_input_error(with_dict("{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }"), "unsupported dtype");
