@@ -7,6 +7,7 @@
 
 #include "core/error.hpp"
 #include "core/fill.hpp"
+#include "core/one_line.hpp"
 #include "core/problem.hpp"
 
 namespace bncheck {
@@ -100,8 +101,7 @@ fill_spec parse_fill(std::string_view s) {
   if ((parts[0] == "normal" || parts[0] == "uniform") && parts.size() == 3)
     return {parts[0] == "normal" ? fill_kind::normal : fill_kind::uniform, parse_double(parts[1]),
             parse_double(parts[2])};
-  throw input_error("bad fill '" + std::string(s) +
-                    "' (expected normal:A:B, uniform:A:B, const:A or file)");
+  throw input_error("bad fill '" + one_line(s) + "' (expected normal:A:B, uniform:A:B, const:A or file)");
 }
 
 std::string_view to_string(op_kind v) { return name_of(v, op_table); }
@@ -128,10 +128,10 @@ std::string hex_float(double v) {
 double parse_double(std::string_view s) {
   std::string copy(s);
   if (copy.empty() || std::isspace(static_cast<unsigned char>(copy[0])))
-    throw input_error("bad number '" + copy + "'");
+    throw input_error("bad number '" + one_line(copy) + "'");
   char* end = nullptr;
   double v = std::strtod(copy.c_str(), &end);
-  if (end != copy.c_str() + copy.size()) throw input_error("bad number '" + copy + "'");
+  if (end != copy.c_str() + copy.size()) throw input_error("bad number '" + one_line(copy) + "'");
   return v;
 }
 

@@ -15,21 +15,25 @@
 
 namespace bncheck::fuzz {
 
-/// Runs body; input_error is the parsers' one legitimate failure, so it is
-/// caught. Anything else escapes, and libFuzzer reports it as a crash.
-template <class Body>
-void only_input_errors(Body&& body) {
-  try {
-    body();
-  } catch (const input_error&) {
-  }
-}
-
 /// An invariant of a target: on failure prints what and aborts (a finding).
 inline void check(bool ok, const std::string& what) {
   if (ok) return;
   std::fprintf(stderr, "fuzz check failed: %s\n", what.c_str());
   std::abort();
+}
+
+/// Runs body; input_error is the parsers' one legitimate failure, so it is
+/// caught, and its message must be the one line the command prints. Anything
+/// else escapes, and libFuzzer reports it as a crash.
+template <class Body>
+void only_input_errors(Body&& body) {
+  try {
+    body();
+  } catch (const input_error& e) {
+    const std::string_view what = e.what();
+    check(!what.empty() && what.find_first_of("\n\r") == std::string_view::npos,
+          "an input error that is not one line: " + std::string(what));
+  }
 }
 
 /// The fuzzed bytes as a stream of choices, each taken off the front; past

@@ -12,6 +12,7 @@
 
 #include "core/dtype.hpp"
 #include "core/error.hpp"
+#include "core/one_line.hpp"
 
 namespace bncheck {
 
@@ -23,8 +24,9 @@ namespace {
 constexpr std::string_view magic = "\x93NUMPY";
 constexpr std::size_t data_alignment = 64;
 
+// The header's strings are quoted in messages: one_line keeps them one line.
 [[noreturn]] void fail(const std::string& source, const std::string& what) {
-  throw input_error(source + ": " + what);
+  throw input_error(one_line(source + ": " + what));
 }
 
 int64_t element_count_of(const std::vector<int64_t>& shape) {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/one_line.hpp"
 #include "golden/npy.hpp"
 #include "golden/sha256.hpp"
 
@@ -67,7 +68,8 @@ class manifest_reader {
  public:
   explicit manifest_reader(std::string label) : label_(std::move(label)) {}
 
-  [[noreturn]] void fail(const std::string& what) const { throw input_error(label_ + ": " + what); }
+  // The manifest's strings are quoted in messages: one_line keeps them one line.
+  [[noreturn]] void fail(const std::string& what) const { throw input_error(one_line(label_ + ": " + what)); }
 
   void exact_keys(const json& obj, std::initializer_list<const char*> keys, const std::string& where) const {
     if (!obj.is_object()) fail(where + " must be a JSON object");

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
+#include "core/fill.hpp"
 #include "core/problem.hpp"
 
 namespace bncheck {
@@ -86,6 +87,19 @@ TEST(problem_text, rejects_bad_text_with_input_error) {
       "nchw nhwc mb2ic3",                        // two layouts
   };
   for (const char* text : bad) EXPECT_THROW(parse_problem(text), input_error) << text;
+}
+
+// Found by fuzz/fill.cpp: parse_fill and parse_double quoted their text raw,
+// so a newline in it broke the one-line message.
+TEST(problem_text, a_bad_fill_or_number_is_quoted_on_one_line) {
+  for (const char* text : {"const:1\n2", "normal:0\r:1", "nor\nmal:0:1"}) {
+    try {
+      parse_fill(text);
+      ADD_FAILURE() << "accepted " << text;
+    } catch (const input_error& e) {
+      EXPECT_EQ(std::string(e.what()).find_first_of("\n\r"), std::string::npos) << e.what();
+    }
+  }
 }
 
 }  // namespace

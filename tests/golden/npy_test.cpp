@@ -156,6 +156,8 @@ TEST(npy, rejects_each_malformed_variant_with_a_message_naming_the_file) {
   expect_input_error(with_dict("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), 'x': 1}"), "unexpected");
   expect_input_error(with_dict("{'descr': '<f8', 'fortran_order': False, 'shape': (-3,), }"), "malformed");
   expect_input_error(with_dict("['descr', '<f8']"), "malformed");
+  // Found by fuzz/npy.cpp: a key holding a newline is quoted on the message's one line.
+  expect_input_error(with_dict("{'de\nscr': '<f8', 'fortran_order': False, 'shape': (3,), }"), "key 'de\\x0ascr'");
   std::string no_newline = good;
   no_newline[127] = ' ';
   expect_input_error(no_newline, "must end with");

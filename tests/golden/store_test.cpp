@@ -134,6 +134,20 @@ TEST_F(store_damage, a_deleted_array_is_reported) {
   expect_read_error(dir(), {"array 'running_var'", "file missing"});
 }
 
+// Found by fuzz/manifest.cpp: a manifest string holding a newline, quoted in
+// the message, made the one-line error two lines.
+TEST_F(store_damage, a_newline_in_a_manifest_string_stays_one_line_in_the_message) {
+  auto m = load(dir() / "manifest.json");
+  m["name"] = "hand\nmade";
+  save(dir() / "manifest.json", m);
+  expect_read_error(dir(), {"names the case 'hand\\x0amade'"});
+  try {
+    read_case(dir());
+  } catch (const input_error& e) {
+    EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(store_damage, an_unlisted_file_is_reported) {
   write_file_bytes(dir() / "stray.npy", "x");
   expect_read_error(dir(), {"unlisted file 'stray.npy'"});
