@@ -26,6 +26,14 @@ namespace {
 
 using json = nlohmann::json;
 
+// Dies by SIGSEGV as an uninstrumented worker would: a sanitizer runtime's
+// handler (ci/sanitize) would otherwise catch it and exit with a report.
+[[noreturn]] void die_by_segv() {
+  std::signal(SIGSEGV, SIG_DFL);
+  std::raise(SIGSEGV);
+  std::abort();
+}
+
 bool read_exact(void* dst, std::size_t n) {
   char* p = static_cast<char*>(dst);
   while (n > 0) {
@@ -112,13 +120,13 @@ int main(int argc, char** argv) {
     });
     const kernel_result r = k->run(p, io);
     if (misbehave) {
-      if (mode == "crash") std::raise(SIGSEGV);
+      if (mode == "crash") die_by_segv();
       if (mode == "abort") std::abort();
       if (mode == "hang") std::this_thread::sleep_for(std::chrono::hours(1));
       if (mode == "exit") std::exit(3);
       if (mode == "stderr_then_crash") {
         std::cerr << "exec_worker: about to fail on " << header["problem"]["text"].get<std::string>() << std::endl;
-        std::raise(SIGSEGV);
+        die_by_segv();
       }
       if (mode == "garbage") {
         write_all("hello world, this is not a frame\n", 33);
