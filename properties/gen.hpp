@@ -46,8 +46,9 @@ struct problem_space {
   int64_t max_reduction = 0;      ///< >= 2^18 allows rare long reductions up to this M (x from fills)
   int64_t min_batch = 1;          ///< smallest n
   bool power_of_two_sizes = false;  ///< n, d, h, w powers of two, so M is one
-  /// 1 case in 50 (at sizes >= 30) a wide schedule shape: C in 65..129, not a
-  /// power of two but 96, odd reduction sizes 1..867, inputs from fills.
+  /// 1 case in 50 (at sizes >= 30, max_elements >= 256) a wide schedule
+  /// shape: C in 65..129, not a power of two but 96, odd reduction sizes
+  /// 1..243, inputs from fills.
   bool wide_shapes = true;
   /// Also generate the problems where the model and our kernel are known to
   /// disagree (docs/properties.md, "Known gaps"): backward with eps = 0, f64
