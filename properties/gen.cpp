@@ -101,6 +101,10 @@ std::optional<region> parse_region(std::string_view s) {
   return std::nullopt;
 }
 
+bool excluded(const std::vector<std::string>& names, region r) {
+  return std::find(names.begin(), names.end(), to_string(r)) != names.end();
+}
+
 std::vector<region> all_regions() {
   return {region::ordinary, region::offset,    region::tiny,          region::constant,
           region::exact,    region::subnormal, region::near_overflow};

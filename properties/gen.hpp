@@ -64,6 +64,8 @@ struct problem_space {
 };
 /// The region named s ("near_overflow", ...), if there is one.
 std::optional<region> parse_region(std::string_view s);
+/// Whether r is among the excluded region names.
+bool excluded(const std::vector<std::string>& names, region r);
 
 /// True when every value of channel ch of data tensor t is the same.
 bool constant_channel(const problem& p, const std::vector<double>& t, int64_t ch);

@@ -271,10 +271,7 @@ rc::Gen<generated_case> gen_inputs(const problem& p, const problem_space& space)
       tensor dy;
       std::vector<region> dy_regions{region::ordinary, region::offset, region::tiny, region::constant,
                                      region::subnormal};
-      std::erase_if(dy_regions, [&](region r) {
-        const auto& ex = space.excluded_regions;
-        return std::find(ex.begin(), ex.end(), to_string(r)) != ex.end();
-      });
+      std::erase_if(dy_regions, [&](region r) { return excluded(space.excluded_regions, r); });
       data_tensor(p, dy_regions, false, size, dy);
       g.inputs["dy"] = std::move(dy);
     } else {

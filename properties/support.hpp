@@ -35,9 +35,7 @@ inline problem_space space_of(const limits& lim, std::vector<op_kind> ops, bool 
   s.excluded_data_types = lim.excluded_data_types;
   s.constant_channels = lim.constant_channels;
   if (!s.constant_channels) std::erase(s.regions, region::constant);
-  std::erase_if(s.regions, [&](region r) {
-    return std::find(lim.excluded_regions.begin(), lim.excluded_regions.end(), to_string(r)) != lim.excluded_regions.end();
-  });
+  std::erase_if(s.regions, [&](region r) { return excluded(lim.excluded_regions, r); });
   s.excluded_regions = lim.excluded_regions;
   return s;
 }
