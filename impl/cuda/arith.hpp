@@ -207,50 +207,46 @@ BNC_HD sum_pair<A> merge(const sum_pair<A>& a, const sum_pair<A>& b) {
   return {a.count + b.count, a.dy + b.dy, xc_out};
 }
 
-/// Moments of one run of len (1..run_length) values, all in registers: the
-/// corrected two-pass algorithm. With k the run's first value,
-/// m = k + sum(v - k)/len; then c = sum(v - m), q = sum((v - m)^2), and
-/// mean = m + c/len, M2 = q - c^2/len (Chan, Golub and LeVeque 1983), clamped
-/// at 0 (keeping NaN). A constant run gives mean = k and M2 = 0 exactly. Each
-/// sum is sequential over the run: at most run_length - 1 roundings. Where
-/// float overflows (v - k, or the squares) although the values are finite,
-/// the same steps run in double.
-template <int max_len, class A>
-BNC_HD moments<A> run_moments(const A (&v)[max_len], int len) {
-  if (len == 0) return {0, A(0), 0.0};
-  const A k = v[0];
-  A s = A(0);
+/// The two passes of a run in format T: with k the run's first value,
+/// m = k + sum(v - k)/len, then c = sum(v - m) and q = sum((v - m)^2), each
+/// sequential over the run (at most run_length - 1 roundings).
+template <class T, int max_len, class A>
+BNC_HD void two_pass(const A (&v)[max_len], int len, T& m, T& c, T& q) {
+  const T k = static_cast<T>(v[0]);
+  T s = T(0);
 BNC_UNROLL
   for (int r = 0; r < max_len; ++r)
-    if (r < len) s = s + (v[r] - k);
-  const A fl = static_cast<A>(len);
-  const A m = k + s / fl;
-  A c = A(0), q = A(0);
+    if (r < len) s = s + (static_cast<T>(v[r]) - k);
+  m = k + s / static_cast<T>(len);
+  c = T(0), q = T(0);
 BNC_UNROLL
   for (int r = 0; r < max_len; ++r)
     if (r < len) {
-      const A d = v[r] - m;
+      const T d = static_cast<T>(v[r]) - m;
       c = c + d;
       q = q + d * d;
     }
+}
+
+/// Moments of one run of len (1..run_length) values, all in registers: the
+/// corrected two-pass algorithm (two_pass), then mean = m + c/len,
+/// M2 = q - c^2/len (Chan, Golub and LeVeque 1983), clamped at 0 (keeping
+/// NaN). A constant run gives mean = k and M2 = 0 exactly. Where float
+/// overflows (v - k, or the squares) although the values are finite, the
+/// same steps run in double.
+template <int max_len, class A>
+BNC_HD moments<A> run_moments(const A (&v)[max_len], int len) {
+  if (len == 0) return {0, A(0), 0.0};
+  A m, c, q;
+  two_pass<A>(v, len, m, c, q);
+  const A fl = static_cast<A>(len);
   const A m2 = q - (c * c) / fl;
   moments<A> out{len, m + c / fl, m2 < A(0) ? 0.0 : static_cast<double>(m2)};
   if constexpr (!std::is_same_v<A, double>) {
     if (!finite(out.mean) || !finite(m2)) {
-      const double kd = static_cast<double>(k), dl = static_cast<double>(len);
-      double sd = 0;
-BNC_UNROLL
-      for (int r = 0; r < max_len; ++r)
-        if (r < len) sd = sd + (static_cast<double>(v[r]) - kd);
-      const double md = kd + sd / dl;
-      double cd = 0, qd = 0;
-BNC_UNROLL
-      for (int r = 0; r < max_len; ++r)
-        if (r < len) {
-          const double d = static_cast<double>(v[r]) - md;
-          cd = cd + d;
-          qd = qd + d * d;
-        }
+      double md, cd, qd;
+      two_pass<double>(v, len, md, cd, qd);
+      const double dl = static_cast<double>(len);
       const double m2d = qd - (cd * cd) / dl;
       const auto mean_d = static_cast<A>(md + cd / dl);
       if (!finite(out.mean) && finite(mean_d)) out.mean = mean_d;
