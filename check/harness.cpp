@@ -36,11 +36,11 @@ native encode(const tensor& t) {
   return b;
 }
 
-native poisoned(const problem& p, const std::string& name) {
+native poisoned(const problem& p, const std::string& name, double value) {
   tensor t{type_of(p, name), shape_of(p, name), {}};
   int64_t n = 1;
   for (int64_t s : t.shape) n *= s;
-  t.values.assign(static_cast<std::size_t>(n), std::numeric_limits<double>::quiet_NaN());
+  t.values.assign(static_cast<std::size_t>(n), round_to(t.type, value));
   return encode(t);
 }
 
@@ -110,14 +110,14 @@ test_case make_case(const problem& p, tensor_map inputs, reference::rounding_sta
   return c;
 }
 
-kernel_output run_kernel(kernel& k, const problem& p, const tensor_map& inputs) {
+kernel_output run_kernel(kernel& k, const problem& p, const tensor_map& inputs, double output_fill) {
   std::map<std::string, native> buffers;
   std::vector<std::string> produced;
   for (const io_slot& slot : io_slots(p.op)) {
     const std::string name = slot.name;
     if (!slot.written) buffers[name] = encode(need(inputs, name, p));
     else if (name.rfind("running_", 0) == 0) buffers[name] = encode(need(inputs, name, p));  // updated in place
-    else buffers[name] = poisoned(p, name);
+    else buffers[name] = poisoned(p, name, output_fill);
     if (slot.written) produced.push_back(name);
   }
   const kernel_io io = bind_io(p.op, [&](const std::string& name) { return buffers.at(name).data(); });

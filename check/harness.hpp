@@ -2,6 +2,8 @@
 // kernel through the kernel interface on native buffers.
 #pragma once
 
+#include <limits>
+
 #include <string>
 
 #include "core/kernel.hpp"
@@ -48,7 +50,10 @@ struct kernel_output {
 
 /// Encodes the inputs to native buffers, fills outputs with NaN, calls the
 /// kernel, decodes the outputs. Running statistics are copied so the kernel
-/// updates its own copy.
-kernel_output run_kernel(kernel& k, const problem& p, const tensor_map& inputs);
+/// updates its own copy. output_fill, rounded to each output's format,
+/// replaces NaN as what the outputs hold before the call (a property checks
+/// that no output depends on it).
+kernel_output run_kernel(kernel& k, const problem& p, const tensor_map& inputs,
+                         double output_fill = std::numeric_limits<double>::quiet_NaN());
 
 }  // namespace bncheck

@@ -70,6 +70,8 @@ const std::vector<named_faults>& mutants() {
        {.running = running_update::stats_swapped}},
       {"batch_one_zero_running_var", "unbiased running variance as M2/max(M-1, 1): a number (0 contribution) instead of NaN for a batch of one",
        {.running = running_update::bessel_clamped}},
+      {"stats_selected_by_blend", "training selects its statistics as t batch + (1-t) running with t = 1 (a branchless select): y is NaN where an incoming running statistic is NaN or inf (ONNX Runtime #29790's class: training y depending on what it must not)",
+       {.stats_selected_by_blend = true}},
       {"inference_uses_batch_stats", "forward_inference normalizes with the batch statistics instead of the running ones",
        {.inference_batch_stats = true}},
       // Backward.

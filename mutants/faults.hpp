@@ -113,6 +113,11 @@ struct faults {
   bool saved_swapped = false;           ///< invstd written where var goes and var where invstd goes
   running_update running = running_update::per_profile;
   bool inference_batch_stats = false;   ///< inference normalizes with the batch statistics
+  /// Training selects the statistics to normalize with by blending,
+  /// t batch + (1 - t) running with t = 1, instead of a branch: exact while
+  /// the running statistics are finite, NaN where one is NaN or infinite
+  /// (0 * inf): y then depends on the incoming running statistics.
+  bool stats_selected_by_blend = false;
   // Backward.
   dx_form dx = dx_form::full;
   bool dgamma_raw_x = false;            ///< dgamma = sum(dy x) instead of sum(dy xhat)

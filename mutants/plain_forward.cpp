@@ -104,6 +104,11 @@ bool train_channel(const problem& p, const kernel_io& io, const view& v, const f
     if (range_check && !(std::isfinite(st.mean) && std::isfinite(st.var)) &&
         std::all_of(xs.begin(), xs.end(), [](W x) { return std::isfinite(x); }))
       return false;
+    if (f.stats_selected_by_blend) {
+      const W t = 1;  // training: the batch's
+      st.mean = t * st.mean + (1 - t) * static_cast<W>(v.param(io.running_mean, c));
+      st.var = t * st.var + (1 - t) * static_cast<W>(v.param(io.running_var, c));
+    }
     used_var = f.unbiased_normalization ? unbiased(st.var, count) : st.var;
     s = inverse_std(used_var, p, f);
     write_y(io, v, f, grp, st.mean, s, g, b, xs.empty() ? W(0) : xs.front());

@@ -20,6 +20,7 @@ const std::vector<property_info>& property_catalog() {
       {"running_statistics", "running statistics follow the profile's definition", running_statistics},
       {"inference_consistency", "inference with the batch statistics reproduces training's y", inference_consistency},
       {"shard_merge", "shard statistics merged by Chan's formula equal the full batch's", shard_merge},
+      {"independence", "outputs ignore momentum, profile, training's incoming running statistics and the output buffers' contents", independence},
       {"exact_statistics", "paired data with exact statistics give mean and var exactly", exact_statistics, true},
   };
   return table;

@@ -65,6 +65,7 @@ void precision_agreement(kernel& k, case_log& log, const limits& lim);
 void running_statistics(kernel& k, case_log& log, const limits& lim);
 void inference_consistency(kernel& k, case_log& log, const limits& lim);
 void shard_merge(kernel& k, case_log& log, const limits& lim);
+void independence(kernel& k, case_log& log, const limits& lim);
 void exact_statistics(kernel& k, case_log& log, const limits& lim);
 
 }  // namespace bncheck::properties

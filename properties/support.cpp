@@ -40,8 +40,8 @@ test_case build(const problem& p, const tensor_map& inputs, case_log& log, bool 
 }
 
 std::optional<tensor_map> run(kernel& k, const test_case& c, case_log& log,
-                              std::initializer_list<const char*> needed) {
-  kernel_output out = run_kernel(k, c.prob, c.inputs);
+                              std::initializer_list<const char*> needed, double output_fill) {
+  kernel_output out = run_kernel(k, c.prob, c.inputs, output_fill);
   switch (out.result.status) {
     case kernel_status::ok:
       for (const char* name : needed)

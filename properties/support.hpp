@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <initializer_list>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -56,9 +57,11 @@ inline test_case build(const generated_case& g, case_log& log, bool judge_varian
 /// problem, or declares one of the `needed` outputs not produced (log.skipped
 /// is set; the case counts as passed and is reported as skipped). Outputs
 /// the kernel declares not produced are absent from the map (core/kernel.hpp).
-/// A kernel error fails the property with the kernel's message.
+/// A kernel error fails the property with the kernel's message. The outputs
+/// hold output_fill before the call (run_kernel: NaN unless a property asks).
 std::optional<tensor_map> run(kernel& k, const test_case& c, case_log& log,
-                              std::initializer_list<const char*> needed = {});
+                              std::initializer_list<const char*> needed = {},
+                              double output_fill = std::numeric_limits<double>::quiet_NaN());
 
 /// The outputs of p missing from got: exactly those the kernel declared not
 /// produced, since run() has every other output (core/kernel.hpp).

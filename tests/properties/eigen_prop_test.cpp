@@ -41,11 +41,14 @@ RC_GTEST_PROP(eigen_prop, inference_with_batch_statistics_matches_training, ()) 
   check_on_eigen(inference_consistency);
 }
 RC_GTEST_PROP(eigen_prop, merged_shard_statistics_match_the_batch, ()) { check_on_eigen(shard_merge); }
+RC_GTEST_PROP(eigen_prop, outputs_ignore_momentum_running_statistics_and_buffer_contents, ()) {
+  check_on_eigen(independence);
+}
 RC_GTEST_PROP(eigen_prop, exactly_representable_statistics_come_out_exact, ()) { check_on_eigen(exact_statistics); }
 
 TEST(eigen_prop_catalog, every_property_has_a_test_here) {
   // The list above mirrors the catalog; a new property needs a line here too.
-  EXPECT_EQ(property_catalog().size(), 14u);
+  EXPECT_EQ(property_catalog().size(), 15u);
 }
 
 }  // namespace

@@ -6,9 +6,13 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
+#include <limits>
+#include <memory>
 
 #include "check/gate.hpp"
+#include "core/dtype.hpp"
 #include "core/error.hpp"
 #include "golden/store.hpp"
 #include "golden/verify.hpp"
@@ -117,6 +121,37 @@ TEST(runner_test, filters_by_name_and_strictness_and_rejects_unknown_names) {
   property_config bad = quick({});
   bad.reproduce = "not base64 at all!";
   EXPECT_THROW(run_properties(*k, bad), input_error);
+}
+
+// eigen, but forward_training's first running mean gains 1 where y's buffer
+// held a finite value before the call (f32). Every direct comparison passes,
+// since the harness hands NaN-filled outputs; only a run with other buffer
+// contents shows the dependence.
+class reads_y_buffer : public kernel {
+ public:
+  std::string name() const override { return "reads_y_buffer"; }
+  kernel_result run(const problem& p, const kernel_io& io) override {
+    double before = std::numeric_limits<double>::quiet_NaN();
+    if (p.op == op_kind::forward_training && p.data_type == dtype::f32 && p.param_type == dtype::f32)
+      before = *static_cast<const float*>(io.y);
+    const kernel_result r = inner_->run(p, io);
+    if (p.op == op_kind::forward_training && p.param_type == dtype::f32 && std::isfinite(before))
+      static_cast<float*>(io.running_mean)[0] += 1.0f;
+    return r;
+  }
+
+ private:
+  std::unique_ptr<kernel> inner_ = make_kernel("eigen");
+};
+
+TEST(runner_test, independence_catches_outputs_that_depend_on_the_output_buffers) {
+  reads_y_buffer k;
+  for (const property_result& r : run_properties(k, quick({"agreement", "running_statistics"}, 200)))
+    EXPECT_TRUE(r.passed()) << r.report;
+  const property_result r = run_properties(k, quick({"independence"}, 200))[0];
+  ASSERT_FALSE(r.passed());
+  EXPECT_NE(r.report.find("run 3 running_mean[0]"), std::string::npos) << r.report;
+  EXPECT_TRUE(run_properties(*make_kernel("eigen"), quick({"independence"}, 200))[0].passed());
 }
 
 TEST(runner_test, property_seeds_differ_per_property_and_follow_the_run_seed) {
