@@ -283,6 +283,30 @@ std::vector<case_spec> corpus_specs() {
   add(generated("momentum_zero_onnx_nc", "onnx momentum 0: the running stats become the batch stats",
                 "forward_training nc f64:f64 mb5ic3 momentum=0 profile=onnx seed=93"));
 
+  // Shapes that break launch and reduction schedules (issue 12): more than 64
+  // channels, not a power of two, with odd reductions (NVIDIA apex #1768:
+  // C = 65 wrong); a batch of one at every spatial position (M = 1 per channel
+  // in nc, odd M otherwise).
+  add(generated("wide_channels_fwd_f32_nhwc",
+                "C = 65 channel-last, M = 3*5*7 = 105: a channel grid in groups of 64 leaves channel 64 out",
+                "forward_training nhwc f32:f32 mb3ic65ih5iw7 seed=101"));
+  add(generated("wide_channels_bwd_f32_nchw", "C = 129 channel-first backward, M = 9: two full groups of 64 and one over",
+                "backward nchw f32:f32 mb1ic129ih3iw3 seed=102"));
+  add(generated("wide_channels_inference_f32_nhwc", "C = 67 channel-last inference, M = 3",
+                "forward_inference nhwc f32:f32 mb3ic67ih1iw1 seed=103"));
+  // f32 data near float's top (PyTorch PR #178123: f32 Welford overflowed at
+  // |x| ~ 1e30, zeros on CPU, NaN on CUDA): the variance, ~1e58, is beyond
+  // float, so a float kernel must compute it wider; y and invstd are ordinary.
+  add(generated("near_overflow_fwd_f32_nchw",
+                "x = 1e30 + 1e29 N(0,1) in f32: the variance 1e58 overflows float; invstd ~1e-29 and y must be right",
+                "forward_training nchw f32:f32 mb2ic3ih2iw2 seed=104 x=normal:1e+30:1e+29"));
+  add(generated("near_overflow_fwd_f32_nc_onnx",
+                "x = 1e30 + 1e29 N(0,1) under onnx: the saved and running variance are beyond f32, so +inf; y finite",
+                "forward_training nc f32:f32 mb6ic2 profile=onnx momentum=0.9 seed=105 x=normal:1e+30:1e+29"));
+  add(generated("near_overflow_bwd_f32_f64_nhwc",
+                "x = 1e30 + 1e29 N(0,1), f32 data with f64 statistics in backward: sum(dy (x - mean)) ~1e30 M",
+                "backward nhwc f32:f64 mb2ic3ih2iw2 seed=106 x=normal:1e+30:1e+29"));
+
   std::set<std::string> names;
   for (const auto& c : s)
     if (!names.insert(c.name).second) throw std::logic_error("duplicate golden case name " + c.name);
