@@ -57,7 +57,7 @@ int run(const run_options& o) {
   properties::property_config pc;
   pc.seed = run_seed(o.seed);
   pc.cases = o.property_cases > 0 ? o.property_cases : o.nightly ? properties::nightly_cases : properties::default_cases;
-  if (o.nightly) pc.lim.max_reduction = int64_t{1} << 20;
+  if (o.nightly) pc.lim.max_reduction = properties::nightly_reduction;
   pc.lim.known_model_gaps = o.known_model_gaps;
   pc.properties = selected;
   pc.reproduce = o.reproduce;

@@ -115,6 +115,9 @@ rc::Seq<generated_case> shrink_case(const generated_case& g, const problem_space
 
 /// n*d*h*w at or above which a case counts as a long reduction.
 inline constexpr int64_t long_reduction = int64_t{1} << 18;
+/// The nightly run's longest reduction (bncheck run --nightly); from it on,
+/// long cases include apex #1768's C = 65, 100 x 100 shape.
+inline constexpr int64_t nightly_reduction = int64_t{1} << 20;
 /// Channel counts above this are drawn only as wide schedule shapes (from fills).
 inline constexpr int64_t wide_channels = 64;
 /// True when p's inputs come from fills (a long reduction, or a wide shape).

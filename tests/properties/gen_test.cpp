@@ -99,6 +99,26 @@ TEST(gen_test, hard_regions_and_edge_sizes_are_reached) {
     EXPECT_GT(seen[key], 0) << key << " never generated";
 }
 
+// Issue 12: the nightly run's long cases include apex #1768's shape, C = 65
+// or 127 over 100 x 100, its inputs from fills; the default gate's never.
+TEST(gen_test, nightly_long_cases_include_the_apex_shape) {
+  problem_space s = small_space();
+  s.ops = {op_kind::forward_training};
+  int apex = 0;
+  for (const int64_t max_reduction : {long_reduction, nightly_reduction}) {
+    s.max_reduction = max_reduction;
+    for_cases(2000, [&] {
+      const problem p = *gen_problem(s);
+      if (p.h != 100 || p.w != 100) return;
+      RC_ASSERT(max_reduction == nightly_reduction);
+      RC_ASSERT(p.c == 65 || p.c == 127);
+      RC_ASSERT(from_fills(p));
+      ++apex;
+    });
+  }
+  EXPECT_GT(apex, 0) << "apex's shape never drawn at the nightly limit";
+}
+
 // Issue 13: f32 and f64 data reach within a few binades of overflow and the
 // subnormal range. f32 near its top has a spread (a variance beyond float);
 // f64 there is constant and needs f64 statistics.
