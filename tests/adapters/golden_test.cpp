@@ -63,7 +63,9 @@ std::map<std::string, expected_failure> known_failures(const std::string& adapte
     // dlib computes the variance as E[x^2] - E[x]^2 in float (section 4.2).
     out = {{"offset_1e4_f32_nchw", {"y", true}},
            {"long_reduction_f32_nchw", {"invstd", true}},
-           {"tiny_spread_f32_nchw", {"invstd", true}}};
+           {"tiny_spread_f32_nchw", {"invstd", true}},
+           // ... whose float E[x^2] overflows at x ~ 1e30 (x^2 ~ 1e60): inf - inf, y NaN.
+           {"near_overflow_fwd_f32_nchw", {"y", true}}};
     return out;
   }
   const deviations d = read_deviations(std::string(BNCHECK_SOURCE_DIR) + "/adapters/" + adapter + "/deviations");
