@@ -2,6 +2,7 @@
 #include "abi/convert.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <map>
 #include <new>
@@ -14,7 +15,7 @@ namespace bncheck::abi {
 namespace {
 
 bool per_channel(const std::string& name) {
-  return name != "x" && name != "dy" && name != "y" && name != "dx";
+  return name != "x" && name != "dy" && name != "y" && name != "dx" && name.rfind("shard_", 0) != 0;
 }
 
 // Logical channel-first shape (N, C, [D,] H, W) and the dense strides of
@@ -38,6 +39,30 @@ void data_geometry(const problem& p, int64_t* shape, int64_t* strides) {
     strides[k] = stride;
     stride *= shape[k];
   }
+}
+
+// The shape and dense strides the header gives tensor `name` of p; returns
+// the number of axes.
+int geometry_of(const problem& p, const std::string& name, int64_t* shape, int64_t* strides) {
+  if (name == "shard_count") {
+    shape[0] = p.n;
+    strides[0] = 1;
+    return 1;
+  }
+  if (name == "shard_mean" || name == "shard_m2") {
+    shape[0] = p.n;
+    shape[1] = p.c;
+    strides[0] = p.c;
+    strides[1] = 1;
+    return 2;
+  }
+  if (per_channel(name)) {
+    shape[0] = p.c;
+    strides[0] = 1;
+    return 1;
+  }
+  data_geometry(p, shape, strides);
+  return data_rank(p.lay);
 }
 
 std::string type_text(DLDataType t) {
@@ -71,6 +96,7 @@ bnc_op to_c(op_kind op) {
     case op_kind::forward_training: return BNC_OP_FORWARD_TRAINING;
     case op_kind::forward_inference: return BNC_OP_FORWARD_INFERENCE;
     case op_kind::backward: return BNC_OP_BACKWARD;
+    case op_kind::merge_statistics: return BNC_OP_MERGE_STATISTICS;
   }
   return -1;
 }
@@ -103,14 +129,7 @@ const DLTensor* call_args::describe(descriptor& d, const problem& p, const std::
   t.device = {kDLCPU, 0};
   t.dtype = dl_type(type_of(p, name));
   t.byte_offset = 0;
-  if (per_channel(name)) {
-    t.ndim = 1;
-    d.shape[0] = p.c;
-    d.strides[0] = 1;
-  } else {
-    t.ndim = data_rank(p.lay);
-    data_geometry(p, d.shape.data(), d.strides.data());
-  }
+  t.ndim = geometry_of(p, name, d.shape.data(), d.strides.data());
   t.shape = d.shape.data();
   t.strides = d.strides.data();
   return &t;
@@ -139,7 +158,74 @@ call_args::call_args(const problem& p, const kernel_io& io) {
   args_.running_var = describe(d[10], p, "running_var", io.running_var);
   args_.dgamma = describe(d[11], p, "dgamma", io.dgamma);
   args_.dbeta = describe(d[12], p, "dbeta", io.dbeta);
+  args_.shard_count = describe(d[13], p, "shard_count", io.shard_count);
+  args_.shard_mean = describe(d[14], p, "shard_mean", io.shard_mean);
+  args_.shard_m2 = describe(d[15], p, "shard_m2", io.shard_m2);
 }
+
+namespace {
+
+// Checks every tensor p's op reads or writes against the header (present,
+// on the CPU, its type, shape and dense strides) and binds it into call.io.
+void bind_buffers(const problem& p, const std::map<std::string, const DLTensor*>& given, decoded_call& call) {
+  std::map<std::string, void*> buffers;
+  for (const io_slot& slot : io_slots(p.op)) {
+    const std::string name = slot.name;
+    const DLTensor* t = given.at(name);
+    if (t == nullptr) throw std::invalid_argument(name + " is required by " + std::string(to_string(p.op)));
+    if (t->device.device_type != kDLCPU)
+      throw std::invalid_argument(name + " is not in CPU memory (device type " +
+                                  std::to_string(t->device.device_type) + ")");
+    if (from_dl_type(t->dtype) != type_of(p, name))
+      throw std::invalid_argument(name + " has DLPack type " + type_text(t->dtype) + ", not " +
+                                  std::string(to_string(type_of(p, name))));
+    int64_t shape[5], strides[5];
+    const int ndim = geometry_of(p, name, shape, strides);
+    if (t->ndim != ndim || t->shape == nullptr || !std::equal(shape, shape + ndim, t->shape))
+      throw std::invalid_argument(name + " has a shape that disagrees with " +
+                                  (p.op == op_kind::merge_statistics ? "shard_mean's" : "x's"));
+    if (t->strides != nullptr ? !std::equal(strides, strides + ndim, t->strides)
+                              : (!per_channel(name) && channel_last(p.lay) && p.c > 1 && spatial_size(p) > 1))
+      throw unsupported_call(name + " is not dense in layout " + std::string(to_string(p.lay)));
+    buffers[name] = static_cast<char*>(t->data) + t->byte_offset;
+  }
+  call.io = bind_io(p.op, [&](const std::string& name) { return buffers.at(name); });
+}
+
+// MERGE_STATISTICS: the problem from shard_mean's shape and type and
+// shard_count's values (header: S shards, C channels, layout NC).
+void decode_shards(const bnc_batch_norm_args& a, problem& p) {
+  if (a.shard_mean == nullptr || a.shard_count == nullptr || a.shard_mean->shape == nullptr ||
+      a.shard_count->shape == nullptr)
+    throw std::invalid_argument("shard_count and shard_mean are required by merge_statistics");
+  if (a.shard_mean->ndim != 2) throw std::invalid_argument("shard_mean must have 2 axes (S, C)");
+  if (p.lay != layout::nc) throw std::invalid_argument("merge_statistics takes layout NC");
+  const auto param_t = from_dl_type(a.shard_mean->dtype);
+  if (!param_t) throw unsupported_call("shard_mean has the unsupported DLPack type " + type_text(a.shard_mean->dtype));
+  p.data_type = p.param_type = *param_t;
+  p.n = a.shard_mean->shape[0];
+  p.c = a.shard_mean->shape[1];
+  const DLTensor& k = *a.shard_count;
+  if (k.ndim != 1 || k.shape[0] != p.n || from_dl_type(k.dtype) != dtype::f64 || k.device.device_type != kDLCPU)
+    throw std::invalid_argument("shard_count must be (S) float64 in CPU memory, S = shard_mean's first axis");
+  const int64_t step = k.strides != nullptr ? k.strides[0] : 1;
+  const char* base = static_cast<const char*>(k.data) + k.byte_offset;
+  p.shards.clear();
+  for (int64_t i = 0; i < p.n; ++i) {
+    double v = 0;
+    std::memcpy(&v, base + i * step * static_cast<int64_t>(sizeof(double)), sizeof v);
+    if (!(v >= 1 && v <= 0x1p53) || v != std::floor(v))
+      throw std::invalid_argument("shard_count[" + std::to_string(i) + "] is not an integer in [1, 2^53]");
+    p.shards.push_back(static_cast<int64_t>(v));
+  }
+  try {
+    validate(p);
+  } catch (const std::exception& e) {
+    throw std::invalid_argument(e.what());
+  }
+}
+
+}  // namespace
 
 decoded_call decode_args(const bnc_batch_norm_args& a) {
   if (a.struct_size < BNC_BATCH_NORM_ARGS_SIZE_1_0)
@@ -151,6 +237,12 @@ decoded_call decode_args(const bnc_batch_norm_args& a) {
     case BNC_OP_FORWARD_TRAINING: p.op = op_kind::forward_training; break;
     case BNC_OP_FORWARD_INFERENCE: p.op = op_kind::forward_inference; break;
     case BNC_OP_BACKWARD: p.op = op_kind::backward; break;
+    case BNC_OP_MERGE_STATISTICS:
+      if (a.struct_size < BNC_BATCH_NORM_ARGS_SIZE_1_2)
+        throw std::invalid_argument("MERGE_STATISTICS needs the shard tensors of version 1.2; struct_size " +
+                                    std::to_string(a.struct_size) + " ends before them");
+      p.op = op_kind::merge_statistics;
+      break;
     default: throw unsupported_call("unknown op " + std::to_string(a.op));
   }
   switch (a.layout) {
@@ -176,6 +268,15 @@ decoded_call decode_args(const bnc_batch_norm_args& a) {
       {"mean", a.mean}, {"var", a.var},       {"invstd", a.invstd},
       {"running_mean", a.running_mean},       {"running_var", a.running_var},
       {"dgamma", a.dgamma},                   {"dbeta", a.dbeta}};
+  std::map<std::string, const DLTensor*> with_shards = given;
+  if (p.op == op_kind::merge_statistics) {
+    with_shards["shard_count"] = a.shard_count;
+    with_shards["shard_mean"] = a.shard_mean;
+    with_shards["shard_m2"] = a.shard_m2;
+    decode_shards(a, p);
+    bind_buffers(p, with_shards, call);
+    return call;
+  }
   if (a.x == nullptr || a.gamma == nullptr) throw std::invalid_argument("x and gamma are required");
   if (a.x->ndim != data_rank(p.lay) || a.x->shape == nullptr)
     throw std::invalid_argument("x has " + std::to_string(a.x->ndim) + " axes; layout " +
@@ -198,34 +299,7 @@ decoded_call decode_args(const bnc_batch_norm_args& a) {
     throw std::invalid_argument(e.what());
   }
 
-  std::map<std::string, void*> buffers;
-  for (const io_slot& slot : io_slots(p.op)) {
-    const std::string name = slot.name;
-    const DLTensor* t = given.at(name);
-    if (t == nullptr) throw std::invalid_argument(name + " is required by " + std::string(to_string(p.op)));
-    if (t->device.device_type != kDLCPU)
-      throw std::invalid_argument(name + " is not in CPU memory (device type " +
-                                  std::to_string(t->device.device_type) + ")");
-    if (from_dl_type(t->dtype) != type_of(p, name))
-      throw std::invalid_argument(name + " has DLPack type " + type_text(t->dtype) + ", not that of " +
-                                  (per_channel(name) ? "gamma" : "x"));
-    int64_t shape[5], strides[5];
-    int ndim = 1;
-    if (per_channel(name)) {
-      shape[0] = p.c;
-      strides[0] = 1;
-    } else {
-      ndim = data_rank(p.lay);
-      data_geometry(p, shape, strides);
-    }
-    if (t->ndim != ndim || t->shape == nullptr || !std::equal(shape, shape + ndim, t->shape))
-      throw std::invalid_argument(name + " has a shape that disagrees with x's");
-    if (t->strides != nullptr ? !std::equal(strides, strides + ndim, t->strides)
-                              : (!per_channel(name) && channel_last(p.lay) && p.c > 1 && spatial_size(p) > 1))
-      throw unsupported_call(name + " is not dense in layout " + std::string(to_string(p.lay)));
-    buffers[name] = static_cast<char*>(t->data) + t->byte_offset;
-  }
-  call.io = bind_io(p.op, [&](const std::string& name) { return buffers.at(name); });
+  bind_buffers(p, with_shards, call);
   return call;
 }
 

@@ -29,7 +29,8 @@ bnc_profile to_c(profile p);
 /// The C arguments of one call of p on io, with the DLTensors (and their
 /// shape and strides arrays) they point to: data tensors in logical
 /// channel-first shape with the strides of p.lay, per-channel tensors (C)
-/// with stride 1, each tensor the header lists for p.op and null otherwise.
+/// with stride 1, merge_statistics' shard tensors (S) and (S, C) dense,
+/// each tensor the header lists for p.op and null otherwise.
 /// Borrows io's buffers. Not copyable: the arguments point into it.
 class call_args {
  public:
@@ -49,7 +50,7 @@ class call_args {
   };
   const DLTensor* describe(descriptor& d, const problem& p, const std::string& name, const void* data);
 
-  std::array<descriptor, 13> descriptors_{};
+  std::array<descriptor, 16> descriptors_{};
   bnc_batch_norm_args args_{};
   uint32_t not_produced_ = 0;
 };

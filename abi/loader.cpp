@@ -39,6 +39,12 @@ class loaded_plugin final : public plugin_kernel {
 
   kernel_result run(const problem& p, const kernel_io& io) override {
     std::array<char, message_capacity> message{};
+    // An op the plugin's header did not have is not sent: a 1.0 or 1.1
+    // plugin would read MERGE_STATISTICS' NULL x as a broken call.
+    if (p.op == op_kind::merge_statistics && api_->minor_version < 2)
+      return {kernel_status::unimplemented, "the plugin was built against bncheck_kernel.h 1." +
+                                                std::to_string(api_->minor_version) +
+                                                ", before MERGE_STATISTICS (1.2)"};
     if (!created_) {
       if (!create_error_.empty()) return {kernel_status::error, create_error_};
       if (api_->create != nullptr) {

@@ -10,12 +10,6 @@
 namespace bncheck {
 namespace {
 
-bool generatable(const problem& p) {
-  for (const fill_spec* f : {&p.x, &p.gamma, &p.beta, &p.dy, &p.running_mean, &p.running_var})
-    if (f->kind == fill_kind::file) return false;
-  return true;
-}
-
 std::string num(const char* fmt, double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, fmt, v);

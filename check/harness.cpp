@@ -128,7 +128,7 @@ kernel_output run_kernel(kernel& k, const problem& p, const tensor_map& inputs, 
     if (std::find(produced.begin(), produced.end(), n) == produced.end() || !optional_output(p.op, n)) {
       result.result = {kernel_status::error,
                        "the kernel declared '" + n + "' not produced, but " + std::string(to_string(p.op)) +
-                           " must produce it (only the saved and running statistics of forward_training are optional)"};
+                           " must produce it (only the saved and running statistics of forward_training, and a merge's var and invstd, are optional)"};
       return result;
     }
   for (const auto& n : produced)

@@ -103,6 +103,62 @@ real invstd_rel_error(const model& m, const channel_scales& k, real eps) {
   return var_error(m, k) / (2 * (k.var + eps)) + 3 * m.ua;
 }
 
+// merge_statistics (section 8): S shards' statistics merged by a sum of S
+// weighted terms or by Chan's pairwise update, over D levels.
+// Chan's update of a partial mean, mu_a + (mu_b - mu_a)*n_b/(n_a + n_b),
+// adds per level at most 11 roundings of the shards' largest |mean| A
+// (section 8.1); the sum form adds 2D + 2, within 11D + 2.
+constexpr real merge_mean_level = 11;
+constexpr real merge_mean_fixed = 2;
+// Chan's M2 update, M2_a + M2_b + delta^2 n_a n_b / n, adds per level 9
+// roundings of M2 (section 8.2); with the final division and the count's
+// rounding, 9D + 6 covers the sum form's 2D + 6 too.
+constexpr real merge_var_level = 9;
+constexpr real merge_var_fixed = 6;
+
+tensor_map merge_bounds(const problem& p, const tensor_map& inputs, const tensor_map& expected) {
+  const real ua = unit_roundoff(p.param_type);  // data and parameter formats agree (validate)
+  const real eta = static_cast<real>(denorm_min(p.param_type)) / 2;
+  const real K = tolerance_safety;
+  // D: merges on the deepest path, sequential runs of up to 32 shards admitted
+  // as for any sum (section 2.2): ceil(log2 S) for a tree, S - 1 for S <= 32 one after another.
+  const real D = reduction_depth(p.n) - 1;
+  const std::vector<double>& means = inputs.at("shard_mean").values;
+  const std::vector<double>& e_var = expected.at("var").values;
+  tensor_map out;
+  for (const auto& name : output_names(p)) {
+    tensor& t = out[name];
+    t.type = dtype::f64;
+    t.shape = expected.at(name).shape;
+    t.values.assign(expected.at(name).values.size(), 0.0);
+  }
+  for (int64_t c = 0; c < p.c; ++c) {
+    const auto cc = static_cast<std::size_t>(c);
+    real A = 0;  // the largest |shard mean|: every partial mean and half every difference is within it
+    for (int64_t i = 0; i < p.n; ++i) A = std::max(A, std::fabs(static_cast<real>(means[static_cast<std::size_t>(i * p.c + c)])));
+    const real var = e_var[cc], sigma = std::sqrt(var);
+    // section 8.1
+    const real e_mu = (merge_mean_level * D + merge_mean_fixed) * (ua * A + eta);
+    // section 8.2: the mean's error squared (sum form: N delta^2 over N;
+    // Chan: D levels of (2E)^2 n_a n_b/n <= E^2 N), first order through
+    // Chan's difference (2E per level against sqrt(N M2)), and the roundings.
+    const real e_var_ = std::max(D, real{1}) * e_mu * e_mu + 2 * D * e_mu * sigma +
+                        (merge_var_level * D + merge_var_fixed) * (ua * var + eta);
+    // section 4.4, with var's error from 8.2
+    const real s = 1 / std::sqrt(var + static_cast<real>(p.eps));
+    const real rho_s = e_var_ / (2 * (var + static_cast<real>(p.eps))) + 3 * ua;
+    auto set = [&](const char* name, real prop) {
+      auto it = out.find(name);
+      if (it == out.end()) return;
+      it->second.values[cc] = static_cast<double>(final_rounding(p.param_type, expected.at(name).values[cc]) + K * prop);
+    };
+    set("mean", e_mu);
+    set("var", e_var_);
+    set("invstd", s * rho_s);
+  }
+  return out;
+}
+
 }  // namespace
 
 double reduction_depth(int64_t m) {
@@ -113,6 +169,7 @@ double reduction_depth(int64_t m) {
 }
 
 tensor_map tolerance_bounds(const problem& p, const tensor_map& inputs, const tensor_map& expected) {
+  if (p.op == op_kind::merge_statistics) return merge_bounds(p, inputs, expected);
   model m;
   m.ua = std::min(unit_roundoff(p.data_type), std::ldexp(1.0, -24));
   m.ud = unit_roundoff(p.data_type);

@@ -64,6 +64,9 @@ int reference(const reference_options& o) {
   // Without --op: forward training, and backward's outputs too when dy.npy is there.
   const bool op_chosen = !o.op.empty();
   p.op = op_chosen ? parse_op(o.op) : op_kind::forward_training;
+  if (p.op == op_kind::merge_statistics)
+    throw input_error("--op merge_statistics is not supported by bncheck reference (it reads data tensors); "
+                      "run the problem with bncheck run --problem 'merge_statistics nc ... shards=...'");
   p.lay = parse_layout(o.layout);
   p.prof = parse_profile(o.profile);
   p.eps = o.eps;

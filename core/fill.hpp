@@ -17,7 +17,7 @@ namespace bncheck {
 fill_spec parse_fill(std::string_view s);
 
 /// Stream identifiers so that each input tensor has its own random sequence.
-enum class fill_stream : uint64_t { x = 1, gamma, beta, dy, running_mean, running_var };
+enum class fill_stream : uint64_t { x = 1, gamma, beta, dy, running_mean, running_var, shard_mean, shard_var };
 
 /// count values of spec, rounded to t, drawn from (seed, stream).
 /// Throws input_error for fill_kind::file.

@@ -35,6 +35,14 @@ struct kernel_io {
   void* running_var = nullptr;
   void* dgamma = nullptr;       ///< backward
   void* dbeta = nullptr;        ///< backward
+  /// merge_statistics: shard_count holds p.n f64 integers (shard i's number
+  /// of values); shard_mean and shard_m2 hold p.n x p.c values of
+  /// p.param_type, shard-major (element [i, c] at i * p.c + c): shard i's
+  /// mean and sum of squared deviations in channel c. The kernel writes the
+  /// whole batch's mean, var (biased) and invstd = 1/sqrt(var + eps).
+  const void* shard_count = nullptr;
+  const void* shard_mean = nullptr;
+  const void* shard_m2 = nullptr;
 };
 
 /// A buffer of kernel_io, by tensor name, and whether the kernel writes it.
@@ -46,6 +54,7 @@ struct io_slot {
 ///   forward_training:  x gamma beta | y mean var invstd running_mean running_var (written)
 ///   forward_inference: x gamma beta running_mean running_var | y (written)
 ///   backward:          x gamma dy mean var invstd | dx dgamma dbeta (written)
+///   merge_statistics:  shard_count shard_mean shard_m2 | mean var invstd (written)
 std::vector<io_slot> io_slots(op_kind op);
 /// A kernel_io whose every slot of op points at buffer(name).
 kernel_io bind_io(op_kind op, const std::function<void*(const std::string&)>& buffer);
@@ -91,7 +100,9 @@ kernel_result error_result_of(const std::string& who, Body&& body) {
 bool is_output_name(const std::string& name);
 /// Whether op's output `name` may be declared not produced: the saved
 /// statistics (mean, var, invstd) and the running statistics of
-/// forward_training. y, dx, dgamma and dbeta are always required.
+/// forward_training, and var or invstd of merge_statistics (SyncBatchNorm
+/// exchanges mean with var or invstd). y, dx, dgamma, dbeta and a merge's
+/// mean are always required.
 bool optional_output(op_kind op, const std::string& name);
 
 class kernel {

@@ -26,6 +26,9 @@ constexpr field fields[] = {
     {"running_var", &kernel_io::running_var, nullptr},
     {"dgamma", &kernel_io::dgamma, nullptr},
     {"dbeta", &kernel_io::dbeta, nullptr},
+    {"shard_count", nullptr, &kernel_io::shard_count},
+    {"shard_mean", nullptr, &kernel_io::shard_mean},
+    {"shard_m2", nullptr, &kernel_io::shard_m2},
 };
 
 const field* find(const std::string& name) {
@@ -48,6 +51,9 @@ std::vector<io_slot> io_slots(op_kind op) {
     case op_kind::backward:
       return {{"x", false},   {"gamma", false}, {"dy", false},     {"mean", false}, {"var", false},
               {"invstd", false}, {"dx", true},  {"dgamma", true}, {"dbeta", true}};
+    case op_kind::merge_statistics:
+      return {{"shard_count", false}, {"shard_mean", false}, {"shard_m2", false},
+              {"mean", true},         {"var", true},         {"invstd", true}};
   }
   return {};
 }
@@ -74,6 +80,7 @@ bool is_output_name(const std::string& name) {
 }
 
 bool optional_output(op_kind op, const std::string& name) {
+  if (op == op_kind::merge_statistics) return name == "var" || name == "invstd";
   if (op != op_kind::forward_training) return false;
   for (const char* n : {"mean", "var", "invstd", "running_mean", "running_var"})
     if (name == n) return true;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <utility>
 
 #include "core/error.hpp"
 
@@ -16,7 +17,31 @@ fill_spec& fill_of(problem& p, const std::string& name) {
   if (name == "beta") return p.beta;
   if (name == "running_mean") return p.running_mean;
   if (name == "running_var") return p.running_var;
+  if (name == "shard_mean") return p.shard_mean;
+  if (name == "shard_var") return p.shard_var;
   throw std::invalid_argument("no fill for tensor '" + name + "'");
+}
+
+const fill_spec* input_fill(const problem& p, const std::string& tensor) {
+  const std::pair<const char*, const fill_spec*> table[] = {
+      {"x", &p.x},
+      {"dy", &p.dy},
+      {"gamma", &p.gamma},
+      {"beta", &p.beta},
+      {"running_mean", &p.running_mean},
+      {"running_var", &p.running_var},
+      {"shard_mean", &p.shard_mean},
+      {"shard_m2", &p.shard_var}};
+  for (const auto& [name, f] : table)
+    if (tensor == name) return f;
+  return nullptr;
+}
+
+bool generatable(const problem& p) {
+  for (const fill_spec* f : {&p.x, &p.gamma, &p.beta, &p.dy, &p.running_mean, &p.running_var, &p.shard_mean,
+                             &p.shard_var})
+    if (f->kind == fill_kind::file) return false;
+  return true;
 }
 
 int64_t spatial_size(const problem& p) { return p.d * p.h * p.w; }
@@ -49,6 +74,34 @@ std::vector<int64_t> data_shape(const problem& p) {
   return {};
 }
 
+namespace {
+
+// merge_statistics' own rules: one count per shard (mb of them), each at
+// least 1, the total exact in a double; no other op has shards.
+void validate_shards(const problem& p) {
+  if (p.op != op_kind::merge_statistics) {
+    if (!p.shards.empty()) throw input_error("shards= is only for merge_statistics");
+    return;
+  }
+  if (p.lay != layout::nc) throw input_error("merge_statistics takes layout nc (mb shards by ic channels)");
+  if (p.data_type != p.param_type)
+    throw input_error("merge_statistics: the shard statistics have one format (write " +
+                      std::string(to_string(p.param_type)) + ":" + std::string(to_string(p.param_type)) + ")");
+  if (p.shards.empty()) throw input_error("merge_statistics needs shards=COUNT,COUNT,... (one count per shard)");
+  if (static_cast<int64_t>(p.shards.size()) != p.n)
+    throw input_error("merge_statistics: mb" + std::to_string(p.n) + " shards but " +
+                      std::to_string(p.shards.size()) + " counts in shards=");
+  constexpr int64_t total_limit = int64_t{1} << 53;  // N exact in a double
+  int64_t total = 0;
+  for (int64_t k : p.shards) {
+    if (k < 1) throw input_error("shard counts must be at least 1, got " + std::to_string(k));
+    if (k > total_limit - total) throw input_error("shard counts sum past 2^53");
+    total += k;
+  }
+}
+
+}  // namespace
+
 void validate(const problem& p) {
   const int64_t dims[] = {p.n, p.c, p.d, p.h, p.w};
   const char* names[] = {"mb", "ic", "id", "ih", "iw"};
@@ -75,10 +128,12 @@ void validate(const problem& p) {
     throw input_error("eps must be a finite non-negative number, got " + exact_decimal(p.eps));
   if (!std::isfinite(p.momentum))
     throw input_error("momentum must be finite, got " + exact_decimal(p.momentum));
-  const fill_spec* fills[] = {&p.x, &p.gamma, &p.beta, &p.dy, &p.running_mean, &p.running_var};
+  const fill_spec* fills[] = {&p.x,           &p.gamma,       &p.beta,      &p.dy,
+                              &p.running_mean, &p.running_var, &p.shard_mean, &p.shard_var};
   for (const fill_spec* f : fills)
     if (!std::isfinite(f->a) || !std::isfinite(f->b))
       throw input_error("fill parameters must be finite");
+  validate_shards(p);
 }
 
 }  // namespace bncheck

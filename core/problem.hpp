@@ -15,6 +15,11 @@ enum class op_kind {
   forward_training,   ///< y from batch statistics; saves stats; updates running stats
   forward_inference,  ///< y from the running statistics
   backward,           ///< dx, dgamma, dbeta from dy, using the batch statistics
+  /// The batch statistics of a batch split into shards (SyncBatchNorm): from
+  /// each shard's per-channel mean, M2 (sum of squared deviations) and count,
+  /// the whole batch's mean, biased var and invstd. No data tensor: n is the
+  /// number of shards, `shards` their counts (docs/properties.md, merge_statistics).
+  merge_statistics,
 };
 
 /// Memory layout of x, y, dy, dx. Statistics are per channel over all other axes.
@@ -59,6 +64,10 @@ inline constexpr fill_spec default_beta_fill{fill_kind::uniform, -1.0, 1.0};
 inline constexpr fill_spec default_dy_fill{fill_kind::normal, 0.0, 1.0};
 inline constexpr fill_spec default_rmean_fill{fill_kind::normal, 0.0, 1.0};
 inline constexpr fill_spec default_rvar_fill{fill_kind::uniform, 0.5, 2.0};
+/// merge_statistics: each shard's mean, and its unbiased variance v (the
+/// shard's M2 input is (count - 1) * |v|, so a shard of one value has M2 = 0).
+inline constexpr fill_spec default_shard_mean_fill{fill_kind::normal, 0.0, 1.0};
+inline constexpr fill_spec default_shard_var_fill{fill_kind::uniform, 0.5, 2.0};
 
 struct problem {
   op_kind op = op_kind::forward_training;
@@ -76,13 +85,27 @@ struct problem {
   fill_spec dy = default_dy_fill;
   fill_spec running_mean = default_rmean_fill;
   fill_spec running_var = default_rvar_fill;
+  /// merge_statistics only (empty otherwise): the number of values each of
+  /// the n shards holds, each at least 1, their sum at most 2^53. No data of
+  /// that size is made: the inputs are the shards' statistics.
+  std::vector<int64_t> shards;
+  fill_spec shard_mean = default_shard_mean_fill;
+  fill_spec shard_var = default_shard_var_fill;
 
   friend bool operator==(const problem&, const problem&) = default;
 };
 
 /// The fill of input tensor `name` (x, dy, gamma, beta, running_mean,
-/// running_var); throws std::invalid_argument for a name without one.
+/// running_var, shard_mean, shard_var); throws std::invalid_argument for a name without one.
 fill_spec& fill_of(problem& p, const std::string& name);
+
+/// The fill that makes input tensor `tensor` (x, dy, gamma, beta,
+/// running_mean, running_var, shard_mean; shard_m2 is made from shard_var),
+/// or null for a tensor no fill makes (saved statistics, shard_count).
+const fill_spec* input_fill(const problem& p, const std::string& tensor);
+/// Whether every fill of p can be generated (none is 'file'): then the text
+/// form alone reproduces the problem's inputs.
+bool generatable(const problem& p);
 
 /// Number of spatial positions per (sample, channel): d*h*w.
 int64_t spatial_size(const problem& p);
@@ -106,7 +129,9 @@ inline int64_t offset(const problem& p, int64_t i, int64_t ch, int64_t s) {
 
 /// Throws input_error if sizes are non-positive, the parameter format is not f32 or f64, the layout lacks an axis that
 /// is not 1, eps is NaN/negative/infinite, momentum is not finite, or the
-/// element count overflows int64.
+/// element count overflows int64; for merge_statistics, unless the layout is
+/// nc, data and parameter formats agree, and `shards` holds n counts, each at
+/// least 1, summing to at most 2^53 (shards must be empty for other ops).
 void validate(const problem& p);
 
 /// Canonical one-line text form, e.g.

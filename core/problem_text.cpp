@@ -27,7 +27,8 @@ E parse_enum(std::string_view s, const std::pair<std::string_view, E> (&table)[N
 constexpr std::pair<std::string_view, op_kind> op_table[] = {
     {"forward_training", op_kind::forward_training},
     {"forward_inference", op_kind::forward_inference},
-    {"backward", op_kind::backward}};
+    {"backward", op_kind::backward},
+    {"merge_statistics", op_kind::merge_statistics}};
 constexpr std::pair<std::string_view, layout> layout_table[] = {
     {"nc", layout::nc},       {"nchw", layout::nchw},   {"nhwc", layout::nhwc},
     {"ncdhw", layout::ncdhw}, {"ndhwc", layout::ndhwc}};
@@ -92,6 +93,13 @@ void parse_dims(std::string_view s, problem& p) {
   if (!seen[0] || !seen[1]) throw input_error("sizes need mb and ic: '" + std::string(s) + "'");
 }
 
+// Parses "1,1000,1000000": the shard counts of merge_statistics.
+std::vector<int64_t> parse_shards(std::string_view s) {
+  std::vector<int64_t> out;
+  for (std::string_view part : split(s, ',')) out.push_back(parse_size(part, "shards"));
+  return out;
+}
+
 }  // namespace
 
 fill_spec parse_fill(std::string_view s) {
@@ -142,6 +150,10 @@ std::string to_text(const problem& p) {
   const int rank = spatial_rank(p.lay);
   if (rank == 3) out << "id" << p.d;
   if (rank >= 2) out << "ih" << p.h << "iw" << p.w;
+  if (!p.shards.empty()) {
+    out << " shards=";
+    for (std::size_t i = 0; i < p.shards.size(); ++i) out << (i ? "," : "") << p.shards[i];
+  }
   out << " eps=" << exact_decimal(p.eps) << " momentum=" << exact_decimal(p.momentum)
       << " profile=" << to_string(p.prof) << " seed=" << p.seed;
   const std::pair<const char*, std::pair<const fill_spec*, fill_spec>> fills[] = {
@@ -150,7 +162,9 @@ std::string to_text(const problem& p) {
       {"beta", {&p.beta, default_beta_fill}},
       {"dy", {&p.dy, default_dy_fill}},
       {"running_mean", {&p.running_mean, default_rmean_fill}},
-      {"running_var", {&p.running_var, default_rvar_fill}}};
+      {"running_var", {&p.running_var, default_rvar_fill}},
+      {"shard_mean", {&p.shard_mean, default_shard_mean_fill}},
+      {"shard_var", {&p.shard_var, default_shard_var_fill}}};
   for (const auto& [name, f] : fills)
     if (!(*f.first == f.second)) out << ' ' << name << '=' << fill_text(*f.first);
   return out.str();
@@ -173,7 +187,8 @@ problem parse_problem(std::string_view text) {
         p.data_type = parse_dtype(parts[0]);
         p.param_type = parse_dtype(parts[1]);
         have_types = true;
-      } else if (!have_op && (tok == "forward_training" || tok == "forward_inference" || tok == "backward")) {
+      } else if (!have_op && (tok == "forward_training" || tok == "forward_inference" || tok == "backward" ||
+                               tok == "merge_statistics")) {
         p.op = parse_op(tok);
         have_op = true;
       } else if (!have_layout) {
@@ -199,6 +214,9 @@ problem parse_problem(std::string_view text) {
     else if (key == "dy") p.dy = parse_fill(value);
     else if (key == "running_mean") p.running_mean = parse_fill(value);
     else if (key == "running_var") p.running_var = parse_fill(value);
+    else if (key == "shard_mean") p.shard_mean = parse_fill(value);
+    else if (key == "shard_var") p.shard_var = parse_fill(value);
+    else if (key == "shards") p.shards = parse_shards(value);
     else throw input_error("unknown key '" + key + "' in problem text");
   }
   if (!have_dims) throw input_error("problem text lacks sizes (e.g. mb2ic3ih4iw4)");

@@ -82,8 +82,18 @@ tensor relayout(const problem& from, const tensor& data, const problem& to) {
 tensor_map fill_inputs(const problem& p, const tensor_map& literal) {
   problem gen = p;
   std::vector<std::string> from_file;
-  for (const char* n : {"x", "dy", "gamma", "beta", "running_mean", "running_var"}) {
-    fill_spec& f = fill_of(gen, n);
+  // (fill, the tensor it makes): shard_var's tensor is the shards' M2.
+  const std::pair<const char*, const char*> filled[] = {
+      {"x", "x"},
+      {"dy", "dy"},
+      {"gamma", "gamma"},
+      {"beta", "beta"},
+      {"running_mean", "running_mean"},
+      {"running_var", "running_var"},
+      {"shard_mean", "shard_mean"},
+      {"shard_var", "shard_m2"}};
+  for (const auto& [fill, n] : filled) {
+    fill_spec& f = fill_of(gen, fill);
     if (f.kind == fill_kind::file) {
       from_file.push_back(n);
       f = {fill_kind::constant, 0, 0};  // placeholder: each tensor has its own stream
@@ -306,6 +316,27 @@ std::vector<case_spec> corpus_specs() {
   add(generated("near_overflow_bwd_f32_f64_nhwc",
                 "x = 1e30 + 1e29 N(0,1), f32 data with f64 statistics in backward: sum(dy (x - mean)) ~1e30 M",
                 "backward nhwc f32:f64 mb2ic3ih2iw2 seed=106 x=normal:1e+30:1e+29"));
+  // Shards merged into one batch (SyncBatchNorm): sizes orders of magnitude
+  // apart, where equal weights (PyTorch #22192) or a dropped between-shard
+  // term go wrong.
+  add(table("merge_worked_example_f64", "shards of 1 and 3 values: means 0 and 4, M2 0 and 6 give N = 4, mean 3, "
+            "M2 = 6 + 1*3^2 + 3*1^2 = 18, var 4.5, invstd 1/sqrt(4.5 + eps)",
+            "merge_statistics nc f64:f64 mb2ic1 shards=1,3 eps=1e-05 seed=100 shard_mean=file shard_var=file",
+            {{"shard_mean", {0, 4}}, {"shard_m2", {0, 6}}}));
+  add(generated("merge_1_and_1e6_f64", "a shard of one value (M2 = 0) beside one of 10^6",
+                "merge_statistics nc f64:f64 mb2ic4 shards=1,1000000 seed=101"));
+  add(generated("merge_1_and_1e6_f32", "a shard of one value beside one of 10^6, f32 statistics",
+                "merge_statistics nc f32:f32 mb2ic4 shards=1,1000000 seed=102"));
+  add(generated("merge_1_1e3_1e6_f32", "three shards of 1, 1000 and 10^6 values, means spread 100",
+                "merge_statistics nc f32:f32 mb3ic4 shards=1,1000,1000000 seed=103 shard_mean=normal:0:100"));
+  add(generated("merge_1_1e3_1e6_far_f64", "three shards, means 10^4 apart against variances near 1",
+                "merge_statistics nc f64:f64 mb3ic3 shards=1,1000,1000000 seed=104 shard_mean=normal:0:10000"));
+  add(generated("merge_offset_f32", "shard means at 10^4 + N(0,1): the merged mean's offset must not leak into var",
+                "merge_statistics nc f32:f32 mb4ic3 shards=3,30,300,3000 seed=105 shard_mean=normal:10000:1"));
+  add(generated("merge_eight_shards_f32", "eight shards from 1 to 10^6 values",
+                "merge_statistics nc f32:f32 mb8ic3 shards=1,7,50,300,2000,10000,100000,1000000 seed=106"));
+  add(generated("merge_one_shard_f64", "one shard: the merge is the shard's own mean and M2/n",
+                "merge_statistics nc f64:f64 mb1ic3 shards=5 seed=107"));
 
   std::set<std::string> names;
   for (const auto& c : s)

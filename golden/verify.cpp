@@ -19,13 +19,7 @@ tensor_map literal_inputs(const test_case& c) {
   problem p = c.prob;
   tensor_map literal;
   for (const auto& [name, t] : c.inputs) {
-    const fill_spec* f = name == "x"              ? &p.x
-                         : name == "dy"           ? &p.dy
-                         : name == "gamma"        ? &p.gamma
-                         : name == "beta"         ? &p.beta
-                         : name == "running_mean" ? &p.running_mean
-                         : name == "running_var"  ? &p.running_var
-                                                  : nullptr;
+    const fill_spec* f = input_fill(p, name);
     if (f && f->kind == fill_kind::file) literal.emplace(name, t);
   }
   return literal;

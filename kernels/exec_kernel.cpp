@@ -30,7 +30,7 @@ json to_json(const array_desc& d, bool with_bytes) {
 }
 
 json problem_json(const problem& p) {
-  return {{"text", to_text(p)},
+  json j = {{"text", to_text(p)},
           {"op", std::string(to_string(p.op))},
           {"layout", std::string(to_string(p.lay))},
           {"data_type", std::string(to_string(p.data_type))},
@@ -38,6 +38,8 @@ json problem_json(const problem& p) {
           {"n", p.n}, {"c", p.c}, {"d", p.d}, {"h", p.h}, {"w", p.w},
           {"eps", p.eps}, {"momentum", p.momentum},
           {"profile", std::string(to_string(p.prof))}};
+  if (p.op == op_kind::merge_statistics) j["shards"] = p.shards;  // only where it means something
+  return j;
 }
 
 class exec_kernel final : public kernel {

@@ -95,6 +95,11 @@ const std::vector<named_faults>& mutants() {
        {.channel_groups_of_64 = true}},
       {"tail_unwritten", "y and dx written in vectors of 8 over memory without the remainder loop: the last count % 8 elements stay unwritten",
        {.tail_skipped = true}},
+      // Merging shards (SyncBatchNorm).
+      {"merge_equal_weights", "shards merged with equal weights, whatever their sizes: the mean of the shard means and of the shard variances (PyTorch #22192)",
+       {.merge = merge_algo::equal_weights}},
+      {"merge_without_between_term", "merged M2 = sum of the shards' M2: the spread of the shard means around the batch mean dropped",
+       {.merge = merge_algo::without_between}},
   };
   return all;
 }
@@ -105,8 +110,8 @@ const std::vector<named_faults>& controls() {
        {}},
       {"pairwise_two_pass", "two-pass, sums by recursive halving, float32 (double for f64 data), x shifted by its first value",
        {.order = sum_order::pairwise}},
-      {"welford_chan", "Welford's update per block of 32 in float32 (double for f64 data), blocks merged pairwise by Chan's update",
-       {.moments = moments_algo::welford_blocked}},
+      {"welford_chan", "Welford's update per block of 32 in float32 (double for f64 data), blocks merged pairwise by Chan's update; shards merged by Chan's update one after another",
+       {.moments = moments_algo::welford_blocked, .merge = merge_algo::chan}},
       {"f64_accumulation", "two-pass with every operation in double, whatever the data format; blocked sums",
        {.arith = precision::f64}},
       {"folded_affine", "y = (gamma s)(x - k) + (beta - gamma s (mu - k)) in float32, k the channel's first value (PyTorch's fold, shifted)",

@@ -87,6 +87,14 @@ enum class dx_form {
   without_gamma,    ///< s (dy - dbeta/M - xhat dgamma/M)
 };
 
+/// How merge_statistics combines the shards' (count, mean, M2) of a channel.
+enum class merge_algo {
+  weighted_sum,     ///< mean = sum n_i mu_i / N; M2 = sum M2_i + sum n_i (mu_i - mean)^2
+  chan,             ///< Chan's update, shard after shard (PyTorch's and apex's SyncBatchNorm gather)
+  equal_weights,    ///< mean of the shard means, mean of the shard variances (PyTorch #22192)
+  without_between,  ///< M2 = sum M2_i: the spread of the shard means around the mean dropped
+};
+
 struct faults {
   // Arithmetic.
   precision arith = precision::working;
@@ -133,6 +141,8 @@ struct faults {
   /// class of NVIDIA apex #1768, C = 65).
   bool channel_groups_of_64 = false;
   bool tail_skipped = false;            ///< y and dx written 8 at a time in memory order, no remainder loop
+  // Merging shards (merge_statistics).
+  merge_algo merge = merge_algo::weighted_sum;
 };
 
 }  // namespace bncheck::mutants

@@ -17,6 +17,7 @@ void run_op(const problem& p, const kernel_io& io, const faults& f) {
     case op_kind::forward_training: return plain::forward_training<W>(p, io, f);
     case op_kind::forward_inference: return plain::forward_inference<W>(p, io, f);
     case op_kind::backward: return plain::backward<W>(p, io, f);
+    case op_kind::merge_statistics: return plain::merge_statistics<W>(p, io, f);
   }
 }
 
@@ -27,6 +28,8 @@ bool buffers_present(const problem& p, const kernel_io& io) {
       return common && io.beta && io.y && io.mean && io.var && io.invstd && io.running_mean && io.running_var;
     case op_kind::forward_inference: return common && io.beta && io.y && io.running_mean && io.running_var;
     case op_kind::backward: return common && io.dy && io.mean && io.var && io.invstd && io.dx;
+    case op_kind::merge_statistics:
+      return io.shard_count && io.shard_mean && io.shard_m2 && io.mean && io.var && io.invstd;
   }
   return false;
 }

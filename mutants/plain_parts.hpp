@@ -96,5 +96,7 @@ template <class W>
 void forward_inference(const problem& p, const kernel_io& io, const faults& f);
 template <class W>
 void backward(const problem& p, const kernel_io& io, const faults& f);
+template <class W>
+void merge_statistics(const problem& p, const kernel_io& io, const faults& f);
 
 }  // namespace bncheck::mutants::plain

@@ -21,6 +21,8 @@ const std::vector<property_info>& property_catalog() {
       {"inference_consistency", "inference with the batch statistics reproduces training's y", inference_consistency},
       {"shard_merge", "shard statistics merged by Chan's formula equal the full batch's", shard_merge},
       {"independence", "outputs ignore momentum, profile, training's incoming running statistics and the output buffers' contents", independence},
+      {"merge_agreement", "the kernel's merge of shard statistics (sizes 1 to 10^6) agrees with the reference",
+       merge_agreement},
       {"exact_statistics", "paired data with exact statistics give mean and var exactly", exact_statistics, true},
   };
   return table;

@@ -66,6 +66,7 @@ void running_statistics(kernel& k, case_log& log, const limits& lim);
 void inference_consistency(kernel& k, case_log& log, const limits& lim);
 void shard_merge(kernel& k, case_log& log, const limits& lim);
 void independence(kernel& k, case_log& log, const limits& lim);
+void merge_agreement(kernel& k, case_log& log, const limits& lim);
 void exact_statistics(kernel& k, case_log& log, const limits& lim);
 
 }  // namespace bncheck::properties

@@ -83,11 +83,6 @@ std::string without_repro_lines(const std::string& text) {
   return out;
 }
 
-bool generatable(const problem& p) {
-  for (const fill_spec* f : {&p.x, &p.gamma, &p.beta, &p.dy, &p.running_mean, &p.running_var})
-    if (f->kind == fill_kind::file) return false;
-  return true;
-}
 
 // The commands that reproduce a failed property, the most specific last.
 std::vector<std::string> property_repro(const property_result& r, const std::string& kernel_name, uint64_t seed) {
@@ -158,7 +153,8 @@ property_result run_one(const property_info& info, kernel& k, const property_con
       r.max_normalized = judged_case->max_normalized;
       r.worst_tensor = judged_case->worst_tensor;
       r.not_produced = judged_case->not_produced;
-      text << "  shrunk case (" << r.elements << " elements of x";
+      text << "  shrunk case (" << r.elements
+           << (r.shrunk->prob.op == op_kind::merge_statistics ? " shard statistics" : " elements of x");
       if (!r.shrunk_fails_judge) text << "; it passes agreement by itself: the violation is in the relation";
       text << "):\n    " << to_text(r.shrunk->prob) << "\n";
       if (!generatable(r.shrunk->prob)) text << format_tensors(r.shrunk->inputs);

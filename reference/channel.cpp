@@ -135,6 +135,46 @@ approx channel_stats::running_var(mpfr_prec_t q, const mpfr_float& old, double m
   return quotient(exact_add(exact_mul(exact_mul(a, old), den), exact_mul(b, centered_)), den, q);
 }
 
+struct merged_parts {
+  mpfr_float total, sum, centered;
+};
+
+namespace {
+
+merged_parts merge_exactly(std::span<const int64_t> counts, std::span<const mpfr_float> means,
+                           std::span<const mpfr_float> m2s) {
+  if (counts.empty() || counts.size() != means.size() || counts.size() != m2s.size())
+    throw std::logic_error("reference: a merge needs one count, mean and M2 per shard");
+  std::vector<mpfr_float> n;
+  n.reserve(counts.size());
+  mpfr_float total = exact_value(0.0);
+  for (int64_t k : counts) {
+    n.push_back(exact_integer(k));
+    total = exact_add(total, n.back());
+  }
+  std::vector<mpfr_float> weighted;  // n_i mu_i
+  weighted.reserve(counts.size());
+  for (std::size_t i = 0; i < counts.size(); ++i) weighted.push_back(exact_mul(n[i], means[i]));
+  mpfr_float sum = exact_sum(weighted);
+  // C = N (sum M2_i + sum n_i mu_i^2) - S^2
+  const mpfr_float inner = exact_add(exact_sum(m2s), exact_dot(weighted, means));
+  mpfr_float centered = exact_sub(exact_mul(total, inner), exact_mul(sum, sum));
+  return {std::move(total), std::move(sum), std::move(centered)};
+}
+
+}  // namespace
+
+merged_stats::merged_stats(std::span<const int64_t> counts, std::span<const mpfr_float> means,
+                           std::span<const mpfr_float> m2s, double eps)
+    : merged_stats(merge_exactly(counts, means, m2s), eps) {}
+
+merged_stats::merged_stats(merged_parts&& parts, double eps)
+    : total_(std::move(parts.total)),
+      sum_(std::move(parts.sum)),
+      centered_(std::move(parts.centered)),
+      invstd_(exact_add(centered_, exact_mul(exact_value(eps), exact_mul(total_, total_))), exact_value(0.0),
+              {total_}) {}
+
 training_channel::training_channel(std::span<const mpfr_float> x, const mpfr_float& gamma, const mpfr_float& beta,
                                    double eps)
     : stats_(x, eps), y_(stats_.shifted(), beta, scaled_deviations(stats_, x, gamma)) {}

@@ -73,6 +73,28 @@ class channel_stats {
   over_root invstd_;
 };
 
+/// merge_statistics, one channel: shards of n_i values with means mu_i and
+/// sums of squared deviations M2_i (exact inputs) make one batch of
+///   N = sum n_i, S = sum n_i mu_i, mean = S/N,
+///   M2 = sum M2_i + sum n_i (mu_i - mean)^2 = sum M2_i + sum n_i mu_i^2 - S^2/N,
+/// kept exact as C = N * M2 = N sum M2_i + N sum n_i mu_i^2 - S^2, so
+/// var = C/N^2 and invstd = N/sqrt(C + eps N^2): the same quotients as
+/// channel_stats with C in place of its N (docs/reference.md).
+struct merged_parts;  // N, S and C, exactly (channel.cpp)
+class merged_stats {
+ public:
+  merged_stats(std::span<const int64_t> counts, std::span<const mpfr_float> means, std::span<const mpfr_float> m2s,
+               double eps);
+  approx mean(mpfr_prec_t q) const { return quotient(sum_, total_, q); }
+  approx var(mpfr_prec_t q) const { return quotient(centered_, exact_mul(total_, total_), q); }
+  approx invstd(mpfr_prec_t q) const { return invstd_.at(q, 0); }
+
+ private:
+  merged_stats(merged_parts&& parts, double eps);
+  mpfr_float total_, sum_, centered_;
+  over_root invstd_;
+};
+
 /// forward_training: y_i = gamma (m x_i - S)/sqrt(V) + beta, with the statistics.
 class training_channel {
  public:

@@ -151,6 +151,38 @@ tensor_map backward(const problem& p, const tensor_map& in, rounding_stats* stat
   return out;
 }
 
+tensor_map merge_statistics(const problem& p, const tensor_map& in, rounding_stats* stats) {
+  const tensor &count = require(p, in, "shard_count"), &mean = require(p, in, "shard_mean"),
+               &m2 = require(p, in, "shard_m2");
+  for (std::size_t i = 0; i < p.shards.size(); ++i)
+    if (count.values[i] != static_cast<double>(p.shards[i]))
+      throw input_error("reference: shard_count[" + std::to_string(i) + "] is " + exact_decimal(count.values[i]) +
+                        ", the problem says " + std::to_string(p.shards[i]));
+  for (std::size_t i = 0; i < m2.values.size(); ++i)
+    if (m2.values[i] < 0)
+      throw input_error("reference: shard_m2 holds a negative value at index " + std::to_string(i));
+  tensor_map out;
+  for (const char* name : {"mean", "var", "invstd"}) out[name] = output(p, name);
+  int64_t total = 0;
+  for (int64_t k : p.shards) total += k;
+  const mpfr_prec_t p0 = initial_precision(total);
+  for (int64_t ch = 0; ch < p.c; ++ch) {
+    std::vector<mpfr_float> means, m2s;
+    for (int64_t i = 0; i < p.n; ++i) {
+      means.push_back(exact_value(mean.values[static_cast<std::size_t>(i * p.c + ch)]));
+      m2s.push_back(exact_value(m2.values[static_cast<std::size_t>(i * p.c + ch)]));
+    }
+    const merged_stats s(p.shards, means, m2s, p.eps);
+    const std::vector<double> v = scalars(
+        p0, stats, [&](mpfr_prec_t q) { return s.mean(q); }, [&](mpfr_prec_t q) { return s.var(q); },
+        [&](mpfr_prec_t q) { return s.invstd(q); });
+    store(out, "mean", ch, v[0]);
+    store(out, "var", ch, v[1]);
+    store(out, "invstd", ch, v[2]);
+  }
+  return out;
+}
+
 }  // namespace
 
 tensor_map compute(const problem& p, const tensor_map& inputs, rounding_stats* stats) {
@@ -160,6 +192,7 @@ tensor_map compute(const problem& p, const tensor_map& inputs, rounding_stats* s
     case op_kind::forward_training: out = forward_training(p, inputs, stats); break;
     case op_kind::forward_inference: out = forward_inference(p, inputs, stats); break;
     case op_kind::backward: out = backward(p, inputs, stats); break;
+    case op_kind::merge_statistics: out = merge_statistics(p, inputs, stats); break;
   }
   // An undefined value is one NaN, the positive quiet one, whatever operation
   // produced it (0*inf gives a negative NaN on x86): outputs are compared and

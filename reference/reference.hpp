@@ -24,6 +24,8 @@ struct rounding_stats {
 ///   forward_training:  y, mean, var (biased), invstd, running_mean, running_var
 ///   forward_inference: y
 ///   backward:          dx, dgamma, dbeta, and mean, var, invstd of the batch
+///   merge_statistics:  mean, var (biased), invstd of the merged shards
+///                      (inputs shard_count, shard_mean, shard_m2; M2 >= 0)
 /// Where the math is undefined (unbiased running variance with M = 1) the
 /// value is NaN; with eps = 0 a constant channel gives invstd = +inf and
 /// y = NaN (0/0), and inference with running_var + eps < 0 gives NaN.

@@ -97,6 +97,8 @@ class cudnn_kernel final : public kernel {
   std::string name() const override { return "cudnn"; }
 
   kernel_result run(const problem& p, const kernel_io& io) override {
+    if (p.op == op_kind::merge_statistics)
+      return {kernel_status::unimplemented, "cudnn: cuDNN has no merge of per-shard batch statistics (SyncBatchNorm frameworks merge in their own kernels)"};
     return error_result_of("cudnn", [&]() -> kernel_result {
       try {
         if (std::string why = cuda::no_device_reason(); !why.empty()) return {kernel_status::unimplemented, why};
@@ -152,6 +154,7 @@ class cudnn_kernel final : public kernel {
     const void* zero = p.data_type == dtype::f64 ? static_cast<const void*>(&zero_d) : &zero_f;
     std::vector<std::string> not_produced;
     switch (p.op) {
+      case op_kind::merge_statistics: break;  // refused at the top of run()
       case op_kind::forward_training:
         check(cudnnBatchNormalizationForwardTraining(h.h, CUDNN_BATCHNORM_SPATIAL, one, zero, data.d, dev("x"), data.d,
                                                      dev("y"), param.d, dev("gamma"), dev("beta"), p.momentum,

@@ -101,10 +101,13 @@ class dlib_kernel final : public kernel {
 
   kernel_result run(const problem& p, const kernel_io& io) override {
     try {
+      if (p.op == op_kind::merge_statistics)
+        return {kernel_status::unimplemented, "dlib: dlib has no merge of per-shard batch statistics"};
       validate(p);
       if (const std::string why = unsupported(p); !why.empty())
         return {kernel_status::unimplemented, "dlib: " + why};
       switch (p.op) {
+        case op_kind::merge_statistics: break;  // refused at the top of run()
         case op_kind::forward_training:
           forward_training(p, io);
           return {kernel_status::ok, "", {"var"}};

@@ -94,12 +94,15 @@ class libtorch_kernel final : public kernel {
 
   kernel_result run(const problem& p, const kernel_io& io) override {
     try {
+      if (p.op == op_kind::merge_statistics)
+        return {kernel_status::unimplemented, "libtorch: PyTorch's merge, batch_norm_gather_stats_with_counts, is dispatched to CUDA only: the CPU library has none"};
       if (!supported_formats(p))
         return {kernel_status::unimplemented,
                 "libtorch: the CPU batch norm of libtorch 1.13 takes f32:f32, f64:f64 or bf16:f32 "
                 "(data:parameters), not " +
                     format_name(p.data_type) + ":" + format_name(p.param_type)};
       switch (p.op) {
+        case op_kind::merge_statistics: break;  // refused at the top of run()
         case op_kind::forward_training:
           if (p.prof == profile::onnx)
             return {kernel_status::unimplemented,

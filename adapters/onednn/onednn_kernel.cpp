@@ -59,12 +59,15 @@ class onednn_kernel final : public kernel {
 
   kernel_result run(const problem& p, const kernel_io& io) override {
     try {
+      if (p.op == op_kind::merge_statistics)
+        return {kernel_status::unimplemented, "onednn: oneDNN has no primitive that merges per-shard batch statistics"};
       validate(p);
       if (p.param_type != dtype::f32)
         return {kernel_status::unimplemented,
                 "onednn: scale, shift, mean and variance are f32 in oneDNN; parameters in " +
                     std::string(to_string(p.param_type)) + " are not supported"};
       switch (p.op) {
+        case op_kind::merge_statistics: break;  // refused at the top of run()
         case op_kind::forward_training:
           forward(p, io, true);
           return {kernel_status::ok, "", {"invstd", "running_mean", "running_var"}};

@@ -87,9 +87,26 @@ def batch_norm(op, inputs, eps, m, profile):
     return {"dx": dx, "dgamma": dgamma, "dbeta": dbeta}
 
 
+def merge_statistics(count, mean, m2, eps):
+    """Shards' (count, mean, M2) per channel merged into the batch's mean, var,
+    invstd, in float64: the weighted mean, then the shards' M2 plus the spread
+    of their means around it (SyncBatchNorm's gather)."""
+    n = np.asarray(count, dtype=np.float64)[:, None]
+    mean, m2 = np.asarray(mean, dtype=np.float64), np.asarray(m2, dtype=np.float64)
+    merged = (n * mean).sum(axis=0) / n.sum()
+    var = (m2.sum(axis=0) + (n * (mean - merged) ** 2).sum(axis=0)) / n.sum()
+    with np.errstate(divide="ignore"):
+        return {"mean": merged, "var": var, "invstd": 1 / np.sqrt(var + eps)}
+
+
 def run_case(folder):
     op, layout, data_fmt, param_fmt, eps, m, profile = parse_problem((folder / "problem.txt").read_text())
     arrays = {f.stem: np.load(f).astype(np.float64) for f in folder.glob("*.npy")}
+    if op == "merge_statistics":
+        merged = merge_statistics(arrays["shard_count"], arrays["shard_mean"], arrays["shard_m2"], eps)
+        for name in (folder / "outputs.txt").read_text().split():
+            np.save(folder / f"{name}.npy", round_to(param_fmt, merged[name]))
+        return
     # The channel axis: 1 for nc, nchw, ncdhw; the last for nhwc, ndhwc.
     axis = 1 if layout in ("nc", "nchw", "ncdhw") else arrays["x"].ndim - 1
     moved = np.moveaxis(arrays["x"], axis, 0).shape      # (C, N, ...) for the way back

@@ -33,8 +33,14 @@ def compute(problem, **arrays):
             for name, v in outputs.items()}
 
 
+def merge(problem, shard_count, shard_mean, shard_m2):
+    """merge_statistics: the shards' statistics merged in float64, rounded once."""
+    outputs = batch_norm.merge_statistics(shard_count, shard_mean, shard_m2, problem.eps)
+    return {name: batch_norm.round_to(problem.param_type, v) for name, v in outputs.items()}
+
+
 def main(name="numpy two-pass"):
-    bncheck.serve(compute, compute, compute, name=name)
+    bncheck.serve(compute, compute, compute, merge_statistics=merge, name=name)
 
 
 if __name__ == "__main__":

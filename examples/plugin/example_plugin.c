@@ -50,6 +50,11 @@ static bnc_status example_batch_norm(void* instance, const bnc_batch_norm_args* 
   int64_t N, C, S = 1, M, n, c, s;
   int k;
   (void)instance;
+  if (a != NULL && a->op != BNC_OP_FORWARD_TRAINING && a->op != BNC_OP_FORWARD_INFERENCE &&
+      a->op != BNC_OP_BACKWARD) {  /* MERGE_STATISTICS (1.2) and later ops: no x to read */
+    snprintf(message, capacity, "example: op %d is not implemented", (int)a->op);
+    return BNC_UNIMPLEMENTED;
+  }
   if (a == NULL || a->struct_size < BNC_BATCH_NORM_ARGS_SIZE_1_0 || a->x == NULL || a->gamma == NULL ||
       a->x->strides == NULL) {
     snprintf(message, capacity, "example: arguments do not follow bncheck_kernel.h 1.0");

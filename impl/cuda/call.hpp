@@ -11,8 +11,10 @@
 
 namespace bncheck::cuda {
 
-/// Why p cannot run (empty when it can). Parameters must be f32 or f64.
+/// Why p cannot run (empty when it can). Parameters must be f32 or f64;
+/// merge_statistics has no device kernel (so none to emulate) yet.
 inline std::string unsupported_reason(const problem& p) {
+  if (p.op == op_kind::merge_statistics) return "merge_statistics is not implemented (no device kernel)";
   if (p.param_type != dtype::f32 && p.param_type != dtype::f64)
     return "parameters in " + std::string(to_string(p.param_type)) + " are not supported (f32 or f64 only)";
   return {};
@@ -32,6 +34,7 @@ inline std::string missing_buffers(const problem& p, const kernel_io& io) {
       if (!(io.x && io.dy && io.gamma && io.mean && io.dx && (io.invstd || io.var)))
         return "backward needs x, dy, gamma, mean, invstd (or var) and dx";
       break;
+    case op_kind::merge_statistics: break;  // unsupported_reason refuses it first
   }
   return {};
 }

@@ -224,6 +224,7 @@ void launch(const problem& p, const kernel_io& io, char* ws, cudaStream_t s) {
       dx_kernel<T, A><<<element_grid, tile_threads, 0, s>>>(x, dy, static_cast<T*>(io.dx), g, count, f);
       return;
     }
+    case op_kind::merge_statistics: return;  // refused by unsupported_reason (call.hpp)
   }
 }
 

@@ -111,6 +111,7 @@ void run_typed(const problem& p, const kernel_io& io) {
       }
       return;
     }
+    case op_kind::merge_statistics: return;  // refused by unsupported_reason (call.hpp)
   }
 }
 

@@ -20,6 +20,7 @@
 #include "core/dtype.hpp"
 #include "impl/eigen/elements.hpp"
 #include "impl/eigen/fast/fast.hpp"
+#include "impl/eigen/merge.hpp"
 #include "impl/eigen/parallel.hpp"
 #include "impl/eigen/reduction.hpp"
 #include "impl/eigen/routines.hpp"
@@ -398,6 +399,7 @@ void run_typed(const problem& p, const kernel_io& io) {
     case op_kind::forward_training: return forward_training<T>(p, io);
     case op_kind::forward_inference: return forward_inference<T>(p, io);
     case op_kind::backward: return backward<T>(p, io);
+    case op_kind::merge_statistics: return merge_statistics(p, io);  // no data tensor: T unused
   }
   throw std::invalid_argument("unknown op");
 }

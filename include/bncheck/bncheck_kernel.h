@@ -1,6 +1,6 @@
 /* bncheck_kernel.h: the C interface a batch-normalization kernel implements in
  * a shared library so that bncheck can load it (dlopen) and judge it against
- * the exact reference. Version 1.0. Plain C99; include it from C or C++.
+ * the exact reference. Version 1.2. Plain C99; include it from C or C++.
  *
  * A plugin exports one function, bnc_get_kernel_api, that hands out a table
  * of function pointers. Build and run (docs/plugins.md has the details):
@@ -34,7 +34,7 @@ extern "C" {
 
 /* The interface version this header describes. */
 #define BNC_API_MAJOR 1
-#define BNC_API_MINOR 1
+#define BNC_API_MINOR 2
 
 /* Marks the one function a plugin exports. */
 #if defined(_WIN32)
@@ -73,7 +73,11 @@ enum {
   BNC_OP_FORWARD_TRAINING = 0,  /* y from the batch statistics; writes mean,
                                    var, invstd; updates the running statistics */
   BNC_OP_FORWARD_INFERENCE = 1, /* y from the running statistics */
-  BNC_OP_BACKWARD = 2           /* dx, dgamma, dbeta from dy and the saved statistics */
+  BNC_OP_BACKWARD = 2,          /* dx, dgamma, dbeta from dy and the saved statistics */
+  BNC_OP_MERGE_STATISTICS = 3   /* since 1.2: the batch's mean, var, invstd from
+                                   per-shard statistics (SyncBatchNorm's gather);
+                                   a plugin that predates it answers
+                                   BNC_UNIMPLEMENTED for an op it does not know */
 };
 
 /* Memory layout of the data tensors x, y, dy, dx. Redundant with their
@@ -142,6 +146,19 @@ enum {
  *   BACKWARD           reads x, dy, gamma and the saved mean, var, invstd
  *                      (the batch statistics of x, rounded to the parameter
  *                      type); writes dx, dgamma, dbeta
+ *   MERGE_STATISTICS   (1.2) reads shard_count, shard_mean, shard_m2; writes
+ *                      mean, var, invstd; x, gamma and every other tensor
+ *                      are NULL, layout is NC. S shards, C channels:
+ *                      shard_count (S) {kDLFloat, 64, 1}, integers >= 1
+ *                      whose sum is at most 2^53; shard_mean and shard_m2
+ *                      (S, C) strides (C, 1) in the parameter type: shard
+ *                      i's mean of channel c and its sum of squared
+ *                      deviations from that mean (M2 >= 0, 0 for a shard of
+ *                      one value). With N = sum n_i the outputs are
+ *                      mean = sum n_i mean_i / N, var = (sum M2_i +
+ *                      sum n_i (mean_i - mean)^2) / N (biased) and
+ *                      invstd = 1/sqrt(var + eps). var or invstd may be
+ *                      declared not produced (BNC_OUTPUT_VAR, _INVSTD).
  * y = gamma*(x - mean)*invstd + beta with eps inside the square root. */
 typedef struct bnc_batch_norm_args {
   size_t struct_size; /* sizeof(bnc_batch_norm_args) as the caller compiled it */
@@ -174,11 +191,16 @@ typedef struct bnc_batch_norm_args {
    * Deriving such an output in the plugin instead would have bncheck judge
    * the plugin's arithmetic, not the library's. */
   uint32_t* not_produced;
+  /* Since 1.2: the inputs of MERGE_STATISTICS (above); NULL for other ops. */
+  const DLTensor* shard_count;
+  const DLTensor* shard_mean;
+  const DLTensor* shard_m2;
   /* Fields appended in later minor versions go here. */
 } bnc_batch_norm_args;
-/* The size of bnc_batch_norm_args in versions 1.0 and 1.1. */
+/* The size of bnc_batch_norm_args in versions 1.0, 1.1 and 1.2. */
 #define BNC_BATCH_NORM_ARGS_SIZE_1_0 BNC_STRUCT_SIZE(bnc_batch_norm_args, dbeta)
 #define BNC_BATCH_NORM_ARGS_SIZE_1_1 BNC_STRUCT_SIZE(bnc_batch_norm_args, not_produced)
+#define BNC_BATCH_NORM_ARGS_SIZE_1_2 BNC_STRUCT_SIZE(bnc_batch_norm_args, shard_m2)
 
 /* Bits of bnc_batch_norm_args.not_produced (1.1). */
 enum {

@@ -13,7 +13,7 @@ class Problem:
     (its REPRO), the other fields repeat it parsed."""
 
     text: str
-    op: str            # forward_training, forward_inference, backward
+    op: str            # forward_training, forward_inference, backward, merge_statistics
     layout: str        # nc, nchw, nhwc, ncdhw, ndhwc (memory order)
     data_type: str     # f64, f32, f16, bf16: x, y, dy, dx
     param_type: str    # f64, f32: gamma, beta, statistics, dgamma, dbeta
@@ -25,11 +25,13 @@ class Problem:
     eps: float
     momentum: float
     profile: str       # onnx, pytorch, cudnn: the running-statistics convention
+    shards: tuple = ()  # merge_statistics: the n shards' counts (absent from other requests)
 
     @classmethod
     def from_json(cls, obj):
         """From a request's "problem" object; fields this version does not know are ignored."""
-        return cls(**{f.name: obj[f.name] for f in fields(cls)})
+        values = {f.name: obj[f.name] for f in fields(cls) if f.name != "shards"}
+        return cls(**values, shards=tuple(obj.get("shards", ())))
 
     @property
     def channel_axis(self):

@@ -13,9 +13,10 @@ from .channel import Channel, ProtocolError
 from .problem import Problem
 
 PROTOCOL = 1
-OPS = ("forward_training", "forward_inference", "backward")
+OPS = ("forward_training", "forward_inference", "backward", "merge_statistics")
 # Outputs a kernel may leave out (the answer's not_produced), per op.
-OPTIONAL = {"forward_training": ("mean", "var", "invstd", "running_mean", "running_var")}
+OPTIONAL = {"forward_training": ("mean", "var", "invstd", "running_mean", "running_var"),
+            "merge_statistics": ("var", "invstd")}
 
 
 class Unimplemented(Exception):
@@ -129,7 +130,8 @@ def _answer(request, inputs, functions):
     return header, buffers
 
 
-def serve(forward_training=None, forward_inference=None, backward=None, *, name="python kernel"):
+def serve(forward_training=None, forward_inference=None, backward=None, *, merge_statistics=None,
+          name="python kernel"):
     """Runs the kernel-process protocol on standard input and output until
     bye or end of input, then returns. Each function is called as
     function(problem, **inputs) with a Problem and the op's inputs as
@@ -139,7 +141,8 @@ def serve(forward_training=None, forward_inference=None, backward=None, *, name=
     or the channel breaks."""
     read_fd, write_fd = _protect_channel()
     channel = Channel(read_fd, write_fd)
-    functions = {"forward_training": forward_training, "forward_inference": forward_inference, "backward": backward}
+    functions = {"forward_training": forward_training, "forward_inference": forward_inference, "backward": backward,
+                 "merge_statistics": merge_statistics}
     try:
         hello = channel.read()
         if hello is None:

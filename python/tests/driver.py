@@ -34,7 +34,18 @@ def problem(op, layout, data_type, param_type, n, c, d=1, h=1, w=1, eps=1e-5, mo
 
 
 OUTPUTS = {"forward_training": ["y", "mean", "var", "invstd", "running_mean", "running_var"],
-           "forward_inference": ["y"], "backward": ["dx", "dgamma", "dbeta"]}
+           "forward_inference": ["y"], "backward": ["dx", "dgamma", "dbeta"],
+           "merge_statistics": ["mean", "var", "invstd"]}
+
+
+def merge_problem(param_type, shards, c, eps=1e-5):
+    """A merge_statistics request's problem: len(shards) shards of c channels."""
+    n = len(shards)
+    text = (f"merge_statistics nc {param_type}:{param_type} mb{n}ic{c} shards={','.join(map(str, shards))} "
+            f"eps={eps!r} momentum=0.1 profile=pytorch")
+    return {"text": text, "op": "merge_statistics", "layout": "nc", "data_type": param_type,
+            "param_type": param_type, "n": n, "c": c, "d": 1, "h": 1, "w": 1, "eps": eps, "momentum": 0.1,
+            "profile": "pytorch", "shards": list(shards)}
 
 
 class Worker:

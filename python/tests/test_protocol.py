@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import exact
-from driver import Worker, problem
+from driver import Worker, merge_problem, problem
 
 NUMPY_KERNEL = ("python", "examples/numpy/kernel.py")
 WORKERS = ("python", os.path.join(os.path.dirname(os.path.abspath(__file__)), "workers.py"))
@@ -157,6 +157,24 @@ def test_a_missing_function_is_unimplemented():
     p = problem("backward", "nchw", "f32", "f32", 2, 3, h=2, w=2)
     header, _ = w.run(p, {})
     assert header == {"type": "unimplemented", "id": 1, "reason": "no backward function"}
+
+
+def test_merge_statistics_carries_the_shards_and_may_leave_out_invstd():
+    w = worker("merge")
+    p = merge_problem("f64", [1, 3], 1)
+    # shards {0} and {2, 4, 6}: means 0 and 4, M2 0 and 8; the batch {0, 2, 4, 6} has mean 3, var 5
+    inputs = {"shard_count": ("f64", np.array([1.0, 3.0])), "shard_mean": ("f64", np.array([[0.0], [4.0]])),
+              "shard_m2": ("f64", np.array([[0.0], [8.0]]))}
+    header, out = w.run(p, inputs, [("mean", "f64", [1]), ("var", "f64", [1]), ("invstd", "f64", [1])])
+    assert header["type"] == "done" and header["not_produced"] == ["invstd"]
+    assert out["mean"].tolist() == [3.0] and out["var"].tolist() == [5.0]
+    assert w.close()[0] == 0
+
+
+def test_a_worker_without_a_merge_function_answers_it_unimplemented():
+    w = worker("echo")
+    header, _ = w.run(merge_problem("f32", [1, 1000000], 2), {})
+    assert header == {"type": "unimplemented", "id": 1, "reason": "no merge_statistics function"}
 
 
 def test_raising_unimplemented_is_unimplemented_with_the_reason():

@@ -66,6 +66,15 @@ def extra_output(problem, x, **_):
     return {"y": x, "z": x}
 
 
+def merge(problem, shard_count, shard_mean, shard_m2):
+    """The sum form of the merge, in float64, without invstd."""
+    n = shard_count[:, None]
+    mean = (n * shard_mean).sum(axis=0) / shard_count.sum()
+    var = (shard_m2.sum(axis=0) + (n * (shard_mean - mean) ** 2).sum(axis=0)) / shard_count.sum()
+    dtype = shard_mean.dtype
+    return {"mean": mean.astype(dtype), "var": var.astype(dtype)}
+
+
 WORKERS = {
     "echo": {"forward_inference": echo},
     "without_var": {"forward_training": without_var},
@@ -79,6 +88,7 @@ WORKERS = {
     "logical_y": {"forward_inference": logical_y},
     "no_outputs": {"forward_inference": no_outputs},
     "extra_output": {"forward_inference": extra_output},
+    "merge": {"merge_statistics": merge},
 }
 
 if __name__ == "__main__":

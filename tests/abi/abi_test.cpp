@@ -61,13 +61,16 @@ TEST(abi_loader, eigen_plugin_passes_the_golden_corpus_bit_for_bit_like_the_buil
   EXPECT_GE(checked, 60);
 }
 
-TEST(abi_loader, example_plugin_passes_f32_and_f64_and_is_skipped_with_its_reason_on_f16_and_bf16) {
+TEST(abi_loader, example_plugin_passes_f32_and_f64_and_is_skipped_with_its_reason_on_f16_bf16_and_merges) {
   auto plugin = abi::load_plugin(BNC_EXAMPLE_PLUGIN);
   int passed = 0, skipped = 0;
   for (const test_case& c : golden_cases()) {
     const outcome o = judge(*plugin, c);
     const bool narrow = c.prob.data_type == dtype::f16 || c.prob.data_type == dtype::bf16;
-    if (narrow) {
+    if (c.prob.op == op_kind::merge_statistics) {  // the example has no merge
+      EXPECT_EQ(o.v, verdict::skip) << c.name;
+      EXPECT_NE(o.report.find("not implemented"), std::string::npos) << o.report;
+    } else if (narrow) {
       EXPECT_EQ(o.v, verdict::skip) << c.name;
       EXPECT_NE(o.report.find("only float32 and float64"), std::string::npos) << o.report;
       ++skipped;
@@ -202,6 +205,51 @@ TEST(abi_convert, decode_args_inverts_call_args_for_every_layout_and_op) {
     EXPECT_EQ(back.io.running_var, io.running_var);
     EXPECT_EQ(back.io.dbeta, io.dbeta);
   }
+}
+
+TEST(abi_convert, merge_statistics_carries_its_shard_tensors_both_ways) {
+  const problem p = parse_problem("merge_statistics nc f32:f32 mb3ic2 shards=1,1000,1000000 eps=0.5");
+  double counts[3] = {1, 1000, 1000000};
+  float means[6] = {}, m2s[6] = {}, out[3][2] = {};
+  const kernel_io io = bind_io(p.op, [&](const std::string& name) -> void* {
+    if (name == "shard_count") return counts;
+    if (name == "shard_mean") return means;
+    if (name == "shard_m2") return m2s;
+    return name == "mean" ? out[0] : name == "var" ? out[1] : out[2];
+  });
+  abi::call_args call(p, io);
+  const bnc_batch_norm_args& a = call.args();
+  EXPECT_EQ(a.op, BNC_OP_MERGE_STATISTICS);
+  EXPECT_EQ(a.x, nullptr);
+  EXPECT_EQ(a.gamma, nullptr);
+  ASSERT_NE(a.shard_mean, nullptr);
+  EXPECT_EQ(a.shard_mean->ndim, 2);
+  EXPECT_EQ(a.shard_mean->shape[0], 3);
+  EXPECT_EQ(a.shard_mean->shape[1], 2);
+  EXPECT_EQ(a.shard_mean->strides[0], 2);
+  EXPECT_EQ(a.shard_count->dtype.bits, 64);
+  const abi::decoded_call back = abi::decode_args(a);
+  problem expected = p;
+  expected.seed = 0;
+  EXPECT_EQ(back.prob, expected);  // the counts come back from shard_count's values
+  EXPECT_EQ(back.io.shard_count, io.shard_count);
+  EXPECT_EQ(back.io.shard_m2, io.shard_m2);
+  EXPECT_EQ(back.io.var, io.var);
+  // A caller that predates 1.2 cannot have meant MERGE_STATISTICS.
+  bnc_batch_norm_args old = a;
+  old.struct_size = BNC_BATCH_NORM_ARGS_SIZE_1_1;
+  EXPECT_THROW(abi::decode_args(old), std::invalid_argument);
+  // A count that is not a positive integer breaks the contract.
+  counts[1] = 2.5;
+  EXPECT_THROW(abi::decode_args(a), std::invalid_argument);
+}
+
+TEST(abi_loader, a_plugin_without_merge_statistics_skips_it_with_its_reason) {
+  auto plugin = abi::load_plugin(BNC_EXAMPLE_PLUGIN);
+  const test_case c = make_case(parse_problem("merge_statistics nc f64:f64 mb2ic2 shards=1,1000000"));
+  const outcome o = judge(*plugin, c);
+  EXPECT_EQ(o.v, verdict::skip) << o.report;
+  EXPECT_NE(o.report.find("not implemented"), std::string::npos) << o.report;
 }
 
 TEST(abi_convert, decode_args_refuses_what_breaks_the_contract) {

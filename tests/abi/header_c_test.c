@@ -10,8 +10,9 @@
 
 STATIC_CHECK(struct_size_first_args, offsetof(bnc_batch_norm_args, struct_size) == 0);
 STATIC_CHECK(struct_size_first_api, offsetof(bnc_kernel_api, struct_size) == 0);
-STATIC_CHECK(args_1_1_is_whole_struct, BNC_BATCH_NORM_ARGS_SIZE_1_1 == sizeof(bnc_batch_norm_args));
+STATIC_CHECK(args_1_2_is_whole_struct, BNC_BATCH_NORM_ARGS_SIZE_1_2 == sizeof(bnc_batch_norm_args));
 STATIC_CHECK(args_1_0_is_a_prefix, BNC_BATCH_NORM_ARGS_SIZE_1_0 < BNC_BATCH_NORM_ARGS_SIZE_1_1);
+STATIC_CHECK(args_1_1_is_a_prefix, BNC_BATCH_NORM_ARGS_SIZE_1_1 < BNC_BATCH_NORM_ARGS_SIZE_1_2);
 STATIC_CHECK(api_1_0_is_whole_struct, BNC_KERNEL_API_SIZE_1_0 == sizeof(bnc_kernel_api));
 STATIC_CHECK(status_is_32_bits, sizeof(bnc_status) == 4);
 STATIC_CHECK(doubles_aligned, offsetof(bnc_batch_norm_args, eps) % sizeof(double) == 0);
@@ -65,7 +66,9 @@ int main(void) {
   check(api.batch_norm(NULL, &args, message, sizeof message) == BNC_UNIMPLEMENTED, "calls through the table");
   check(BNC_OK == 0 && BNC_UNIMPLEMENTED == 1 && BNC_INVALID_ARGUMENT == 2 && BNC_ERROR == 3,
         "status values are fixed");
-  check(BNC_OP_FORWARD_TRAINING == 0 && BNC_OP_FORWARD_INFERENCE == 1 && BNC_OP_BACKWARD == 2, "op values");
+  check(BNC_OP_FORWARD_TRAINING == 0 && BNC_OP_FORWARD_INFERENCE == 1 && BNC_OP_BACKWARD == 2 &&
+            BNC_OP_MERGE_STATISTICS == 3,
+        "op values");
   check(BNC_LAYOUT_NC == 0 && BNC_LAYOUT_NDHWC == 4 && BNC_PROFILE_ONNX == 0 && BNC_PROFILE_CUDNN == 2,
         "layout and profile values");
   (void)getter;

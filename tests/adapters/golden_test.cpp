@@ -33,6 +33,9 @@ const char* missing_library(const std::string& adapter) {
 // Whether the library must run p (true), must refuse it (false), or either
 // (nullopt: oneDNN's bf16 and f16 depend on the CPU's instruction set).
 std::optional<bool> must_run(const std::string& adapter, const problem& p) {
+  // None of the three libraries has a CPU merge of shard statistics
+  // (PyTorch's batch_norm_gather_stats_with_counts is CUDA only).
+  if (p.op == op_kind::merge_statistics) return false;
   if (adapter == "onednn") {
     if (p.param_type != dtype::f32 || p.data_type == dtype::f64) return false;
     if (p.data_type == dtype::f32) return true;

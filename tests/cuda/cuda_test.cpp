@@ -44,7 +44,12 @@ class cuda_host_golden : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(cuda_host_golden, passes) {
   auto k = make_kernel("cuda-host");
-  const outcome o = judge(*k, golden_corpus().at(GetParam()));
+  const test_case& c = golden_corpus().at(GetParam());
+  const outcome o = judge(*k, c);
+  if (c.prob.op == op_kind::merge_statistics) {  // no device kernel, so nothing to emulate (impl/cuda/call.hpp)
+    EXPECT_EQ(o.v, verdict::skip) << o.report;
+    return;
+  }
   EXPECT_EQ(o.v, verdict::pass) << o.report;
 }
 
@@ -93,6 +98,7 @@ TEST(cuda_host_properties, every_property_holds) {
   ASSERT_FALSE(results.empty());
   for (const auto& r : results) {
     EXPECT_TRUE(r.passed()) << r.name << "\n" << r.failure << "\n" << r.reproduce;
+    if (r.name == "merge_agreement") continue;  // no merge on the device, none emulated (impl/cuda/call.hpp)
     EXPECT_LT(r.skipped, r.cases) << r.name << ": every case skipped";
   }
 }
@@ -180,6 +186,10 @@ TEST_P(cuda_device_golden, cuda_passes_and_equals_its_emulation_bit_for_bit) {
   auto host = make_kernel("cuda-host");
   const test_case& c = golden_corpus().at(GetParam());
   const outcome o = judge(*k, c);
+  if (c.prob.op == op_kind::merge_statistics) {  // no device kernel for the merge (impl/cuda/call.hpp)
+    EXPECT_EQ(o.v, verdict::skip) << o.report;
+    return;
+  }
   EXPECT_EQ(o.v, verdict::pass) << o.report;
   const kernel_output a = run_kernel(*k, c.prob, c.inputs);
   const kernel_output b = run_kernel(*host, c.prob, c.inputs);

@@ -3,6 +3,8 @@
 // every layout and format, the hard numerical regions.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cmath>
 #include <set>
 
@@ -81,7 +83,16 @@ TEST(corpus, covers_every_op_profile_layout_and_format) {
   std::set<layout> layouts;
   std::set<dtype> data_types;
   bool long_reduction = false;
+  std::set<dtype> merge_formats;
+  bool merge_one_beside_a_million = false;
   for (const auto& s : corpus_specs()) {
+    if (s.prob.op == op_kind::merge_statistics) {  // no profile: its outputs do not depend on one
+      merge_formats.insert(s.prob.param_type);
+      const auto& k = s.prob.shards;
+      merge_one_beside_a_million = merge_one_beside_a_million ||
+                                   (std::count(k.begin(), k.end(), 1) > 0 && std::count(k.begin(), k.end(), 1000000) > 0);
+      continue;
+    }
     op_profile.insert({s.prob.op, s.prob.prof});
     layouts.insert(s.prob.lay);
     data_types.insert(s.prob.data_type);
@@ -92,6 +103,17 @@ TEST(corpus, covers_every_op_profile_layout_and_format) {
   EXPECT_EQ(layouts.size(), 5u);
   EXPECT_EQ(data_types.size(), 4u);
   EXPECT_TRUE(long_reduction);
+  EXPECT_EQ(merge_formats.size(), 2u);
+  EXPECT_TRUE(merge_one_beside_a_million);
+}
+
+TEST(corpus, merge_worked_example_has_mean_3_and_var_4_5) {
+  // Shards {a} and {b, c, d} with means 0 and 4, M2 0 and 6: N = 4, mean = 12/4 = 3,
+  // M2 = 6 + 1*(0 - 3)^2 + 3*(4 - 3)^2 = 18, var = 18/4 = 4.5.
+  const test_case& c = committed("merge_worked_example_f64");
+  EXPECT_EQ(c.expected.at("mean").values, (std::vector<double>{3.0}));
+  EXPECT_EQ(c.expected.at("var").values, (std::vector<double>{4.5}));
+  EXPECT_NEAR(c.expected.at("invstd").values[0], 1 / std::sqrt(4.5 + 1e-5), 1e-16);
 }
 
 TEST(corpus, seeds_example_has_variance_0_5625_not_the_notes_0_3125) {

@@ -33,7 +33,9 @@ TEST(exec_kernel, a_worker_passes_what_its_kernel_passes_in_every_op_and_format)
   std::unique_ptr<kernel> k = open_kernel(worker("none"));
   EXPECT_EQ(k->name(), worker("none"));
   for (const char* text : {"forward_training nhwc f32:f32 mb2ic3ih2iw3 seed=5", "forward_inference ncdhw f64:f64 mb2ic2id2ih2iw2",
-                           "backward nc bf16:f32 mb5ic3", "forward_training nchw f16:f32 mb4ic2ih3iw1 profile=onnx"}) {
+                           "backward nc bf16:f32 mb5ic3", "forward_training nchw f16:f32 mb4ic2ih3iw1 profile=onnx",
+                           "merge_statistics nc f32:f32 mb3ic2 shards=1,1000,1000000 shard_mean=normal:0:100",
+                           "merge_statistics nc f64:f64 mb2ic3 shards=1,3"}) {
     const outcome o = judge(*k, make_case(parse_problem(text)));
     EXPECT_EQ(o.v, verdict::pass) << text << "\n" << o.report;
   }

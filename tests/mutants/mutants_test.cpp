@@ -84,6 +84,12 @@ TEST(mutant_catalog, golden_corpus_kill_table) {
   // The two accumulation bugs the corpus's long and offset cases exist for.
   EXPECT_TRUE(killed_by("naive_variance", "offset_1e4_f32_nchw"));
   EXPECT_TRUE(killed_by("sequential_f32_sum", "long_reduction_f32_nchw"));
+  // The merge bugs die on the merge cases, and on nothing else: no other
+  // case runs merge_statistics, and on every other op they are the correct kernel.
+  for (const char* m : {"merge_equal_weights", "merge_without_between_term"}) {
+    EXPECT_TRUE(killed_by(m, "merge_1_1e3_1e6_f32")) << m;
+    for (const std::string& c : table.at(m).cases) EXPECT_EQ(c.rfind("merge_", 0), 0u) << m << " killed by " << c;
+  }
 }
 
 // A problem each mutant must fail: the smallest natural setting of its bug
@@ -136,6 +142,9 @@ const std::map<std::string, std::string>& witnesses() {
       {"index_wrap_4096", "forward_training nchw f32:f32 mb2ic3ih30iw30 seed=1"},
       {"last_channel_unwritten", fwd},
       {"tail_unwritten", fwd},
+      {"merge_equal_weights", "merge_statistics nc f32:f32 mb2ic3 shards=1,1000000 seed=1"},
+      {"merge_without_between_term",
+       "merge_statistics nc f32:f32 mb2ic3 shards=1000,1000000 seed=1 shard_mean=normal:0:10"},
   };
   return table;
 }

@@ -44,11 +44,14 @@ RC_GTEST_PROP(eigen_prop, merged_shard_statistics_match_the_batch, ()) { check_o
 RC_GTEST_PROP(eigen_prop, outputs_ignore_momentum_running_statistics_and_buffer_contents, ()) {
   check_on_eigen(independence);
 }
+RC_GTEST_PROP(eigen_prop, its_own_merge_of_shard_statistics_agrees_with_the_reference, ()) {
+  check_on_eigen(merge_agreement);
+}
 RC_GTEST_PROP(eigen_prop, exactly_representable_statistics_come_out_exact, ()) { check_on_eigen(exact_statistics); }
 
 TEST(eigen_prop_catalog, every_property_has_a_test_here) {
   // The list above mirrors the catalog; a new property needs a line here too.
-  EXPECT_EQ(property_catalog().size(), 15u);
+  EXPECT_EQ(property_catalog().size(), 16u);
 }
 
 }  // namespace
