@@ -74,8 +74,10 @@ TEST(corpus, committed_cases_match_the_definition) {
   for (const auto& s : corpus_specs()) defined.push_back(s.name);
   std::sort(defined.begin(), defined.end());
   EXPECT_EQ(committed_names(), defined) << "run bncheck_golden_regen";
+  // A corpus a person can read case by case; the gate's time (under 60 s on
+  // two cores, most of it the long reduction) is the real limit.
   EXPECT_GE(defined.size(), 40u);
-  EXPECT_LE(defined.size(), 80u);
+  EXPECT_LE(defined.size(), 100u);
 }
 
 TEST(corpus, covers_every_op_profile_layout_and_format) {
