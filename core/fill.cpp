@@ -3,6 +3,8 @@
 #include "core/fill.hpp"
 
 #include <cmath>
+#include <limits>
+#include <string>
 
 #include "core/dtype.hpp"
 #include "core/error.hpp"
@@ -45,6 +47,18 @@ std::vector<double> generate(const fill_spec& spec, dtype t, int64_t count, uint
       case fill_kind::file: break;
     }
     v = round_to(t, r);
+  }
+  // The placed non-finite values replace generated ones; the draws stay the
+  // same, so every other element is what the fill alone gives.
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  for (int k = 0; k < spec.count; ++k) {
+    const special_at& sp = spec.specials[static_cast<std::size_t>(k)];
+    if (sp.index < 0 || sp.index >= count)
+      throw input_error("fill places a value at index " + std::to_string(sp.index) + ", outside its " +
+                        std::to_string(count) + " elements");
+    out[static_cast<std::size_t>(sp.index)] = sp.value == special_value::nan ? std::numeric_limits<double>::quiet_NaN()
+                                              : sp.value == special_value::inf ? inf
+                                                                               : -inf;
   }
   return out;
 }

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <string_view>
 #include <utility>
 
 #include "core/error.hpp"
@@ -132,8 +133,30 @@ void validate(const problem& p) {
                               &p.running_mean, &p.running_var, &p.shard_mean, &p.shard_var};
   for (const fill_spec* f : fills)
     if (!std::isfinite(f->a) || !std::isfinite(f->b))
-      throw input_error("fill parameters must be finite");
+      throw input_error("fill parameters must be finite (a non-finite value is placed with ,nan@I ,inf@I or ,-inf@I)");
   validate_shards(p);
+  // Placed non-finite values must land inside their tensor, and a file fill places none.
+  const std::pair<const char*, const fill_spec*> named[] = {{"x", &p.x},       {"gamma", &p.gamma},
+                                                            {"beta", &p.beta}, {"dy", &p.dy},
+                                                            {"running_mean", &p.running_mean},
+                                                            {"running_var", &p.running_var}};
+  for (const auto& [name, f] : named) {
+    if (f->count == 0) continue;
+    if (f->count < 0 || f->count > max_specials)
+      throw input_error(std::string("fill of ") + name + " places a bad number of non-finite values");
+    if (f->kind == fill_kind::file)
+      throw input_error(std::string("fill of ") + name + ": 'file' places no non-finite values");
+    const bool data = std::string_view(name) == "x" || std::string_view(name) == "dy";
+    const int64_t size = data ? count : p.c;
+    for (int k = 0; k < f->count; ++k) {
+      const int64_t i = f->specials[static_cast<std::size_t>(k)].index;
+      if (i < 0 || i >= size)
+        throw input_error(std::string("fill of ") + name + " places a value at index " + std::to_string(i) +
+                          ", outside its " + std::to_string(size) + " elements");
+      if (k > 0 && i <= f->specials[static_cast<std::size_t>(k - 1)].index)
+        throw input_error(std::string("fill of ") + name + ": placement indices must increase");
+    }
+  }
 }
 
 }  // namespace bncheck

@@ -3,6 +3,7 @@
 // form (problem_text.cpp) parses back to the same value.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -50,10 +51,28 @@ enum class fill_kind {
   file,     ///< values come from a golden case folder; not generatable
 };
 
+/// A non-finite value a fill places over its generated values.
+enum class special_value : uint8_t { nan, inf, neg_inf };
+
+/// One placed value: the element at flat index `index` (memory order of the
+/// tensor) becomes NaN, +inf or -inf.
+struct special_at {
+  int64_t index = 0;
+  special_value value = special_value::nan;
+  friend bool operator==(const special_at&, const special_at&) = default;
+};
+
+/// The most non-finite values one fill may place ("a few", README).
+inline constexpr int max_specials = 8;
+
 struct fill_spec {
   fill_kind kind = fill_kind::normal;
   double a = 0.0;
   double b = 1.0;
+  /// Non-finite values placed over the generated ones (text: ",nan@5,-inf@17"),
+  /// indices strictly increasing; entries from count on are default.
+  std::array<special_at, max_specials> specials{};
+  int count = 0;
   friend bool operator==(const fill_spec&, const fill_spec&) = default;
 };
 
@@ -127,7 +146,9 @@ inline int64_t offset(const problem& p, int64_t i, int64_t ch, int64_t s) {
              : (i * p.c + ch) * S + s;
 }
 
-/// Throws input_error if sizes are non-positive, the parameter format is not f32 or f64, the layout lacks an axis that
+/// Throws input_error if a fill places a non-finite value outside its
+/// tensor (x, dy: element_count; the per-channel ones: c) or on a 'file'
+/// fill, if sizes are non-positive, the parameter format is not f32 or f64, the layout lacks an axis that
 /// is not 1, eps is NaN/negative/infinite, momentum is not finite, or the
 /// element count overflows int64; for merge_statistics, unless the layout is
 /// nc, data and parameter formats agree, and `shards` holds n counts, each at

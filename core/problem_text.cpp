@@ -44,14 +44,20 @@ std::string_view name_of(E v, const std::pair<std::string_view, E> (&table)[N]) 
   return "?";
 }
 
+constexpr std::pair<std::string_view, special_value> special_table[] = {
+    {"nan", special_value::nan}, {"inf", special_value::inf}, {"-inf", special_value::neg_inf}};
+
 std::string fill_text(const fill_spec& f) {
+  std::string s;
   switch (f.kind) {
-    case fill_kind::normal: return "normal:" + exact_decimal(f.a) + ":" + exact_decimal(f.b);
-    case fill_kind::uniform: return "uniform:" + exact_decimal(f.a) + ":" + exact_decimal(f.b);
-    case fill_kind::constant: return "const:" + exact_decimal(f.a);
-    case fill_kind::file: return "file";
+    case fill_kind::normal: s = "normal:" + exact_decimal(f.a) + ":" + exact_decimal(f.b); break;
+    case fill_kind::uniform: s = "uniform:" + exact_decimal(f.a) + ":" + exact_decimal(f.b); break;
+    case fill_kind::constant: s = "const:" + exact_decimal(f.a); break;
+    case fill_kind::file: s = "file"; break;
   }
-  return "?";
+  for (int k = 0; k < f.count; ++k)
+    s += "," + std::string(name_of(f.specials[k].value, special_table)) + "@" + std::to_string(f.specials[k].index);
+  return s;
 }
 
 std::vector<std::string_view> split(std::string_view s, char sep) {
@@ -100,16 +106,52 @@ std::vector<int64_t> parse_shards(std::string_view s) {
   return out;
 }
 
-}  // namespace
-
-fill_spec parse_fill(std::string_view s) {
+// The base fill, before any ",nan@I" placements.
+fill_spec parse_base_fill(std::string_view s, std::string_view whole) {
   auto parts = split(s, ':');
   if (parts[0] == "file" && parts.size() == 1) return {fill_kind::file, 0, 0};
   if (parts[0] == "const" && parts.size() == 2) return {fill_kind::constant, parse_double(parts[1]), 0};
   if ((parts[0] == "normal" || parts[0] == "uniform") && parts.size() == 3)
     return {parts[0] == "normal" ? fill_kind::normal : fill_kind::uniform, parse_double(parts[1]),
             parse_double(parts[2])};
-  throw input_error("bad fill '" + one_line(s) + "' (expected normal:A:B, uniform:A:B, const:A or file)");
+  throw input_error("bad fill '" + one_line(whole) +
+                    "' (expected normal:A:B, uniform:A:B, const:A or file, then any ,nan@I ,inf@I ,-inf@I)");
+}
+
+}  // namespace
+
+// FILL[,V@I]...: V one of nan, inf, -inf; I a flat index in the tensor's
+// memory order, strictly increasing (so the text is canonical), at most
+// max_specials of them. Whether I is inside the tensor is validate()'s.
+fill_spec parse_fill(std::string_view s) {
+  auto items = split(s, ',');
+  fill_spec f = parse_base_fill(items[0], s);
+  if (f.kind == fill_kind::file && items.size() > 1)
+    throw input_error("bad fill '" + one_line(s) + "': 'file' places no values");
+  if (items.size() - 1 > static_cast<std::size_t>(max_specials))
+    throw input_error("bad fill '" + one_line(s) + "': at most " + std::to_string(max_specials) +
+                      " non-finite values");
+  for (std::size_t k = 1; k < items.size(); ++k) {
+    const std::string_view item = items[k];
+    const std::size_t at = item.find('@');
+    const auto bad = [&](const std::string& why) {
+      return input_error("bad fill '" + one_line(s) + "': '" + one_line(item) + "' " + why);
+    };
+    if (at == std::string_view::npos) throw bad("is not V@INDEX (V nan, inf or -inf)");
+    special_at sp;
+    bool known = false;
+    for (const auto& [name, value] : special_table)
+      if (name == item.substr(0, at)) sp.value = value, known = true;
+    if (!known) throw bad("is not V@INDEX (V nan, inf or -inf)");
+    const std::string_view index = item.substr(at + 1);
+    auto [ptr, ec] = std::from_chars(index.data(), index.data() + index.size(), sp.index);
+    if (index.empty() || ec != std::errc() || ptr != index.data() + index.size() || sp.index < 0 ||
+        (index.size() > 1 && index[0] == '0'))
+      throw bad("has no index (a non-negative integer, no leading zeros)");
+    if (f.count > 0 && sp.index <= f.specials[f.count - 1].index) throw bad("does not follow a smaller index");
+    f.specials[f.count++] = sp;
+  }
+  return f;
 }
 
 std::string_view to_string(op_kind v) { return name_of(v, op_table); }

@@ -1,7 +1,10 @@
 // Fuzz target: fill specs (core/problem.hpp parse_fill, the x=normal:0:1 of
 // a problem text) and what they generate (core/fill.hpp). A finite spec must
-// generate values of the tensor's format and print back to the same spec.
+// generate values of the tensor's format, with its placed non-finite values
+// where it says, and print back to the same spec.
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "core/dtype.hpp"
 #include "core/fill.hpp"
@@ -28,11 +31,29 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
       fuzz::check(refused, "a problem with a non-finite fill validates");
       return;
     }
+    // Placed non-finite values need a tensor that holds their indices: x of
+    // mb(last index + 1)ic1 (a larger one is refused by validate()).
+    int64_t count = 16;
+    if (spec.count > 0) {
+      const int64_t last = spec.specials[static_cast<std::size_t>(spec.count - 1)].index;
+      if (last >= (int64_t{1} << 20)) return;
+      p.n = last + 1;
+      count = std::max<int64_t>(count, p.n);
+    }
     fuzz::check(parse_problem(to_text(p)).x == spec, "the fill prints as text that parses to another fill");
     if (spec.kind == fill_kind::file) return;
-    for (dtype t : {dtype::f64, dtype::f32, dtype::f16, dtype::bf16})
-      for (double v : generate(spec, t, 16, seed, fill_stream::x))
-        fuzz::check(representable(t, v), "a generated value is not representable in its format");
+    for (dtype t : {dtype::f64, dtype::f32, dtype::f16, dtype::bf16}) {
+      const std::vector<double> values = generate(spec, t, count, seed, fill_stream::x);
+      for (double v : values) fuzz::check(representable(t, v), "a generated value is not representable in its format");
+      for (int k = 0; k < spec.count; ++k) {
+        const special_at& sp = spec.specials[static_cast<std::size_t>(k)];
+        const double v = values[static_cast<std::size_t>(sp.index)];
+        fuzz::check(sp.value == special_value::nan ? std::isnan(v)
+                    : sp.value == special_value::inf ? v > 0 && std::isinf(v)
+                                                     : v < 0 && std::isinf(v),
+                    "a placed non-finite value is not where its fill says");
+      }
+    }
   });
   return 0;
 }

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
+#include <limits>
 
 #include "core/dtype.hpp"
 #include "core/error.hpp"
@@ -54,6 +56,31 @@ TEST(fill, generate_inputs_gives_each_op_its_tensors_in_layout_shape) {
   const tensor_map bw = generate_inputs(p);
   EXPECT_EQ(bw.count("dy"), 1u);
   EXPECT_EQ(bw.count("beta"), 0u);
+}
+
+// The placed values replace generated ones and leave every other element
+// bit-identical to the plain fill (the draws do not shift).
+TEST(fill, placed_non_finite_values_replace_only_their_elements) {
+  fill_spec plain{fill_kind::normal, 2.0, 3.0};
+  fill_spec placed = plain;
+  placed.specials[0] = {0, special_value::nan};
+  placed.specials[1] = {7, special_value::inf};
+  placed.specials[2] = {99, special_value::neg_inf};
+  placed.count = 3;
+  for (dtype t : {dtype::f64, dtype::f32, dtype::f16, dtype::bf16}) {
+    const auto a = generate(plain, t, 100, 9, fill_stream::x);
+    const auto b = generate(placed, t, 100, 9, fill_stream::x);
+    ASSERT_EQ(b.size(), 100u);
+    EXPECT_TRUE(std::isnan(b[0]));
+    EXPECT_EQ(b[7], std::numeric_limits<double>::infinity());
+    EXPECT_EQ(b[99], -std::numeric_limits<double>::infinity());
+    for (std::size_t i = 0; i < 100; ++i)
+      if (i != 0 && i != 7 && i != 99) {
+        EXPECT_TRUE(std::isfinite(b[i]));
+        EXPECT_EQ(std::memcmp(&a[i], &b[i], sizeof(double)), 0) << i;
+      }
+  }
+  EXPECT_THROW(generate(placed, dtype::f32, 99, 9, fill_stream::x), input_error);  // index 99 of 99
 }
 
 }  // namespace

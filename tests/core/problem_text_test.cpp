@@ -102,5 +102,56 @@ TEST(problem_text, a_bad_fill_or_number_is_quoted_on_one_line) {
   }
 }
 
+// Issue 12, item 1: a fill places a few non-finite values (",nan@I", ",inf@I",
+// ",-inf@I", flat indices in memory order, strictly increasing).
+TEST(problem_text, places_non_finite_values_and_round_trips) {
+  const char* text =
+      "forward_training nchw f32:f32 mb2ic3ih3iw3 eps=1e-05 momentum=0.1 profile=pytorch seed=1 "
+      "x=normal:0:1,nan@5,inf@6,-inf@53 gamma=uniform:0.5:2,nan@2 running_var=uniform:0.5:2,inf@0";
+  const problem p = parse_problem(text);
+  ASSERT_EQ(p.x.count, 3);
+  EXPECT_EQ(p.x.specials[0].index, 5);
+  EXPECT_EQ(p.x.specials[0].value, special_value::nan);
+  EXPECT_EQ(p.x.specials[1].index, 6);
+  EXPECT_EQ(p.x.specials[1].value, special_value::inf);
+  EXPECT_EQ(p.x.specials[2].index, 53);
+  EXPECT_EQ(p.x.specials[2].value, special_value::neg_inf);
+  EXPECT_EQ(p.gamma.count, 1);
+  EXPECT_EQ(p.running_var.specials[0].value, special_value::inf);
+  EXPECT_EQ(to_text(p), text);
+  EXPECT_EQ(parse_problem(to_text(p)), p);
+  // The plain fill is a different problem: the placements are part of it.
+  EXPECT_FALSE(parse_problem("nchw mb2ic3ih3iw3 seed=1 x=normal:0:1") == p);
+}
+
+TEST(problem_text, rejects_bad_non_finite_placements_on_one_line) {
+  const char* bad[] = {
+      "nchw mb2ic3ih3iw3 x=const:nan",             // a non-finite parameter is not a placement
+      "nchw mb2ic3ih3iw3 x=normal:0:1,nan@54",     // x has 54 elements
+      "nchw mb2ic3ih3iw3 gamma=const:1,inf@3",     // gamma has 3
+      "nchw mb2ic3ih3iw3 x=normal:0:1,nan@5,inf@5",  // the same index twice
+      "nchw mb2ic3ih3iw3 x=normal:0:1,nan@6,inf@5",  // not increasing
+      "nchw mb2ic3ih3iw3 x=file,nan@1",            // file places nothing
+      "nchw mb2ic3ih3iw3 x=normal:0:1,nan",        // no index
+      "nchw mb2ic3ih3iw3 x=normal:0:1,snan@1",     // unknown value
+      "nchw mb2ic3ih3iw3 x=normal:0:1,+inf@1",     // +inf is written inf
+      "nchw mb2ic3ih3iw3 x=normal:0:1,nan@-1",     // negative index
+      "nchw mb2ic3ih3iw3 x=normal:0:1,nan@01",     // not canonical
+      "nchw mb2ic3ih3iw3 x=normal:0:1,",           // empty placement
+      "nchw mb2ic3ih3iw3 x=normal:0:1,nan@1,nan@2,nan@3,nan@4,nan@5,nan@6,nan@7,nan@8,nan@9",  // more than 8
+      "nchw mb2ic3ih3iw3 x=normal:0:1,nan@99999999999999999999",  // does not fit int64
+  };
+  for (const char* text : bad) {
+    try {
+      parse_problem(text);
+      ADD_FAILURE() << "accepted " << text;
+    } catch (const input_error& e) {
+      const std::string what = e.what();
+      EXPECT_FALSE(what.empty());
+      EXPECT_EQ(what.find_first_of("\n\r"), std::string::npos) << what;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace bncheck
