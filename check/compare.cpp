@@ -8,6 +8,7 @@
 
 #include "check/tolerance.hpp"
 #include "core/dtype.hpp"
+#include "reference/reference.hpp"
 
 namespace bncheck {
 namespace {
@@ -79,6 +80,9 @@ std::string histogram_bin_label(int bin) {
 check_result compare(const test_case& c, const tensor_map& got, const std::vector<std::string>& not_produced) {
   check_result r;
   const tensor_map bounds = tolerance_bounds(c.prob, c.inputs, c.expected);
+  // Elements whose exact value reads a non-finite input: undefined, and the
+  // kernel must say so with a non-finite value of its choice (docs/tolerances.md 8).
+  const std::map<std::string, std::vector<bool>> undefined = reference::undefined_outputs(c.prob, c.inputs);
   auto worse = [](const element_error& a, const element_error& b) { return a.normalized > b.normalized; };
   for (const auto& name : output_names(c.prob)) {
     if (std::find(not_produced.begin(), not_produced.end(), name) != not_produced.end()) {
@@ -98,9 +102,12 @@ check_result compare(const test_case& c, const tensor_map& got, const std::vecto
     out.tensor = name;
     out.histogram.assign(histogram_bins, 0);
     out.channel_max.assign(c.prob.c, 0.0);
+    const auto u = undefined.find(name);
+    const std::vector<bool>* undef = u != undefined.end() && u->second.size() == exp.values.size() ? &u->second : nullptr;
     for (std::size_t i = 0; i < exp.values.size(); ++i) {
       const double e = exp.values[i], g = it->second.values[i];
-      const double n = normalized_error(e, g, b[i], t);
+      const double n = undef && (*undef)[i] ? (std::isfinite(g) ? std::numeric_limits<double>::infinity() : 0.0)
+                                            : normalized_error(e, g, b[i], t);
       ++r.checked;
       r.max_normalized = std::max(r.max_normalized, n);
       ++out.checked;

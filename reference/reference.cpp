@@ -23,7 +23,7 @@ std::string shape_text(const std::vector<int64_t>& shape) {
   return s;
 }
 
-// The named input, with the shape shape_of(p, name) and finite values.
+// The named input, with the shape shape_of(p, name).
 const tensor& require(const problem& p, const tensor_map& in, const std::string& name) {
   const auto it = in.find(name);
   if (it == in.end()) throw input_error("reference: input '" + name + "' is missing");
@@ -34,9 +34,6 @@ const tensor& require(const problem& p, const tensor_map& in, const std::string&
   if (t.shape != want || static_cast<int64_t>(t.values.size()) != count)
     throw input_error("reference: input '" + name + "' has shape " + shape_text(t.shape) + " and " +
                       std::to_string(t.values.size()) + " values, expected shape " + shape_text(want));
-  for (std::size_t i = 0; i < t.values.size(); ++i)
-    if (!std::isfinite(t.values[i]))
-      throw input_error("reference: input '" + name + "' holds a non-finite value at index " + std::to_string(i));
   return t;
 }
 
@@ -185,14 +182,102 @@ tensor_map merge_statistics(const problem& p, const tensor_map& in, rounding_sta
 
 }  // namespace
 
+std::map<std::string, std::vector<bool>> undefined_outputs(const problem& p, const tensor_map& inputs) {
+  const int64_t c = p.c, spatial = spatial_size(p);
+  // Per channel: does input `name` hold a non-finite value there?
+  auto channels = [&](const std::string& name) {
+    std::vector<bool> bad(static_cast<std::size_t>(c), false);
+    const auto it = inputs.find(name);
+    if (it == inputs.end()) return bad;
+    const std::vector<double>& v = it->second.values;
+    if (static_cast<int64_t>(v.size()) == c) {
+      for (int64_t ch = 0; ch < c; ++ch) bad[static_cast<std::size_t>(ch)] = !std::isfinite(v[static_cast<std::size_t>(ch)]);
+      return bad;
+    }
+    if (static_cast<int64_t>(v.size()) != element_count(p)) return bad;
+    for (int64_t i = 0; i < p.n; ++i)
+      for (int64_t ch = 0; ch < c; ++ch)
+        for (int64_t s = 0; s < spatial; ++s)
+          if (!std::isfinite(v[static_cast<std::size_t>(offset(p, i, ch, s))])) bad[static_cast<std::size_t>(ch)] = true;
+    return bad;
+  };
+  const auto either = [](std::vector<bool> a, const std::vector<bool>& b) {
+    for (std::size_t k = 0; k < a.size(); ++k) a[k] = a[k] || b[k];
+    return a;
+  };
+  // A per-channel flag spread over a data tensor's elements.
+  const auto spread = [&](const std::vector<bool>& per_channel) {
+    std::vector<bool> out(static_cast<std::size_t>(element_count(p)), false);
+    for (int64_t i = 0; i < p.n; ++i)
+      for (int64_t ch = 0; ch < c; ++ch)
+        for (int64_t s = 0; s < spatial; ++s)
+          out[static_cast<std::size_t>(offset(p, i, ch, s))] = per_channel[static_cast<std::size_t>(ch)];
+    return out;
+  };
+  const std::vector<bool> x = channels("x"), gamma = channels("gamma");
+  std::map<std::string, std::vector<bool>> out;
+  switch (p.op) {
+    case op_kind::forward_training: {
+      const std::vector<bool> beta = channels("beta");
+      out["y"] = spread(either(either(x, gamma), beta));
+      out["mean"] = out["var"] = out["invstd"] = x;
+      out["running_mean"] = either(x, channels("running_mean"));
+      out["running_var"] = either(x, channels("running_var"));
+      break;
+    }
+    case op_kind::forward_inference: {
+      // y is elementwise here: a non-finite x reaches its own y only.
+      std::vector<bool> y = spread(either(either(either(gamma, channels("beta")), channels("running_mean")),
+                                          channels("running_var")));
+      const auto it = inputs.find("x");
+      if (it != inputs.end() && it->second.values.size() == y.size())
+        for (std::size_t k = 0; k < y.size(); ++k) y[k] = y[k] || !std::isfinite(it->second.values[k]);
+      out["y"] = std::move(y);
+      break;
+    }
+    case op_kind::backward: {
+      // dbeta = sum dy reads no x; dgamma = sum dy xhat and dx read both.
+      const std::vector<bool> dy = channels("dy"), grads = either(x, dy);
+      out["dbeta"] = dy;
+      out["dgamma"] = grads;
+      out["dx"] = spread(either(grads, gamma));
+      out["mean"] = out["var"] = out["invstd"] = x;
+      break;
+    }
+  }
+  return out;
+}
+
 tensor_map compute(const problem& p, const tensor_map& inputs, rounding_stats* stats) {
   validate(p);
+  // Non-finite inputs (docs/reference.md, "Non-finite inputs"): the outputs
+  // they reach are undefined, NaN. Everything else is computed exactly as
+  // without them, from inputs where each non-finite value is replaced by 1
+  // (a value the outputs computed from it never read: undefined_outputs
+  // marks every output that reads it).
+  const std::map<std::string, std::vector<bool>> undefined = undefined_outputs(p, inputs);
+  bool any_undefined = false;
+  for (const auto& [name, mask] : undefined)
+    for (bool u : mask) any_undefined = any_undefined || u;
+  tensor_map finite_inputs;
+  if (any_undefined) {
+    finite_inputs = inputs;
+    for (auto& [name, t] : finite_inputs)
+      for (double& v : t.values)
+        if (!std::isfinite(v)) v = 1.0;
+  }
+  const tensor_map& in = any_undefined ? finite_inputs : inputs;
   tensor_map out;
   switch (p.op) {
-    case op_kind::forward_training: out = forward_training(p, inputs, stats); break;
-    case op_kind::forward_inference: out = forward_inference(p, inputs, stats); break;
-    case op_kind::backward: out = backward(p, inputs, stats); break;
-    case op_kind::merge_statistics: out = merge_statistics(p, inputs, stats); break;
+    case op_kind::forward_training: out = forward_training(p, in, stats); break;
+    case op_kind::forward_inference: out = forward_inference(p, in, stats); break;
+    case op_kind::backward: out = backward(p, in, stats); break;
+    case op_kind::merge_statistics: out = merge_statistics(p, in, stats); break;
+  }
+  for (const auto& [name, mask] : undefined) {
+    std::vector<double>& v = out.at(name).values;
+    for (std::size_t k = 0; k < mask.size() && k < v.size(); ++k)
+      if (mask[k]) v[k] = std::numeric_limits<double>::quiet_NaN();
   }
   // An undefined value is one NaN, the positive quiet one, whatever operation
   // produced it (0*inf gives a negative NaN on x86): outputs are compared and

@@ -26,12 +26,24 @@ struct rounding_stats {
 ///   backward:          dx, dgamma, dbeta, and mean, var, invstd of the batch
 ///   merge_statistics:  mean, var (biased), invstd of the merged shards
 ///                      (inputs shard_count, shard_mean, shard_m2; M2 >= 0)
+/// A non-finite input value makes every output that reads it undefined
+/// (undefined_outputs below): those elements are NaN, and no other changes.
 /// Where the math is undefined (unbiased running variance with M = 1) the
 /// value is NaN; with eps = 0 a constant channel gives invstd = +inf and
 /// y = NaN (0/0), and inference with running_var + eps < 0 gives NaN.
-/// Throws input_error for a missing input, one of the wrong shape, or a
-/// non-finite input value; extra inputs are ignored. Formulas, the rounding
+/// Throws input_error for a missing input or one of the wrong shape; extra
+/// inputs are ignored. Formulas, the rounding
 /// proof and what stats counts: docs/reference.md.
 tensor_map compute(const problem& p, const tensor_map& inputs, rounding_stats* stats = nullptr);
+
+/// Per output compute() gives, per element: true where the exact value reads
+/// a non-finite input value (NaN, +inf, -inf) and is therefore undefined
+/// (docs/reference.md, "Non-finite inputs"): a non-finite x in a channel
+/// reaches all of that channel's training outputs and its backward outputs
+/// but dbeta (the sum of dy), and in inference only its own y; dy reaches
+/// its channel's dx, dgamma, dbeta;
+/// gamma reaches y (dx in backward); beta y; running_mean and running_var
+/// their own updated value (and y in inference). Missing inputs reach nothing.
+std::map<std::string, std::vector<bool>> undefined_outputs(const problem& p, const tensor_map& inputs);
 
 }  // namespace bncheck::reference

@@ -107,6 +107,45 @@ TEST(compare, f64_arithmetic_has_a_subnormal_floor) {
   EXPECT_TRUE(r.pass) << failure_report(c, "planted", r);
 }
 
+// docs/tolerances.md 8: where the exact value reads a non-finite input it is
+// undefined, and the kernel must return a non-finite value, any one (NaN
+// from shifting by the first value, +inf from a plain sum); a finite value
+// there fails. Elsewhere nothing changes: an expected finite value met by
+// NaN still fails.
+TEST(compare, an_undefined_output_needs_a_non_finite_value_and_nothing_else_changes) {
+  const test_case c =
+      make_case(parse_problem("forward_training nchw f32:f32 mb2ic3ih2iw2 seed=5 x=normal:0:1,inf@5"));  // channel 1
+  const double inf = std::numeric_limits<double>::infinity(), nan = std::numeric_limits<double>::quiet_NaN();
+  ASSERT_TRUE(std::isnan(c.expected.at("mean").values[1]));
+  ASSERT_TRUE(std::isfinite(c.expected.at("mean").values[0]));
+  oracle_kernel k;
+  const kernel_output out = run_kernel(k, c.prob, c.inputs);
+  ASSERT_EQ(out.result.status, kernel_status::ok);
+  tensor_map got = c.expected;  // NaN where undefined
+  EXPECT_TRUE(compare(c, got).pass);
+  for (double v : {inf, -inf, nan}) {  // any non-finite value is right where the exact one is undefined
+    got.at("mean").values[1] = v;
+    got.at("y").values[5] = v;
+    const check_result r = compare(c, got);
+    EXPECT_TRUE(r.pass) << failure_report(c, "planted", r);
+  }
+  for (const auto& [name, index] : std::vector<std::pair<std::string, std::size_t>>{
+           {"mean", 1}, {"invstd", 1}, {"running_var", 1}, {"y", 4}}) {  // y[0,1,0,0] is channel 1
+    tensor_map wrong = c.expected;
+    wrong.at(name).values[index] = 0.5;
+    const check_result r = compare(c, wrong);
+    EXPECT_FALSE(r.pass) << name;
+    ASSERT_FALSE(r.worst.empty());
+    EXPECT_EQ(r.worst.front().tensor, name);
+    EXPECT_EQ(r.worst.front().normalized, inf);
+  }
+  for (const auto& [name, index] : std::vector<std::pair<std::string, std::size_t>>{{"mean", 0}, {"y", 0}, {"y", 8}}) {
+    tensor_map wrong = c.expected;  // channels 0 and 2 are finite: NaN there still fails
+    wrong.at(name).values[index] = nan;
+    EXPECT_FALSE(compare(c, wrong).pass) << name << "[" << index << "]";
+  }
+}
+
 TEST(compare, catches_an_unwritten_tail) {
   oracle_kernel k;
   k.unwritten_tail = 1;

@@ -5,7 +5,9 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <string>
+#include <vector>
 
 #include "core/dtype.hpp"
 #include "core/error.hpp"
@@ -282,9 +284,6 @@ TEST(reference_input, missing_or_misshapen_tensors_are_input_errors) {
   tensor_map in = good;
   in["x"].shape = {4, 1};
   EXPECT_THROW(compute(p, in), input_error);
-  in = good;
-  in["x"].values[1] = std::nan("");
-  EXPECT_THROW(compute(p, in), input_error);
   p.op = op_kind::backward;
   EXPECT_THROW(compute(p, good), input_error);  // no dy
   try {
@@ -292,6 +291,115 @@ TEST(reference_input, missing_or_misshapen_tensors_are_input_errors) {
   } catch (const input_error& e) {
     EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos);
   }
+}
+
+// docs/reference.md, "Non-finite inputs": a NaN or an infinity makes undefined
+// (NaN) exactly the outputs that read it; every other output is what it is
+// without it, bit for bit.
+bool all_nan(const tensor& t, const problem& p, int64_t ch) {
+  bool all = true;
+  for (std::size_t k = 0; k < t.values.size(); ++k) {
+    const int64_t c = static_cast<int64_t>(t.values.size()) == p.c ? static_cast<int64_t>(k)
+                                                                    : static_cast<int64_t>(k) % p.c;  // nc layout
+    if (c == ch) all = all && std::isnan(t.values[k]);
+  }
+  return all;
+}
+
+// The other channel of every output, bit for bit equal between a and b and finite.
+void expect_channel_same(const tensor_map& a, const tensor_map& b, const problem& p, int64_t ch,
+                         const std::vector<std::string>& names) {
+  for (const auto& name : names) {
+    const auto& va = a.at(name).values;
+    const auto& vb = b.at(name).values;
+    ASSERT_EQ(va.size(), vb.size());
+    for (std::size_t k = 0; k < va.size(); ++k) {
+      const int64_t c = static_cast<int64_t>(va.size()) == p.c ? static_cast<int64_t>(k) : static_cast<int64_t>(k) % p.c;
+      if (c != ch) continue;
+      EXPECT_TRUE(std::isfinite(vb[k])) << name << "[" << k << "]";
+      EXPECT_EQ(bits(va[k]), bits(vb[k])) << name << "[" << k << "]";
+    }
+  }
+}
+
+TEST(reference_nonfinite, nan_in_channel_1_of_x_leaves_channel_0_bit_identical) {
+  for (profile prof : {profile::onnx, profile::pytorch}) {
+    problem p = nc_problem(op_kind::forward_training, 4, 2);
+    p.prof = prof;
+    const tensor_map clean = forward_inputs(p, {1, 10, 2, 20, 3, 30, 6, 70}, {1.5, 2}, {0.25, -1}, {0.5, 1}, {2, 3});
+    tensor_map dirty = clean;
+    dirty["x"].values[3] = std::nan("");  // sample 1, channel 1
+    const tensor_map a = compute(p, clean), b = compute(p, dirty);
+    expect_channel_same(a, b, p, 0, {"y", "mean", "var", "invstd", "running_mean", "running_var"});
+    for (const char* name : {"y", "mean", "var", "invstd", "running_mean", "running_var"})
+      EXPECT_TRUE(all_nan(b.at(name), p, 1)) << name;
+  }
+}
+
+TEST(reference_nonfinite, infinities_in_x_make_their_channel_undefined_in_training_and_backward) {
+  for (double v : {std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()}) {
+    problem p = nc_problem(op_kind::forward_training, 3, 2);
+    tensor_map in = forward_inputs(p, {1, 5, 2, 6, 4, 8}, {1, 1}, {0, 0}, {0, 0}, {1, 1});
+    const tensor_map clean = compute(p, in);
+    in["x"].values[2] = v;  // sample 1, channel 0
+    const tensor_map out = compute(p, in);
+    expect_channel_same(clean, out, p, 1, {"y", "mean", "var", "invstd", "running_mean", "running_var"});
+    for (const char* name : {"y", "mean", "var", "invstd", "running_mean", "running_var"})
+      EXPECT_TRUE(all_nan(out.at(name), p, 0)) << name;
+    p.op = op_kind::backward;
+    in["dy"] = tensor{p.data_type, data_shape(p), {1, -1, 0.5, 2, -0.25, 1}};
+    const tensor_map bwd = compute(p, in);
+    for (const char* name : {"dx", "dgamma", "mean", "invstd"}) EXPECT_TRUE(all_nan(bwd.at(name), p, 0)) << name;
+    // dbeta = sum dy reads no x: exact, 1 + 0.5 - 0.25.
+    EXPECT_EQ(bwd.at("dbeta").values[0], 1.25);
+    for (const char* name : {"dx", "dgamma", "dbeta"})
+      for (std::size_t k = 0; k < bwd.at(name).values.size(); ++k)
+        if ((bwd.at(name).values.size() == 2 ? k : k % 2) == 1) {
+          EXPECT_TRUE(std::isfinite(bwd.at(name).values[k])) << name;
+        }
+  }
+}
+
+TEST(reference_nonfinite, nan_in_dy_reaches_its_channels_gradients_only) {
+  problem p = nc_problem(op_kind::backward, 3, 2);
+  tensor_map in = forward_inputs(p, {1, 5, 2, 7, 4, 8}, {2, 0.5}, {0, 0}, {0, 0}, {1, 1});
+  in["dy"] = tensor{p.data_type, data_shape(p), {1, -1, 0.5, 2, -0.25, 1}};
+  const tensor_map clean = compute(p, in);
+  in["dy"].values[3] = std::nan("");  // sample 1, channel 1
+  const tensor_map out = compute(p, in);
+  expect_channel_same(clean, out, p, 0, {"dx", "dgamma", "dbeta", "mean", "var", "invstd"});
+  for (const char* name : {"dx", "dgamma", "dbeta"}) EXPECT_TRUE(all_nan(out.at(name), p, 1)) << name;
+  // The batch statistics read x only: channel 1's are still exact.
+  for (const char* name : {"mean", "var", "invstd"})
+    EXPECT_EQ(bits(out.at(name).values[1]), bits(clean.at(name).values[1])) << name;
+  // gamma reaches dx only.
+  in = forward_inputs(p, {1, 5, 2, 7, 4, 8}, {2, std::numeric_limits<double>::infinity()}, {0, 0}, {0, 0}, {1, 1});
+  in["dy"] = tensor{p.data_type, data_shape(p), {1, -1, 0.5, 2, -0.25, 1}};
+  const tensor_map g = compute(p, in);
+  EXPECT_TRUE(all_nan(g.at("dx"), p, 1));
+  EXPECT_EQ(bits(g.at("dgamma").values[1]), bits(clean.at("dgamma").values[1]));
+  EXPECT_EQ(bits(g.at("dbeta").values[1]), bits(clean.at("dbeta").values[1]));
+}
+
+TEST(reference_nonfinite, inference_is_elementwise_in_x_and_per_channel_in_the_parameters) {
+  problem p = nc_problem(op_kind::forward_inference, 3, 3);
+  const tensor_map clean = forward_inputs(p, {1, 2, 3, 4, 5, 6, 7, 8, 9}, {1, 2, 3}, {0, 1, 2}, {0, 1, 2}, {1, 2, 3});
+  tensor_map in = clean;
+  in["x"].values[4] = std::numeric_limits<double>::infinity();  // sample 1, channel 1
+  in["running_var"].values[2] = std::nan("");
+  in["beta"].values[0] = -std::numeric_limits<double>::infinity();
+  const tensor_map a = compute(p, clean), b = compute(p, in);
+  const auto& ya = a.at("y").values;
+  const auto& yb = b.at("y").values;
+  for (std::size_t k = 0; k < yb.size(); ++k) {
+    if (k % 3 == 0 || k % 3 == 2 || k == 4) {
+      EXPECT_TRUE(std::isnan(yb[k])) << k;
+    } else {
+      EXPECT_EQ(bits(ya[k]), bits(yb[k])) << k;
+    }
+  }
+  const auto u = undefined_outputs(p, in);
+  EXPECT_EQ(u.at("y"), (std::vector<bool>{true, false, true, true, true, true, true, false, true}));
 }
 
 }  // namespace
