@@ -337,6 +337,29 @@ std::vector<case_spec> corpus_specs() {
                 "merge_statistics nc f32:f32 mb8ic3 shards=1,7,50,300,2000,10000,100000,1000000 seed=106"));
   add(generated("merge_one_shard_f64", "one shard: the merge is the shard's own mean and M2/n",
                 "merge_statistics nc f64:f64 mb1ic3 shards=5 seed=107"));
+  // Non-finite inputs (issue 12, item 1): the outputs a NaN or an infinity
+  // reaches are undefined and must come out non-finite; every other channel
+  // (every other element, in inference) is judged as usual (docs/reference.md,
+  // "Non-finite inputs"; docs/tolerances.md 8).
+  add(generated("nonfinite_nan_x_fwd_f32_nchw",
+                "a NaN in channel 1 of x: that channel's statistics, running statistics and y are undefined; "
+                "channels 0 and 2 are exact as ever",
+                "forward_training nchw f32:f32 mb2ic3ih3iw3 seed=101 x=normal:0:1,nan@13"));
+  add(generated("nonfinite_inf_x_fwd_f32_nhwc",
+                "+inf in channel 1 and -inf in channel 0 of x (channel-last): both channels undefined, channel 2 not",
+                "forward_training nhwc f32:f32 mb2ic3ih3iw3 seed=102 x=normal:0:1,inf@4,-inf@27"));
+  add(generated("nonfinite_nan_dy_bwd_f32_nchw",
+                "a NaN in channel 2 of dy: that channel's dgamma, dbeta and dx are undefined, the others exact",
+                "backward nchw f32:f32 mb2ic3ih3iw3 seed=103 dy=normal:0:1,nan@20"));
+  add(generated("nonfinite_params_inference_f32_nchw",
+                "inference with gamma NaN in channel 0, running_var NaN in channel 2 and one x = +inf in channel 1: "
+                "y of channels 0 and 2 and that one element undefined",
+                "forward_inference nchw f32:f32 mb2ic3ih3iw3 seed=104 x=normal:0:1,inf@10 "
+                "gamma=uniform:0.5:2,nan@0 running_var=uniform:0.5:2,nan@2"));
+  add(generated("nonfinite_params_fwd_f64_nc",
+                "beta +inf in channel 1 and running_mean -inf in channel 2: y of channel 1 and the updated "
+                "running_mean of channel 2 undefined, the statistics exact",
+                "forward_training nc f64:f64 mb4ic3 seed=105 beta=uniform:-1:1,inf@1 running_mean=normal:0:1,-inf@2"));
 
   std::set<std::string> names;
   for (const auto& c : s)
