@@ -100,6 +100,9 @@ const std::vector<named_faults>& mutants() {
        {.merge = merge_algo::equal_weights}},
       {"merge_without_between_term", "merged M2 = sum of the shards' M2: the spread of the shard means around the batch mean dropped",
        {.merge = merge_algo::without_between}},
+      // Non-finite data.
+      {"nan_skipped", "forward_training's reductions skip NaN values of x, as nanmean (oneDNN PR #5370 lost NaNs): the channel's statistics and its other y come out finite instead of undefined",
+       {.nan_skipped = true}},
   };
   return all;
 }

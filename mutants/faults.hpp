@@ -143,6 +143,12 @@ struct faults {
   bool tail_skipped = false;            ///< y and dx written 8 at a time in memory order, no remainder loop
   // Merging shards (merge_statistics).
   merge_algo merge = merge_algo::weighted_sum;
+  // Non-finite data.
+  /// forward_training's reductions drop NaN values of x and divide by the
+  /// count of the rest, as nanmean does: a NaN no longer reaches its
+  /// channel's statistics, nor y elsewhere in the channel (the bug class of
+  /// oneDNN PR #5370, where bnorm+ReLU lost NaNs).
+  bool nan_skipped = false;
 };
 
 }  // namespace bncheck::mutants

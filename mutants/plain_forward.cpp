@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <type_traits>
+#include <vector>
 #include <utility>
 
 #include "core/dtype.hpp"
@@ -98,8 +99,12 @@ bool train_channel(const problem& p, const kernel_io& io, const view& v, const f
   W used_var = 0, s = 0, count = 1;
   // Several groups only for per-sample statistics: the last one's are saved.
   for (const group& grp : v.groups(c)) {
-    const std::vector<W> xs = v.gather<W>(io.x, grp.reduce);
+    std::vector<W> xs = v.gather<W>(io.x, grp.reduce);
     count = static_cast<W>(grp.count);
+    if (f.nan_skipped) {  // nanmean: the NaN values dropped, the rest counted
+      std::erase_if(xs, [](W x) { return std::isnan(x); });
+      count = static_cast<W>(xs.size());
+    }
     st = moments(xs, count, f, acc);
     if (range_check && !(std::isfinite(st.mean) && std::isfinite(st.var)) &&
         std::all_of(xs.begin(), xs.end(), [](W x) { return std::isfinite(x); }))

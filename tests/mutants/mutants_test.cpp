@@ -145,6 +145,7 @@ const std::map<std::string, std::string>& witnesses() {
       {"merge_equal_weights", "merge_statistics nc f32:f32 mb2ic3 shards=1,1000000 seed=1"},
       {"merge_without_between_term",
        "merge_statistics nc f32:f32 mb2ic3 shards=1000,1000000 seed=1 shard_mean=normal:0:10"},
+      {"nan_skipped", "forward_training nchw f32:f32 mb2ic3ih3iw3 seed=1 x=normal:0:1,nan@13"},
   };
   return table;
 }
