@@ -101,6 +101,7 @@ std::string_view to_string(region r) {
     case region::exact: return "exact";
     case region::subnormal: return "subnormal";
     case region::near_overflow: return "near_overflow";
+    case region::non_finite: return "non_finite";
   }
   return "?";
 }
@@ -117,7 +118,13 @@ bool excluded(const std::vector<std::string>& names, region r) {
 
 std::vector<region> all_regions() {
   return {region::ordinary, region::offset,    region::tiny,          region::constant,
-          region::exact,    region::subnormal, region::near_overflow};
+          region::exact,    region::subnormal, region::near_overflow, region::non_finite};
+}
+
+std::vector<region> finite_regions() {
+  std::vector<region> r = all_regions();
+  std::erase(r, region::non_finite);
+  return r;
 }
 
 rc::Gen<double> gen_eps() {

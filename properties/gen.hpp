@@ -30,10 +30,16 @@ enum class region {
   exact,          ///< pairs x = mu -+ d with few bits: mean and variance exact in any order
   subnormal,      ///< subnormal values of the data format
   near_overflow,  ///< magnitudes near the data format's largest finite value
+  /// ordinary values with one or two of them NaN, +inf or -inf (x and dy):
+  /// drawn only where a property asks for it (agreement, gradient_agreement);
+  /// relations between two runs mean nothing on undefined outputs
+  non_finite,
 };
 std::string_view to_string(region r);
 /// Every region, ordinary first (shrinking moves toward the front).
 std::vector<region> all_regions();
+/// The regions a problem_space draws by default: every one but non_finite.
+std::vector<region> finite_regions();
 
 /// The problems a property draws from.
 struct problem_space {
@@ -41,7 +47,7 @@ struct problem_space {
   std::vector<layout> layouts{layout::nc, layout::nchw, layout::nhwc, layout::ncdhw, layout::ndhwc};
   std::vector<dtype> data_types{dtype::f32, dtype::f64, dtype::f16, dtype::bf16};
   std::vector<dtype> param_types{dtype::f32, dtype::f64};
-  std::vector<region> regions = all_regions();  ///< what channels of x may be
+  std::vector<region> regions = finite_regions();  ///< what channels of x (and dy, where drawn there) may be
   int64_t max_elements = 512;     ///< cap on n*c*d*h*w of ordinary cases (reached at the largest size)
   int64_t max_reduction = 0;      ///< >= 2^18 allows rare long reductions up to this M (x from fills)
   int64_t min_batch = 1;          ///< smallest n

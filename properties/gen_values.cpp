@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <limits>
 
 #include "core/dtype.hpp"
 #include "properties/gen.hpp"
@@ -96,6 +97,7 @@ channel_plan plan_for(const problem& p, dtype t, region kind, int size) {
   // Keeps center and spread (2^(exp + top)) inside the format's range.
   auto fit = [&](int top) { c.exp = std::min(c.exp, emax - top); };
   switch (kind) {
+    case region::non_finite:  // ordinary values; channel_values places the non-finite ones
     case region::ordinary: {
       c.bits = *in_range(1, 1 + 9 * size / 100, 1);
       c.exp = *in_range(-8, 8, 0);
@@ -190,6 +192,16 @@ std::vector<double> channel_values(dtype t, const channel_plan& c, int64_t m) {
   const auto mant = *rc::gen::container<std::vector<int64_t>>(static_cast<std::size_t>(m),
                                                               in_range<int64_t>(-lim, lim, 0));
   for (std::size_t j = 0; j < mant.size(); ++j) v[j] = compose(t, c.center, mant[j], c.exp);
+  if (c.kind == region::non_finite) {
+    // One or two values (of the channel's M) NaN, +inf or -inf: the
+    // channel's outputs are undefined and must come out non-finite
+    // (docs/tolerances.md 8); shrinks toward one NaN at the first element.
+    const double inf = std::numeric_limits<double>::infinity();
+    const int64_t k = *in_range<int64_t>(1, std::min<int64_t>(2, m), 1);
+    for (int64_t j = 0; j < k; ++j)
+      v[static_cast<std::size_t>(*in_range<int64_t>(0, m - 1, 0))] =
+          *pick_of<double>({std::numeric_limits<double>::quiet_NaN(), inf, -inf});
+  }
   if (c.kind == region::near_overflow && t == dtype::f32 && m > 1) {
     // Never constant (plan_for): the first two values are center -+ 2^(exp + bits - 1).
     const int64_t half = int64_t{1} << (c.bits - 1);
@@ -271,6 +283,8 @@ rc::Gen<generated_case> gen_inputs(const problem& p, const problem_space& space)
       tensor dy;
       std::vector<region> dy_regions{region::ordinary, region::offset, region::tiny, region::constant,
                                      region::subnormal};
+      if (std::find(space.regions.begin(), space.regions.end(), region::non_finite) != space.regions.end())
+        dy_regions.push_back(region::non_finite);
       std::erase_if(dy_regions, [&](region r) { return excluded(space.excluded_regions, r); });
       data_tensor(p, dy_regions, false, size, dy);
       g.inputs["dy"] = std::move(dy);

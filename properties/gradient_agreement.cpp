@@ -7,7 +7,11 @@
 namespace bncheck::properties {
 
 void gradient_agreement(kernel& k, case_log& log, const limits& lim) {
-  const generated_case g = *gen_case(space_of(lim, {op_kind::backward}, true));
+  problem_space s = space_of(lim, {op_kind::backward}, true);
+  // The direct comparison is the one property that judges undefined outputs
+  // (docs/tolerances.md 8): it alone draws the non_finite region.
+  if (!excluded(lim.excluded_regions, region::non_finite)) s.regions.push_back(region::non_finite);
+  const generated_case g = *gen_case(s);
   const test_case c = build(g, log);
   const auto got = run(k, c, log);
   if (!got) return;

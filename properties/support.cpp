@@ -25,9 +25,11 @@ test_case build(const problem& p, const tensor_map& inputs, case_log& log, bool 
   // Backward's saved statistics are the batch's, rounded to the parameter
   // format: near float's top the variance is beyond f32 (var = inf), which
   // no kernel that takes var can use.
+  // (Other inputs hold an infinity only where the non_finite region put it.)
   for (const auto& [name, t] : c.inputs)
-    for (double v : t.values)
-      if (std::isinf(v)) discard("input " + name + " overflows its format: not a meaningful problem");
+    if (name == "mean" || name == "var" || name == "invstd")
+      for (double v : t.values)
+        if (std::isinf(v)) discard("input " + name + " overflows its format: not a meaningful problem");
   for (const auto& [name, t] : c.expected) {
     if (judge_variance_overflow && (name == "var" || name == "running_var")) continue;
     const dtype f = type_of(p, name);
