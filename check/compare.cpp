@@ -81,7 +81,7 @@ check_result compare(const test_case& c, const tensor_map& got, const std::vecto
   check_result r;
   const tensor_map bounds = tolerance_bounds(c.prob, c.inputs, c.expected);
   // Elements whose exact value reads a non-finite input: undefined, and the
-  // kernel must say so with a non-finite value of its choice (docs/tolerances.md 8).
+  // kernel must say so with a non-finite value of its choice (docs/tolerances.md 9).
   const std::map<std::string, std::vector<bool>> undefined = reference::undefined_outputs(c.prob, c.inputs);
   auto worse = [](const element_error& a, const element_error& b) { return a.normalized > b.normalized; };
   for (const auto& name : output_names(c.prob)) {

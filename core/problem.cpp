@@ -135,6 +135,11 @@ void validate(const problem& p) {
     if (!std::isfinite(f->a) || !std::isfinite(f->b))
       throw input_error("fill parameters must be finite (a non-finite value is placed with ,nan@I ,inf@I or ,-inf@I)");
   validate_shards(p);
+  // The shard statistics of merge_statistics are finite: a shard's M2 of +inf
+  // would make var +inf and invstd the IEEE 0, which the undefined-output
+  // rule (docs/tolerances.md 9) would fail.
+  if (p.shard_mean.count != 0 || p.shard_var.count != 0)
+    throw input_error("shard_mean and shard_var place no non-finite values (merge_statistics judges finite shard statistics)");
   // Placed non-finite values must land inside their tensor, and a file fill places none.
   const std::pair<const char*, const fill_spec*> named[] = {{"x", &p.x},       {"gamma", &p.gamma},
                                                             {"beta", &p.beta}, {"dy", &p.dy},

@@ -340,7 +340,7 @@ std::vector<case_spec> corpus_specs() {
   // Non-finite inputs (issue 12, item 1): the outputs a NaN or an infinity
   // reaches are undefined and must come out non-finite; every other channel
   // (every other element, in inference) is judged as usual (docs/reference.md,
-  // "Non-finite inputs"; docs/tolerances.md 8).
+  // "Non-finite inputs"; docs/tolerances.md 9).
   add(generated("nonfinite_nan_x_fwd_f32_nchw",
                 "a NaN in channel 1 of x: that channel's statistics, running statistics and y are undefined; "
                 "channels 0 and 2 are exact as ever",

@@ -195,7 +195,7 @@ std::vector<double> channel_values(dtype t, const channel_plan& c, int64_t m) {
   if (c.kind == region::non_finite) {
     // One or two values (of the channel's M) NaN, +inf or -inf: the
     // channel's outputs are undefined and must come out non-finite
-    // (docs/tolerances.md 8); shrinks toward one NaN at the first element.
+    // (docs/tolerances.md 9); shrinks toward one NaN at the first element.
     const double inf = std::numeric_limits<double>::infinity();
     const int64_t k = *in_range<int64_t>(1, std::min<int64_t>(2, m), 1);
     for (int64_t j = 0; j < k; ++j)

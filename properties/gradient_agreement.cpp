@@ -9,7 +9,7 @@ namespace bncheck::properties {
 void gradient_agreement(kernel& k, case_log& log, const limits& lim) {
   problem_space s = space_of(lim, {op_kind::backward}, true);
   // The direct comparison is the one property that judges undefined outputs
-  // (docs/tolerances.md 8): it alone draws the non_finite region.
+  // (docs/tolerances.md 9): it alone draws the non_finite region.
   if (!excluded(lim.excluded_regions, region::non_finite)) s.regions.push_back(region::non_finite);
   const generated_case g = *gen_case(s);
   const test_case c = build(g, log);

@@ -244,6 +244,13 @@ std::map<std::string, std::vector<bool>> undefined_outputs(const problem& p, con
       out["mean"] = out["var"] = out["invstd"] = x;
       break;
     }
+    case op_kind::merge_statistics:
+      // shard_mean and shard_m2 are S x C, shard-major: element (s, ch) at
+      // s C + ch, as nc with n = S. A channel's mean reads its S shard means;
+      // its var and invstd read the means and the M2s.
+      out["mean"] = channels("shard_mean");
+      out["var"] = out["invstd"] = either(out["mean"], channels("shard_m2"));
+      break;
   }
   return out;
 }

@@ -107,7 +107,7 @@ TEST(compare, f64_arithmetic_has_a_subnormal_floor) {
   EXPECT_TRUE(r.pass) << failure_report(c, "planted", r);
 }
 
-// docs/tolerances.md 8: where the exact value reads a non-finite input it is
+// docs/tolerances.md 9: where the exact value reads a non-finite input it is
 // undefined, and the kernel must return a non-finite value, any one (NaN
 // from shifting by the first value, +inf from a plain sum); a finite value
 // there fails. Elsewhere nothing changes: an expected finite value met by

@@ -57,6 +57,25 @@ TEST(reference_merge, shard_sizes_orders_of_magnitude_apart_weigh_by_count) {
   EXPECT_NEAR(out.at("var").values[0], static_cast<double>(m2 / 1000001.0L), 1e-9);
 }
 
+// docs/tolerances.md 9: a non-finite shard statistic makes the outputs of its
+// channel that read it undefined (NaN), and no other channel's.
+TEST(reference_merge, a_non_finite_shard_statistic_undefines_only_its_channel) {
+  const problem p = parse_problem("merge_statistics nc f64:f64 mb2ic3 shards=1,3 eps=4");
+  const double nan = std::nan(""), inf = INFINITY;
+  // Channel 0 finite; channel 1 has a NaN mean; channel 2 an infinite M2.
+  const tensor_map out = compute(p, shard_inputs(p, {0, nan, 1, 4, 2, 1}, {0, 0, 0, 8, 8, inf}));
+  EXPECT_EQ(out.at("mean").values[0], 3.0);
+  EXPECT_EQ(out.at("var").values[0], 5.0);
+  EXPECT_TRUE(std::isnan(out.at("mean").values[1]));
+  EXPECT_TRUE(std::isnan(out.at("var").values[1]));
+  EXPECT_TRUE(std::isnan(out.at("invstd").values[1]));
+  EXPECT_EQ(out.at("mean").values[2], 1.0);  // the means {1, 1} are finite
+  EXPECT_TRUE(std::isnan(out.at("var").values[2]));
+  EXPECT_TRUE(std::isnan(out.at("invstd").values[2]));
+  EXPECT_THROW(parse_problem("merge_statistics nc f64:f64 mb2ic2 shards=1,7 shard_var=uniform:0.5:2,inf@1"),
+               input_error);
+}
+
 TEST(reference_merge, a_negative_m2_or_a_wrong_count_is_an_input_error) {
   const problem p = parse_problem("merge_statistics nc f64:f64 mb2ic1 shards=1,3");
   EXPECT_THROW(compute(p, shard_inputs(p, {0, 4}, {0, -1})), input_error);
