@@ -32,14 +32,6 @@ W halving(const W* t, std::size_t n, bool half) {
   return add(halving(t, h, half), halving(t + h, n - h, half), half);
 }
 
-// Count, mean and M2 = sum((x - mean)^2) of a run of values.
-template <class W>
-struct partial {
-  W n = 0;
-  W mean = 0;
-  W m2 = 0;
-};
-
 // Welford's update, one value at a time. A constant run keeps d == 0, so
 // mean stays exactly the value and M2 exactly 0.
 template <class W>
@@ -52,17 +44,6 @@ partial<W> welford(const W* x, std::size_t n) {
     r.m2 += d * (x[i] - r.mean);
   }
   return r;
-}
-
-// Chan, Golub and LeVeque's merge of two runs (b after a): every added term is
-// non-negative, and equal means leave mean and M2 untouched.
-template <class W>
-partial<W> merge(const partial<W>& a, const partial<W>& b) {
-  if (a.n == 0) return b;
-  if (b.n == 0) return a;
-  const W n = a.n + b.n;
-  const W delta = b.mean - a.mean;
-  return {n, a.mean + delta * (b.n / n), (a.m2 + b.m2) + delta * delta * (a.n * (b.n / n))};
 }
 
 template <class W>

@@ -10,24 +10,17 @@
 namespace bncheck::mutants::plain {
 namespace {
 
-template <class W>
-struct merged {
-  W mean = 0;
-  W m2 = 0;
-  W count = 0;
-};
-
 // The sum form: the weighted sum of the means, then the within-shard M2s
 // plus the between-shard term around that mean (a two-pass merge).
 template <class W>
-merged<W> weighted_sum(const std::vector<W>& n, const std::vector<W>& mu, const std::vector<W>& m2,
+partial<W> weighted_sum(const std::vector<W>& n, const std::vector<W>& mu, const std::vector<W>& m2,
                        accumulation acc, bool between) {
   const std::size_t S = n.size();
   std::vector<W> terms(S);
-  merged<W> r;
-  r.count = sum(n, acc);
+  partial<W> r;
+  r.n = sum(n, acc);
   for (std::size_t i = 0; i < S; ++i) terms[i] = n[i] * mu[i];
-  r.mean = sum(terms, acc) / r.count;
+  r.mean = sum(terms, acc) / r.n;
   if (between) {
     std::vector<W> all(m2);
     for (std::size_t i = 0; i < S; ++i) {
@@ -41,34 +34,27 @@ merged<W> weighted_sum(const std::vector<W>& n, const std::vector<W>& mu, const 
   return r;
 }
 
-// Chan's update, one shard after another, as SyncBatchNorm's gather loops
-// over the devices.
+// Chan's update (plain_parts.hpp: merge), one shard after another, as
+// SyncBatchNorm's gather loops over the devices.
 template <class W>
-merged<W> chan(const std::vector<W>& n, const std::vector<W>& mu, const std::vector<W>& m2) {
-  merged<W> r{mu[0], m2[0], n[0]};
-  for (std::size_t i = 1; i < n.size(); ++i) {
-    const W total = r.count + n[i];
-    const W delta = mu[i] - r.mean;
-    const W share = n[i] / total;
-    r.mean = r.mean + delta * share;
-    r.m2 = r.m2 + m2[i] + delta * delta * (r.count * share);
-    r.count = total;
-  }
+partial<W> chan(const std::vector<W>& n, const std::vector<W>& mu, const std::vector<W>& m2) {
+  partial<W> r{n[0], mu[0], m2[0]};
+  for (std::size_t i = 1; i < n.size(); ++i) r = merge(r, partial<W>{n[i], mu[i], m2[i]});
   return r;
 }
 
 // PyTorch #22192: every shard weighted alike, whatever its size. Reported as
 // (mean of the means, mean of the variances times N so that m2/N is it).
 template <class W>
-merged<W> equal_weights(const std::vector<W>& n, const std::vector<W>& mu, const std::vector<W>& m2,
+partial<W> equal_weights(const std::vector<W>& n, const std::vector<W>& mu, const std::vector<W>& m2,
                         accumulation acc) {
   const std::size_t S = n.size();
   std::vector<W> var(S);
   for (std::size_t i = 0; i < S; ++i) var[i] = m2[i] / n[i];
-  merged<W> r;
-  r.count = sum(n, acc);
+  partial<W> r;
+  r.n = sum(n, acc);
   r.mean = sum(mu, acc) / static_cast<W>(S);
-  r.m2 = sum(var, acc) / static_cast<W>(S) * r.count;
+  r.m2 = sum(var, acc) / static_cast<W>(S) * r.n;
   return r;
 }
 
@@ -87,14 +73,14 @@ void merge_statistics(const problem& p, const kernel_io& io, const faults& f) {
       mu[i] = static_cast<W>(v.param(io.shard_mean, static_cast<int64_t>(i) * p.c + c));
       m2[i] = static_cast<W>(v.param(io.shard_m2, static_cast<int64_t>(i) * p.c + c));
     }
-    merged<W> r;
+    partial<W> r;
     switch (f.merge) {
       case merge_algo::weighted_sum: r = weighted_sum(n, mu, m2, acc, true); break;
       case merge_algo::chan: r = chan(n, mu, m2); break;
       case merge_algo::equal_weights: r = equal_weights(n, mu, m2, acc); break;
       case merge_algo::without_between: r = weighted_sum(n, mu, m2, acc, false); break;
     }
-    const W var = r.m2 / r.count;
+    const W var = r.m2 / r.n;
     v.put_param(io.mean, c, static_cast<double>(r.mean));
     v.put_param(io.var, c, static_cast<double>(var));
     v.put_param(io.invstd, c, static_cast<double>(W(1) / std::sqrt(var + static_cast<W>(p.eps))));

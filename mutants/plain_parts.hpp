@@ -26,6 +26,25 @@ accumulation accumulation_for(const problem& p, const faults& f);
 template <class W>
 W sum(const std::vector<W>& terms, accumulation a);
 
+/// Count, mean and M2 = sum((x - mean)^2) of a run of values (or a shard).
+template <class W>
+struct partial {
+  W n = 0;
+  W mean = 0;
+  W m2 = 0;
+};
+
+/// Chan, Golub and LeVeque's merge of two runs (b after a): every added term
+/// is non-negative, and equal means leave mean and M2 untouched.
+template <class W>
+partial<W> merge(const partial<W>& a, const partial<W>& b) {
+  if (a.n == 0) return b;
+  if (b.n == 0) return a;
+  const W n = a.n + b.n;
+  const W delta = b.mean - a.mean;
+  return {n, a.mean + delta * (b.n / n), (a.m2 + b.m2) + delta * delta * (a.n * (b.n / n))};
+}
+
 /// Mean and biased variance of one group of values.
 template <class W>
 struct stats {
