@@ -6,9 +6,11 @@
 #include <cstring>
 #include <map>
 #include <new>
+#include <optional>
 #include <utility>
 #include <vector>
 
+#include "core/dtype.hpp"
 #include "core/tensor.hpp"
 
 namespace bncheck::abi {
@@ -62,7 +64,50 @@ int geometry_of(const problem& p, const std::string& name, int64_t* shape, int64
     return 1;
   }
   data_geometry(p, shape, strides);
+  if (is_data_tensor(name) && !(storage_of(p, name) == storage{})) {
+    // Its own storage (bncheck_kernel.h, 1.3): the placement's strides; spatial axes step by s_stride.
+    const placement g = placement_of(p, name);
+    const int rank = data_rank(p.lay);
+    strides[0] = g.n_stride;
+    strides[1] = g.c_stride;
+    int64_t stride = g.s_stride;
+    for (int k = rank - 1; k >= 2; --k) {
+      strides[k] = stride;
+      stride *= shape[k];
+    }
+  }
   return data_rank(p.lay);
+}
+
+// The other format of l's spatial rank (nc: itself).
+layout counterpart(layout l) {
+  switch (l) {
+    case layout::nchw: return layout::nhwc;
+    case layout::nhwc: return layout::nchw;
+    case layout::ncdhw: return layout::ndhwc;
+    case layout::ndhwc: return layout::ncdhw;
+    case layout::nc: return layout::nc;
+  }
+  return l;
+}
+
+// The storage whose strides data tensor `name` of p has (a channel slice's
+// first channel is then 0: the pointer is at it), or nullopt for strides no
+// storage gives.
+std::optional<storage> storage_from_strides(problem p, const std::string& name, const int64_t* given) {
+  const int64_t S = spatial_size(p);
+  if (given[0] <= 0 || given[0] % S != 0 || given[0] / S < p.c) return std::nullopt;
+  const int64_t wider = given[0] / S;
+  for (layout f : {p.lay, counterpart(p.lay)}) {
+    storage st;
+    if (f != p.lay) st.format = f;
+    if (wider != p.c) st.channels = wider;
+    storage_of(p, name) = st;
+    int64_t shape[5], strides[5];
+    const int ndim = geometry_of(p, name, shape, strides);
+    if (std::equal(strides, strides + ndim, given)) return st;
+  }
+  return std::nullopt;
 }
 
 std::string type_text(DLDataType t) {
@@ -129,6 +174,11 @@ const DLTensor* call_args::describe(descriptor& d, const problem& p, const std::
   t.device = {kDLCPU, 0};
   t.dtype = dl_type(type_of(p, name));
   t.byte_offset = 0;
+  if (is_data_tensor(name) && !(storage_of(p, name) == storage{})) {
+    // A channel slice: data at the wider tensor, byte_offset to the slice's first channel.
+    t.byte_offset = static_cast<uint64_t>(placement_of(p, name).offset) * size_of(type_of(p, name));
+    t.data = static_cast<char*>(t.data) - t.byte_offset;
+  }
   t.ndim = geometry_of(p, name, d.shape.data(), d.strides.data());
   t.shape = d.shape.data();
   t.strides = d.strides.data();
@@ -167,7 +217,7 @@ namespace {
 
 // Checks every tensor p's op reads or writes against the header (present,
 // on the CPU, its type, shape and dense strides) and binds it into call.io.
-void bind_buffers(const problem& p, const std::map<std::string, const DLTensor*>& given, decoded_call& call) {
+void bind_buffers(problem& p, const std::map<std::string, const DLTensor*>& given, decoded_call& call) {
   std::map<std::string, void*> buffers;
   for (const io_slot& slot : io_slots(p.op)) {
     const std::string name = slot.name;
@@ -184,10 +234,22 @@ void bind_buffers(const problem& p, const std::map<std::string, const DLTensor*>
     if (t->ndim != ndim || t->shape == nullptr || !std::equal(shape, shape + ndim, t->shape))
       throw std::invalid_argument(name + " has a shape that disagrees with " +
                                   (p.op == op_kind::merge_statistics ? "shard_mean's" : "x's"));
-    if (t->strides != nullptr ? !std::equal(strides, strides + ndim, t->strides)
-                              : (!per_channel(name) && channel_last(p.lay) && p.c > 1 && spatial_size(p) > 1))
+    if (t->strides != nullptr && !std::equal(strides, strides + ndim, t->strides)) {
+      // A data tensor in its own storage (1.3): the problem says which.
+      const std::optional<storage> st =
+          is_data_tensor(name) ? storage_from_strides(p, name, t->strides) : std::nullopt;
+      if (!st) throw unsupported_call(name + " is not dense in layout " + std::string(to_string(p.lay)) +
+                                      (is_data_tensor(name) ? ", nor in a storage bncheck describes (a format of its rank, a channel slice)" : ""));
+      storage_of(p, name) = *st;
+    } else if (t->strides == nullptr && !per_channel(name) && channel_last(p.lay) && p.c > 1 && spatial_size(p) > 1) {
       throw unsupported_call(name + " is not dense in layout " + std::string(to_string(p.lay)));
+    }
     buffers[name] = static_cast<char*>(t->data) + t->byte_offset;
+  }
+  try {
+    validate(p);
+  } catch (const std::exception& e) {
+    throw std::invalid_argument(e.what());
   }
   call.io = bind_io(p.op, [&](const std::string& name) { return buffers.at(name); });
 }
@@ -363,7 +425,12 @@ bnc_status call_kernel(void* instance, const bnc_batch_norm_args* args, const ch
       return BNC_INVALID_ARGUMENT;
     }
     const decoded_call call = decode_args(*args);
-    const kernel_result r = static_cast<kernel*>(instance)->run(call.prob, call.io);
+    auto* k = static_cast<kernel*>(instance);
+    if (!dense_storage(call.prob) && !k->takes_strides()) {
+      set_message(message, capacity, std::string(label) + "data tensors must be dense in the layout (" + k->name() + " takes no strides)");
+      return BNC_UNIMPLEMENTED;
+    }
+    const kernel_result r = k->run(call.prob, call.io);
     set_message(message, capacity, r.message);
     switch (r.status) {
       case kernel_status::ok:

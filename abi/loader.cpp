@@ -36,6 +36,10 @@ class loaded_plugin final : public plugin_kernel {
 
   std::string name() const override { return path_; }
   std::string description() const override { return api_->name != nullptr ? api_->name : ""; }
+  // Only a plugin that declares it (1.3) is given data tensors in their own storage.
+  bool takes_strides() const override {
+    return BNC_HAS_FIELD(api_, bnc_kernel_api, capabilities) && (api_->capabilities & BNC_CAPABILITY_STRIDES) != 0;
+  }
 
   kernel_result run(const problem& p, const kernel_io& io) override {
     std::array<char, message_capacity> message{};

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <optional>
 #include <limits>
 #include <vector>
 
@@ -20,8 +22,12 @@ struct native {
   dtype type = dtype::f64;
   std::vector<int64_t> shape;
   std::vector<unsigned char> bytes;
+  /// A data tensor in a storage other than dense in p.lay: where its
+  /// elements lie in bytes (the rest is padding), else null.
+  std::optional<placement> placed;
+  std::vector<unsigned char> before_call;  ///< placed outputs: the bytes the kernel was given
 
-  void* data() { return bytes.data(); }
+  void* data() { return bytes.data() + (placed ? placed->offset * static_cast<int64_t>(size_of(type)) : 0); }
   int64_t count() const {
     int64_t n = 1;
     for (int64_t s : shape) n *= s;
@@ -49,6 +55,54 @@ tensor decode(const native& b) {
   for (std::size_t i = 0; i < t.values.size(); ++i)
     t.values[i] = load(b.type, b.bytes.data() + i * size_of(b.type));
   return t;
+}
+
+// Calls put(byte offset in the allocation, index in t.values) for every
+// element of data tensor `name` placed as g.
+template <class F>
+void each_placed(const problem& p, const placement& g, F&& put) {
+  const int64_t S = spatial_size(p), size = static_cast<int64_t>(size_of(p.data_type));
+  for (int64_t i = 0; i < p.n; ++i)
+    for (int64_t ch = 0; ch < p.c; ++ch)
+      for (int64_t s = 0; s < S; ++s) put((g.offset + g.at(i, ch, s)) * size, offset(p, i, ch, s));
+}
+
+// Data tensor `name` of p in its storage: its elements where the placement
+// puts them, every other element of the allocation `padding`.
+native encode_placed(const problem& p, const std::string& name, const tensor& t, double padding) {
+  const placement g = placement_of(p, name);
+  native b{t.type, t.shape, {}, g, {}};
+  const std::size_t size = size_of(t.type);
+  b.bytes.resize(static_cast<std::size_t>(g.span) * size);
+  const double pad = round_to(t.type, padding);
+  for (int64_t e = 0; e < g.span; ++e) store(t.type, pad, b.bytes.data() + e * static_cast<int64_t>(size));
+  each_placed(p, g, [&](int64_t at, int64_t k) { store(t.type, t.values[static_cast<std::size_t>(k)], b.bytes.data() + at); });
+  return b;
+}
+
+tensor decode_placed(const problem& p, const native& b) {
+  tensor t{b.type, b.shape, std::vector<double>(static_cast<std::size_t>(b.count()))};
+  each_placed(p, *b.placed, [&](int64_t at, int64_t k) { t.values[static_cast<std::size_t>(k)] = load(b.type, b.bytes.data() + at); });
+  return t;
+}
+
+// The first element of a placed output's padding the kernel changed, as a
+// message, or empty: a kernel must write its outputs' elements and nothing
+// between them.
+std::string padding_written(const problem& p, const std::string& name, const native& b) {
+  const std::size_t size = size_of(b.type);
+  std::vector<bool> element(b.bytes.size() / size, false);
+  each_placed(p, *b.placed, [&](int64_t at, int64_t) { element[static_cast<std::size_t>(at) / size] = true; });
+  int64_t changed = 0, first = -1;
+  for (std::size_t e = 0; e < element.size(); ++e)
+    if (!element[e] && std::memcmp(b.bytes.data() + e * size, b.before_call.data() + e * size, size) != 0) {
+      if (first < 0) first = static_cast<int64_t>(e);
+      ++changed;
+    }
+  if (first < 0) return {};
+  return "the kernel wrote " + name + "'s padding (" + name + "_storage=" + std::string(to_string(format_of(p, name))) +
+         " with a channel slice): " + std::to_string(changed) + " elements outside " + name +
+         " changed, the first at element " + std::to_string(first) + " of its allocation";
 }
 
 const tensor& need(const tensor_map& m, const std::string& name, const problem& p) {
@@ -111,11 +165,26 @@ test_case make_case(const problem& p, tensor_map inputs, reference::rounding_sta
 }
 
 kernel_output run_kernel(kernel& k, const problem& p, const tensor_map& inputs, double output_fill) {
+  if (!dense_storage(p) && !k.takes_strides()) {
+    std::string set;
+    for (const char* name : data_tensor_names)
+      if (!(storage_of(p, name) == storage{})) set += (set.empty() ? "" : ", ") + std::string(name) + "_storage";
+    return {{kernel_status::unimplemented, k.name() + " takes data tensors dense in the problem's layout only (this problem sets " + set + ")"}, {}};
+  }
   std::map<std::string, native> buffers;
   std::vector<std::string> produced;
   for (const io_slot& slot : io_slots(p.op)) {
     const std::string name = slot.name;
-    if (!slot.written) buffers[name] = encode(need(inputs, name, p));
+    const bool placed = is_data_tensor(name) && !(storage_of(p, name) == storage{});
+    if (placed && !slot.written) {
+      // NaN between an input's elements: a kernel that reads there makes NaN.
+      buffers[name] = encode_placed(p, name, need(inputs, name, p), std::numeric_limits<double>::quiet_NaN());
+    } else if (placed) {
+      tensor t{type_of(p, name), shape_of(p, name), {}};
+      t.values.assign(static_cast<std::size_t>(element_count(p)), round_to(t.type, output_fill));
+      buffers[name] = encode_placed(p, name, t, -7.75);  // any value; its bytes are compared after the call
+      buffers[name].before_call = buffers[name].bytes;
+    } else if (!slot.written) buffers[name] = encode(need(inputs, name, p));
     else if (name.rfind("running_", 0) == 0) buffers[name] = encode(need(inputs, name, p));  // updated in place
     else buffers[name] = poisoned(p, name, output_fill);
     if (slot.written) produced.push_back(name);
@@ -131,10 +200,19 @@ kernel_output run_kernel(kernel& k, const problem& p, const tensor_map& inputs, 
                            " must produce it (only the saved and running statistics of forward_training, and a merge's var and invstd, are optional)"};
       return result;
     }
-  for (const auto& n : produced)
+  for (const auto& n : produced) {
+    const native& b = buffers.at(n);
+    if (b.placed) {
+      if (std::string broken = padding_written(p, n, b); !broken.empty()) {
+        result.result = {kernel_status::error, broken};
+        result.got.clear();
+        return result;
+      }
+    }
     if (std::find(result.result.not_produced.begin(), result.result.not_produced.end(), n) ==
         result.result.not_produced.end())
-      result.got[n] = decode(buffers.at(n));
+      result.got[n] = b.placed ? decode_placed(p, b) : decode(b);
+  }
   return result;
 }
 

@@ -13,8 +13,10 @@
 
 namespace bncheck {
 
-/// Buffers for one call. Data tensors (x, dy, y, dx) are dense in p.lay with
-/// element type p.data_type; per-channel tensors hold p.c elements of
+/// Buffers for one call. Data tensors (x, dy, y, dx) have element type
+/// p.data_type and lie as placement_of(p, name) says, the pointer at element
+/// (0, 0, 0): dense in p.lay unless the problem sets a storage (only for a
+/// kernel whose takes_strides() is true); per-channel tensors hold p.c elements of
 /// p.param_type. Pointers not used by the op are null. The harness owns all
 /// memory; outputs arrive filled with NaN so an unwritten element is caught.
 struct kernel_io {
@@ -112,6 +114,27 @@ class kernel {
   virtual std::string name() const = 0;
   /// Runs p on io. Must not throw; reports problems through the result.
   virtual kernel_result run(const problem& p, const kernel_io& io) = 0;
+  /// Whether run() takes data tensors in any storage the problem sets
+  /// (x_storage ...: another format, a channel slice). The harness gives a
+  /// kernel that does not only problems with dense_storage(p), and reports
+  /// the others skipped, saying why.
+  virtual bool takes_strides() const { return false; }
 };
+
+/// The allocation behind io's buffer of tensor `name`: `count` elements, the
+/// pointer `before` elements into it (a data tensor's placement: offset and
+/// span; any other tensor: 0 and the product of its shape).
+struct buffer_extent {
+  int64_t before = 0;
+  int64_t count = 0;
+};
+buffer_extent extent_of(const problem& p, const std::string& name);
+
+/// How a kernel that computes on dense buffers takes any storage (as
+/// PyTorch's .contiguous() does): runs body on p without storages and on
+/// copies of io's data tensors dense in p.lay, and copies the outputs back
+/// into their storage when body returns ok. With dense_storage(p), body(p, io).
+kernel_result run_densified(const problem& p, const kernel_io& io,
+                            const std::function<kernel_result(const problem&, const kernel_io&)>& body);
 
 }  // namespace bncheck

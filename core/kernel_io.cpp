@@ -3,6 +3,12 @@
 // all bind and look up through it).
 #include "core/kernel.hpp"
 
+#include <cstring>
+#include <map>
+
+#include "core/dtype.hpp"
+#include "core/tensor.hpp"
+
 namespace bncheck {
 namespace {
 
@@ -90,6 +96,55 @@ bool optional_output(op_kind op, const std::string& name) {
 void* io_output(const kernel_io& io, const std::string& name) {
   const field* f = find(name);
   return f && f->out ? io.*(f->out) : nullptr;
+}
+
+buffer_extent extent_of(const problem& p, const std::string& name) {
+  if (is_data_tensor(name)) {
+    const placement g = placement_of(p, name);
+    return {g.offset, g.span};
+  }
+  int64_t count = 1;
+  for (int64_t s : shape_of(p, name)) count *= s;
+  return {0, count};
+}
+
+kernel_result run_densified(const problem& p, const kernel_io& io,
+                            const std::function<kernel_result(const problem&, const kernel_io&)>& body) {
+  if (dense_storage(p)) return body(p, io);
+  problem dense = p;
+  for (const char* name : data_tensor_names) storage_of(dense, name) = storage{};
+  const int64_t S = spatial_size(p);
+  const std::size_t size = size_of(p.data_type);
+  std::map<std::string, std::vector<unsigned char>> copies;
+  std::vector<std::string> written;
+  // Element (i, ch, s) of tensor name, in its storage (strided) and dense in p.lay.
+  const auto each = [&](const std::string& name, auto&& move) {
+    const placement g = placement_of(p, name);
+    for (int64_t i = 0; i < p.n; ++i)
+      for (int64_t ch = 0; ch < p.c; ++ch)
+        for (int64_t s = 0; s < S; ++s) move(g.at(i, ch, s) * static_cast<int64_t>(size), offset(dense, i, ch, s) * static_cast<int64_t>(size));
+  };
+  for (const io_slot& slot : io_slots(p.op)) {
+    if (!is_data_tensor(slot.name) || io_buffer(io, slot.name) == nullptr) continue;
+    const auto* from = static_cast<const unsigned char*>(io_buffer(io, slot.name));
+    auto& copy = copies[slot.name];
+    copy.resize(static_cast<std::size_t>(element_count(p)) * size);
+    // Outputs too, so that an element the body leaves unwritten keeps what the harness put there.
+    each(slot.name, [&](int64_t strided, int64_t packed) { std::memcpy(copy.data() + packed, from + strided, size); });
+    if (slot.written) written.push_back(slot.name);
+  }
+  const kernel_io dense_io = bind_io(p.op, [&](const std::string& name) -> void* {
+    auto it = copies.find(name);
+    return it != copies.end() ? it->second.data() : const_cast<void*>(io_buffer(io, name));
+  });
+  kernel_result r = body(dense, dense_io);
+  if (r.status != kernel_status::ok) return r;
+  for (const std::string& name : written) {
+    auto* to = static_cast<unsigned char*>(io_output(io, name));
+    const auto& copy = copies.at(name);
+    each(name, [&](int64_t strided, int64_t packed) { std::memcpy(to + strided, copy.data() + packed, size); });
+  }
+  return r;
 }
 
 }  // namespace bncheck

@@ -75,7 +75,82 @@ std::vector<int64_t> data_shape(const problem& p) {
   return {};
 }
 
+const storage& storage_of(const problem& p, std::string_view name) {
+  if (name == "x") return p.x_storage;
+  if (name == "dy") return p.dy_storage;
+  if (name == "y") return p.y_storage;
+  if (name == "dx") return p.dx_storage;
+  throw std::invalid_argument("no storage for tensor '" + std::string(name) + "' (only x, dy, y, dx have one)");
+}
+
+storage& storage_of(problem& p, std::string_view name) {
+  return const_cast<storage&>(storage_of(static_cast<const problem&>(p), name));
+}
+
+bool is_data_tensor(std::string_view name) { return name == "x" || name == "dy" || name == "y" || name == "dx"; }
+
+layout format_of(const problem& p, std::string_view name) { return storage_of(p, name).format.value_or(p.lay); }
+
+bool dense_storage(const problem& p) {
+  for (const char* name : data_tensor_names)
+    if (!(storage_of(p, name) == storage{})) return false;
+  return true;
+}
+
+placement placement_of(const problem& p, std::string_view name) {
+  const storage& st = storage_of(p, name);
+  const int64_t S = spatial_size(p);
+  const int64_t C = st.channels != 0 ? st.channels : p.c;
+  placement g;
+  if (channel_last(format_of(p, name))) {
+    g.n_stride = S * C, g.c_stride = 1, g.s_stride = C;
+  } else {
+    g.n_stride = C * S, g.c_stride = S, g.s_stride = 1;
+  }
+  g.offset = st.first * g.c_stride;
+  g.span = p.n * C * S;
+  return g;
+}
+
+bool op_has_data_tensor(op_kind op, std::string_view name) {
+  switch (op) {
+    case op_kind::forward_training:
+    case op_kind::forward_inference: return name == "x" || name == "y";
+    case op_kind::backward: return name == "x" || name == "dy" || name == "dx";
+    case op_kind::merge_statistics: return false;
+  }
+  return false;
+}
+
 namespace {
+
+// Each data tensor's storage: on a tensor of the op, a format of the
+// problem's spatial rank, a slice inside its tensor, sizes that fit.
+void validate_storage(const problem& p, int64_t limit) {
+  for (const char* name : data_tensor_names) {
+    const storage& st = storage_of(p, name);
+    if (st == storage{}) continue;
+    const std::string key = std::string(name) + "_storage";
+    if (!op_has_data_tensor(p.op, name))
+      throw input_error(key + "= is set, but " + std::string(to_string(p.op)) + " has no " + name);
+    if (st.format && spatial_rank(*st.format) != spatial_rank(p.lay))
+      throw input_error(key + "=" + std::string(to_string(*st.format)) + " has another number of spatial axes than layout " +
+                        std::string(to_string(p.lay)));
+    if (st.channels == 0) {
+      if (st.first != 0) throw input_error(key + ": a first channel without a slice");
+      continue;
+    }
+    if (st.first < 0 || st.channels < 1 || st.first > st.channels - p.c)
+      throw input_error(key + ": slice " + std::to_string(st.first) + "/" + std::to_string(st.channels) +
+                        " does not hold ic" + std::to_string(p.c) + " channels (first + ic must be at most the channels)");
+    // The whole allocation's element count fits like the tensor's own.
+    int64_t count = 1;
+    for (int64_t v : {p.n, st.channels, p.d, p.h, p.w}) {
+      if (count > limit / v) throw input_error(key + ": sizes overflow: element count exceeds 2^60");
+      count *= v;
+    }
+  }
+}
 
 // merge_statistics' own rules: one count per shard (mb of them), each at
 // least 1, the total exact in a double; no other op has shards.
@@ -135,6 +210,7 @@ void validate(const problem& p) {
     if (!std::isfinite(f->a) || !std::isfinite(f->b))
       throw input_error("fill parameters must be finite (a non-finite value is placed with ,nan@I ,inf@I or ,-inf@I)");
   validate_shards(p);
+  validate_storage(p, limit);
   // The shard statistics of merge_statistics are finite: a shard's M2 of +inf
   // would make var +inf and invstd the IEEE 0, which the undefined-output
   // rule (docs/tolerances.md 9) would fail.

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -88,6 +89,23 @@ inline constexpr fill_spec default_rvar_fill{fill_kind::uniform, 0.5, 2.0};
 inline constexpr fill_spec default_shard_mean_fill{fill_kind::normal, 0.0, 1.0};
 inline constexpr fill_spec default_shard_var_fill{fill_kind::uniform, 0.5, 2.0};
 
+/// How one data tensor (x, dy, y or dx) lies in memory when it is not dense
+/// in the problem's layout (bug class 2, README "A problem, as text"): its
+/// own memory format, and possibly channels [first, first + c) of a tensor
+/// of `channels` channels in that format (a channel slice: a view whose
+/// other channels are padding between its elements).
+struct storage {
+  /// The tensor's memory format, of the problem layout's spatial rank
+  /// (nchw or nhwc for a 2-D problem); nullopt: the problem's layout.
+  std::optional<layout> format;
+  int64_t channels = 0;  ///< 0: not a slice (the tensor has exactly c channels)
+  int64_t first = 0;     ///< first channel of the slice (0 when not a slice)
+  friend bool operator==(const storage&, const storage&) = default;
+};
+
+/// The names of the data tensors: x, dy (inputs), y, dx (outputs).
+inline constexpr const char* data_tensor_names[] = {"x", "dy", "y", "dx"};
+
 struct problem {
   op_kind op = op_kind::forward_training;
   layout lay = layout::nchw;
@@ -110,9 +128,40 @@ struct problem {
   std::vector<int64_t> shards;
   fill_spec shard_mean = default_shard_mean_fill;
   fill_spec shard_var = default_shard_var_fill;
+  /// Where x, dy, y and dx lie (text: x_storage=nhwc, y_storage=nchw,slice=3/8);
+  /// default: dense in lay. Only the op's own data tensors may differ.
+  storage x_storage, dy_storage, y_storage, dx_storage;
 
   friend bool operator==(const problem&, const problem&) = default;
 };
+
+/// The storage of data tensor `name` (x, dy, y, dx); throws std::invalid_argument for another name.
+const storage& storage_of(const problem& p, std::string_view name);
+storage& storage_of(problem& p, std::string_view name);
+/// Whether `name` is a data tensor (x, dy, y, dx).
+bool is_data_tensor(std::string_view name);
+/// Whether op reads or writes data tensor `name` (forward: x, y; backward: x, dy, dx).
+bool op_has_data_tensor(op_kind op, std::string_view name);
+/// The memory format data tensor `name` lies in: its storage's, or p.lay.
+layout format_of(const problem& p, std::string_view name);
+/// Whether every data tensor is dense in p.lay (no storage set): what a
+/// kernel that takes no strides requires.
+bool dense_storage(const problem& p);
+
+/// Where the elements of a data tensor lie, in elements: element (sample i,
+/// channel ch, spatial position s) is at offset + i*n_stride + ch*c_stride +
+/// s*s_stride of an allocation of span elements (spatial positions are
+/// contiguous steps of s_stride in every format). For a tensor dense in
+/// p.lay, offset is 0, span is element_count(p) and the address is offset().
+struct placement {
+  int64_t n_stride = 0, c_stride = 0, s_stride = 0;
+  int64_t offset = 0;  ///< elements before element (0, 0, 0): the slice's first channel
+  int64_t span = 0;    ///< elements of the whole allocation
+  /// Offset of (i, ch, s) from element (0, 0, 0).
+  int64_t at(int64_t i, int64_t ch, int64_t s) const { return i * n_stride + ch * c_stride + s * s_stride; }
+};
+/// The placement of data tensor `name` of p.
+placement placement_of(const problem& p, std::string_view name);
 
 /// The fill of input tensor `name` (x, dy, gamma, beta, running_mean,
 /// running_var, shard_mean, shard_var); throws std::invalid_argument for a name without one.
@@ -152,7 +201,9 @@ inline int64_t offset(const problem& p, int64_t i, int64_t ch, int64_t s) {
 /// is not 1, eps is NaN/negative/infinite, momentum is not finite, or the
 /// element count overflows int64; for merge_statistics, unless the layout is
 /// nc, data and parameter formats agree, and `shards` holds n counts, each at
-/// least 1, summing to at most 2^53 (shards must be empty for other ops).
+/// least 1, summing to at most 2^53 (shards must be empty for other ops); or
+/// if a storage is set on a tensor the op lacks, names a format of another
+/// spatial rank, or a slice that does not fit (first + c <= channels).
 void validate(const problem& p);
 
 /// Canonical one-line text form, e.g.

@@ -118,6 +118,38 @@ fill_spec parse_base_fill(std::string_view s, std::string_view whole) {
                     "' (expected normal:A:B, uniform:A:B, const:A or file, then any ,nan@I ,inf@I ,-inf@I)");
 }
 
+// FORMAT[,slice=FIRST/CHANNELS]: a data tensor's storage (problem.hpp).
+storage parse_storage(std::string_view s, const std::string& key) {
+  const auto items = split(s, ',');
+  storage st;
+  st.format = parse_layout(items[0]);
+  if (items.size() == 1) return st;
+  const std::string_view slice = items[1];
+  const std::size_t slash = slice.find('/');
+  if (items.size() > 2 || slice.rfind("slice=", 0) != 0 || slash == std::string_view::npos)
+    throw input_error("bad " + key + " '" + one_line(s) + "' (expected FORMAT or FORMAT,slice=FIRST/CHANNELS)");
+  st.first = parse_size(slice.substr(6, slash - 6), key + " slice");
+  st.channels = parse_size(slice.substr(slash + 1), key + " slice");
+  if (st.channels < 1) throw input_error(key + ": a slice of " + std::to_string(st.channels) + " channels");
+  return st;
+}
+
+std::string storage_text(const problem& p, const storage& st) {
+  std::string s(to_string(st.format.value_or(p.lay)));
+  if (st.channels != 0) s += ",slice=" + std::to_string(st.first) + "/" + std::to_string(st.channels);
+  return s;
+}
+
+// The canonical value of a parsed storage: no format where it is the
+// problem's layout, no slice where it is the whole tensor.
+void canonical_storage(problem& p) {
+  for (const char* name : data_tensor_names) {
+    storage& st = storage_of(p, name);
+    if (st.format == p.lay) st.format.reset();
+    if (st.channels == p.c && st.first == 0) st.channels = 0;
+  }
+}
+
 }  // namespace
 
 // FILL[,V@I]...: V one of nan, inf, -inf; I a flat index in the tensor's
@@ -209,6 +241,8 @@ std::string to_text(const problem& p) {
       {"shard_var", {&p.shard_var, default_shard_var_fill}}};
   for (const auto& [name, f] : fills)
     if (!(*f.first == f.second)) out << ' ' << name << '=' << fill_text(*f.first);
+  for (const char* name : data_tensor_names)
+    if (!(storage_of(p, name) == storage{})) out << ' ' << name << "_storage=" << storage_text(p, storage_of(p, name));
   return out.str();
 }
 
@@ -259,10 +293,13 @@ problem parse_problem(std::string_view text) {
     else if (key == "shard_mean") p.shard_mean = parse_fill(value);
     else if (key == "shard_var") p.shard_var = parse_fill(value);
     else if (key == "shards") p.shards = parse_shards(value);
+    else if (key == "x_storage" || key == "dy_storage" || key == "y_storage" || key == "dx_storage")
+      storage_of(p, key.substr(0, key.size() - 8)) = parse_storage(value, key);
     else throw input_error("unknown key '" + key + "' in problem text");
   }
   if (!have_dims) throw input_error("problem text lacks sizes (e.g. mb2ic3ih4iw4)");
   (void)have_types;
+  canonical_storage(p);
   validate(p);
   return p;
 }

@@ -89,6 +89,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   api.create = layout & 16 ? nullptr : fake_create;
   api.destroy = layout & 32 ? nullptr : fake_destroy;
   api.batch_norm = layout & 64 ? nullptr : fake_batch_norm;
+  api.capabilities = layout & 128 ? BNC_CAPABILITY_STRIDES : 0;
   answer.create_status = in.integer<int32_t>() & 0x8000000f;
   answer.run_status = in.integer<int32_t>() & 0x8000000f;
   answer.not_produced = in.integer<uint32_t>();

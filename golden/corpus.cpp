@@ -361,6 +361,29 @@ std::vector<case_spec> corpus_specs() {
                 "running_mean of channel 2 undefined, the statistics exact",
                 "forward_training nc f64:f64 mb4ic3 seed=105 beta=uniform:-1:1,inf@1 running_mean=normal:0:1,-inf@2"));
 
+  // Bug class 2: data tensors that are not dense in the problem's layout.
+  // Each lies in its own format, or is a channel slice of a wider tensor
+  // (the other channels padding: NaN in inputs, never written in outputs).
+  // PyTorch #64039: backward with dy channels-last and x contiguous read x
+  // as channels-last; #133520 and #175189: sliced or permuted inputs taken
+  // as contiguous.
+  add(generated("storage_x_nchw_bwd_f32_nhwc",
+                "backward with dy and dx channel-last and x channel-first (PyTorch #64039's call)",
+                "backward nhwc f32:f32 mb2ic3ih3iw4 seed=111 x_storage=nchw"));
+  add(generated("storage_x_slice_fwd_f32_nchw", "x is channels 1..3 of a 6-channel channel-first tensor (a slice of a concat)",
+                "forward_training nchw f32:f32 mb2ic3ih3iw3 seed=112 x_storage=nchw,slice=1/6"));
+  add(generated("storage_y_slice_inference_f32_nhwc",
+                "y is written into channels 2..4 of a 5-channel channel-last tensor (concat in place)",
+                "forward_inference nhwc f32:f32 mb2ic3ih2iw3 seed=113 y_storage=nhwc,slice=2/5"));
+  add(generated("storage_mixed_bwd_f64_ncdhw",
+                "3-D backward, every tensor elsewhere: x channel-last slice 1/3, dy channel-first slice 0/4, dx channel-last",
+                "backward ncdhw f64:f64 mb2ic2id2ih2iw3 seed=114 x_storage=ndhwc,slice=1/3 dy_storage=ncdhw,slice=0/4 "
+                "dx_storage=ndhwc"));
+  add(generated("storage_slices_bwd_f32_nc", "nc backward with dy and dx rows of wider matrices",
+                "backward nc f32:f32 mb5ic3 seed=115 dy_storage=nc,slice=2/5 dx_storage=nc,slice=1/4"));
+  add(generated("storage_y_nchw_fwd_bf16_nhwc", "bf16 training, x channel-last, y channel-first",
+                "forward_training nhwc bf16:f32 mb2ic3ih2iw2 seed=116 y_storage=nchw"));
+
   std::set<std::string> names;
   for (const auto& c : s)
     if (!names.insert(c.name).second) throw std::logic_error("duplicate golden case name " + c.name);

@@ -73,7 +73,7 @@ void on_fault(int sig, siginfo_t* info, void* context) {
 
   const kernel_io io = bind_io(p.op, [&](const std::string& name) -> void* {
     for (const auto& b : a.buffers())
-      if (b.spec.name == name) return b.start;
+      if (b.spec.name == name) return b.start + extent_of(p, name).before * static_cast<int64_t>(b.spec.element_size);
     return nullptr;
   });
   kernel_result r;
@@ -172,11 +172,11 @@ kernel_result isolated_kernel::run_in_child(const problem& p, const kernel_io& i
   for (const io_slot& slot : io_slots(p.op)) {
     const void* ptr = io_buffer(io, slot.name);
     if (ptr == nullptr) continue;
-    int64_t count = 1;
-    for (int64_t s : shape_of(p, slot.name)) count *= s;
+    // The whole allocation: a data tensor in a channel slice starts before its pointer.
+    const buffer_extent extent = extent_of(p, slot.name);
     const std::size_t size = size_of(type_of(p, slot.name));
-    specs.push_back({slot.name, !slot.written, static_cast<std::size_t>(count) * size, size});
-    originals.push_back(ptr);
+    specs.push_back({slot.name, !slot.written, static_cast<std::size_t>(extent.count) * size, size});
+    originals.push_back(static_cast<const unsigned char*>(ptr) - extent.before * static_cast<int64_t>(size));
   }
   arena a(specs);
   for (std::size_t i = 0; i < specs.size(); ++i)

@@ -39,6 +39,7 @@ class isolated_kernel final : public kernel {
  public:
   isolated_kernel(kernel& inner, isolation_options options) : inner_(inner), options_(options) {}
   std::string name() const override { return inner_.name(); }
+  bool takes_strides() const override { return inner_.takes_strides(); }
   kernel_result run(const problem& p, const kernel_io& io) override;
 
  private:

@@ -35,6 +35,7 @@ class owning_isolated_kernel final : public kernel {
       : inner_(std::move(inner)), isolated_(*inner_, o) {}
   std::string name() const override { return isolated_.name(); }
   kernel_result run(const problem& p, const kernel_io& io) override { return isolated_.run(p, io); }
+  bool takes_strides() const override { return isolated_.takes_strides(); }
 
  private:
   std::unique_ptr<kernel> inner_;

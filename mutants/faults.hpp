@@ -134,6 +134,13 @@ struct faults {
   bool params_first_sample = false;     ///< dbeta and dgamma summed over sample 0 only
   // Memory.
   indexing index = indexing::correct;
+  /// Backward reads x with dy's storage (format and slice): PyTorch #64039,
+  /// whose channels-last backward read x as channels-last when only dy was.
+  bool x_with_dy_storage = false;
+  /// A data tensor in a channel slice read and written as if dense in its
+  /// format: strides from c, not from the channels of the tensor it is a
+  /// slice of (PyTorch #133520's class: a sliced input taken as contiguous).
+  bool slice_as_dense = false;
   reduction_set reduce = reduction_set::all;
   bool last_channel_skipped = false;    ///< channel loop stops one short
   /// Channels in groups of 64 with the group count rounded down: above 64

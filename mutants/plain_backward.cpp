@@ -8,7 +8,7 @@ namespace bncheck::mutants::plain {
 
 template <class W>
 void backward(const problem& p, const kernel_io& io, const faults& f) {
-  const view v(p, f);
+  const view v(p, f, io);
   const accumulation acc = accumulation_for(p, f);
   accumulation dbeta_acc = acc;
   if (f.dbeta_sequential) dbeta_acc.order = sum_order::sequential;

@@ -127,7 +127,7 @@ bool train_channel(const problem& p, const kernel_io& io, const view& v, const f
 
 template <class W>
 void forward_training(const problem& p, const kernel_io& io, const faults& f) {
-  const view v(p, f);
+  const view v(p, f, io);
   const accumulation acc = accumulation_for(p, f);
   const bool range_check = std::is_same_v<W, float> && f.range_fallback;
   for (int64_t c = 0; c < v.channels(); ++c)
@@ -158,7 +158,7 @@ bool infer_channel(const problem& p, const kernel_io& io, const view& v, const f
 
 template <class W>
 void forward_inference(const problem& p, const kernel_io& io, const faults& f) {
-  const view v(p, f);
+  const view v(p, f, io);
   const accumulation acc = accumulation_for(p, f);
   const bool range_check = std::is_same_v<W, float> && f.range_fallback;
   for (int64_t c = 0; c < v.channels(); ++c)

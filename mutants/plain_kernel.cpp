@@ -39,6 +39,8 @@ class plain_kernel final : public kernel {
   plain_kernel(std::string name, const faults& f) : name_(std::move(name)), faults_(f) {}
 
   std::string name() const override { return name_; }
+  /// Reads and writes data tensors where their placement puts them (view.cpp).
+  bool takes_strides() const override { return true; }
 
   kernel_result run(const problem& p, const kernel_io& io) override {
     return error_result_of(name_, [&]() -> kernel_result {

@@ -62,7 +62,7 @@ partial<W> equal_weights(const std::vector<W>& n, const std::vector<W>& mu, cons
 
 template <class W>
 void merge_statistics(const problem& p, const kernel_io& io, const faults& f) {
-  const view v(p, f);
+  const view v(p, f, io);
   const accumulation acc = accumulation_for(p, f);
   const auto* counts = static_cast<const double*>(io.shard_count);
   const auto S = static_cast<std::size_t>(p.n);

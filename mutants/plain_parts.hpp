@@ -76,7 +76,7 @@ struct group {
 /// outlive it.
 class view {
  public:
-  view(const problem& p, const faults& f) : p_(p), f_(f) {}
+  view(const problem& p, const faults& f, const kernel_io& io);
   /// Offset of (sample i, channel c, spatial position s) with the indexing fault.
   int64_t at(int64_t i, int64_t c, int64_t s) const;
   /// Channels the channel loop visits (one short with last_channel_skipped).
@@ -105,8 +105,14 @@ class view {
 
  private:
   double load_data(const void* base, int64_t off) const;
+  /// Where the element at dense offset off (in p.lay, as at() gives it) of
+  /// the data tensor at base lies: off itself unless the tensor has a storage.
+  int64_t placed(const void* base, int64_t off) const;
   const problem& p_;
   const faults& f_;
+  const kernel_io& io_;
+  bool dense_ = true;
+  placement x_, dy_, y_, dx_;
 };
 
 template <class W>

@@ -9,6 +9,39 @@
 
 namespace bncheck::mutants::plain {
 
+view::view(const problem& p, const faults& f, const kernel_io& io) : p_(p), f_(f), io_(io) {
+  dense_ = dense_storage(p);
+  if (dense_) return;
+  x_ = placement_of(p, "x"), dy_ = placement_of(p, "dy"), y_ = placement_of(p, "y"), dx_ = placement_of(p, "dx");
+  if (f.slice_as_dense)
+    // Every tensor's strides as if it had exactly c channels in its format.
+    for (placement* g : {&x_, &dy_, &y_, &dx_}) {
+      if (g->c_stride == 1) g->n_stride = spatial_size(p) * p.c, g->s_stride = p.c;
+      else g->n_stride = p.c * spatial_size(p);
+    }
+  if (f.x_with_dy_storage && p.op == op_kind::backward) {
+    // x read with dy's strides (PyTorch #64039); x's own allocation still bounds it (placed()).
+    const placement own = x_;
+    x_ = dy_;
+    x_.offset = own.offset, x_.span = own.span;
+  }
+}
+
+int64_t view::placed(const void* base, int64_t off) const {
+  if (dense_) return off;
+  const placement& g = base == io_.x ? x_ : base == io_.dy ? dy_ : base == io_.y ? y_ : dx_;
+  // off = offset(p, i, ch, s) in p.lay, back to (i, ch, s).
+  const int64_t S = spatial_size(p_);
+  int64_t i, ch, s;
+  if (channel_last(p_.lay)) {
+    ch = off % p_.c, s = off / p_.c % S, i = off / p_.c / S;
+  } else {
+    s = off % S, ch = off / S % p_.c, i = off / S / p_.c;
+  }
+  // A faulty placement stays inside the tensor's allocation (wraps around).
+  return g.at(i, ch, s) % (g.span - g.offset);
+}
+
 int64_t view::at(int64_t i, int64_t c, int64_t s) const {
   const int64_t S = spatial_size(p_);
   switch (f_.index) {
@@ -70,14 +103,14 @@ std::vector<group> view::groups(int64_t c) const {
 
 double view::load_data(const void* base, int64_t off) const {
   const auto* bytes = static_cast<const unsigned char*>(base);
-  return load(p_.data_type, bytes + off * static_cast<int64_t>(size_of(p_.data_type)));
+  return load(p_.data_type, bytes + placed(base, off) * static_cast<int64_t>(size_of(p_.data_type)));
 }
 
 void view::put_data(void* base, int64_t off, double v) const {
   // A loop over memory in vectors of 8 with the remainder loop forgotten.
   if (f_.tail_skipped && off >= element_count(p_) / 8 * 8) return;
   auto* bytes = static_cast<unsigned char*>(base);
-  store(p_.data_type, round_to(p_.data_type, v), bytes + off * static_cast<int64_t>(size_of(p_.data_type)));
+  store(p_.data_type, round_to(p_.data_type, v), bytes + placed(base, off) * static_cast<int64_t>(size_of(p_.data_type)));
 }
 
 double view::param(const void* base, int64_t c) const {

@@ -16,6 +16,7 @@ const std::vector<property_info>& property_catalog() {
       {"shift_invariance", "x + t: mean + t, everything else unchanged", shift_invariance},
       {"scale_invariance", "c x: y - beta scales by c sqrt(var+eps)/sqrt(c^2 var+eps), stats by c, c^2", scale_invariance},
       {"layout_agreement", "channel-first and channel-last layouts of the same data agree", layout_agreement},
+      {"storage_agreement", "x, dy, y and dx in other formats and in channel slices of wider tensors agree with dense ones", storage_agreement},
       {"precision_agreement", "f32/f16/bf16 data and the same values as f64 agree", precision_agreement},
       {"running_statistics", "running statistics follow the profile's definition", running_statistics},
       {"inference_consistency", "inference with the batch statistics reproduces training's y", inference_consistency},

@@ -222,8 +222,25 @@ rc::Gen<problem> gen_problem(const problem_space& s) {
     if (rank >= 2) p.h = pick_dim(1 + size / 14, pow2), p.w = pick_dim(1 + size / 14, pow2);
     if (rank == 3) p.d = pick_dim(1 + size / 40, pow2);
     cap_elements(p, s.max_elements, s.min_batch);
+    if (s.storage_one_in > 0 && *pick<bool>({{s.storage_one_in - 1, false}, {1, true}})) draw_storages(p);
     return p;
   });
+}
+
+void draw_storages(problem& p) {
+  for (const char* name : data_tensor_names) {
+    if (!op_has_data_tensor(p.op, name)) continue;
+    storage st;
+    if (spatial_rank(p.lay) > 0 && *pick<bool>({{1, false}, {1, true}}))
+      st.format = channel_last(p.lay) ? (spatial_rank(p.lay) == 3 ? layout::ncdhw : layout::nchw)
+                                      : (spatial_rank(p.lay) == 3 ? layout::ndhwc : layout::nhwc);
+    if (*pick<bool>({{1, false}, {1, true}})) {
+      const int64_t extra = *in_range<int64_t>(1, 3, 1);
+      st.channels = p.c + extra;
+      st.first = *in_range<int64_t>(0, extra, 0);
+    }
+    storage_of(p, name) = st;
+  }
 }
 
 rc::Gen<generated_case> gen_case(const problem_space& s) {

@@ -67,7 +67,14 @@ struct problem_space {
   bool constant_channels = true;
   /// Regions no tensor is drawn from, x or dy (a kernel's known deviation).
   std::vector<std::string> excluded_regions;
+  /// 1 ordinary case in this many gives its data tensors storages (each
+  /// independently: the other format of its rank, a channel slice of a
+  /// tensor with 1..3 more channels, or both); 0: never.
+  int storage_one_in = 8;
 };
+/// Draws the storages of p's data tensors as problem_space::storage_one_in
+/// describes, shrinking toward none (inside a RapidCheck generator).
+void draw_storages(problem& p);
 /// The region named s ("near_overflow", ...), if there is one.
 std::optional<region> parse_region(std::string_view s);
 /// Whether r is among the excluded region names.

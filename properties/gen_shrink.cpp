@@ -61,6 +61,12 @@ rc::Seq<generated_case> shrink_case(const generated_case& g, const problem_space
   const problem& p = g.prob;
   const int64_t S = spatial_size(p), M = reduction_size(p);
   std::vector<generated_case> out;
+  if (!dense_storage(p)) {
+    // The same case with every data tensor dense in p.lay.
+    generated_case q = g;
+    for (const char* name : data_tensor_names) storage_of(q.prob, name) = storage{};
+    out.push_back(std::move(q));
+  }
   if (p.c > 1)
     for (int64_t ch = 0; ch < p.c; ++ch) {
       problem q = p;
@@ -71,6 +77,7 @@ rc::Seq<generated_case> shrink_case(const generated_case& g, const problem_space
     problem q = p;
     q.lay = layout::nc;
     q.n = M, q.d = q.h = q.w = 1;
+    for (const char* name : data_tensor_names) storage_of(q, name).format.reset();  // nc has one format
     out.push_back(remap(g, q, all_channels(p), positions(M)));
   }
   if (p.n >= 2 * s.min_batch && (!s.power_of_two_sizes || p.n % 2 == 0)) {

@@ -61,6 +61,7 @@ void batch_permutation(kernel& k, case_log& log, const limits& lim);
 void shift_invariance(kernel& k, case_log& log, const limits& lim);
 void scale_invariance(kernel& k, case_log& log, const limits& lim);
 void layout_agreement(kernel& k, case_log& log, const limits& lim);
+void storage_agreement(kernel& k, case_log& log, const limits& lim);
 void precision_agreement(kernel& k, case_log& log, const limits& lim);
 void running_statistics(kernel& k, case_log& log, const limits& lim);
 void inference_consistency(kernel& k, case_log& log, const limits& lim);

@@ -150,6 +150,7 @@ static const bnc_kernel_api example_api = {
     NULL, /* create: no state */
     NULL, /* destroy */
     example_batch_norm,
+    BNC_CAPABILITY_STRIDES, /* it indexes every tensor by its strides and byte_offset */
 };
 
 BNC_EXPORT const bnc_kernel_api* bnc_get_kernel_api(uint32_t major_version) {

@@ -232,13 +232,22 @@ void check(cudaError_t e, const char* what) {
   if (e != cudaSuccess) throw std::runtime_error(cuda_error(what, e));
 }
 
-bool is_data_tensor(const std::string& name) { return name == "x" || name == "dy" || name == "y" || name == "dx"; }
-
 class cuda_kernel final : public kernel {
  public:
   std::string name() const override { return "cuda"; }
+  // Data tensors in another storage are gathered dense in p.lay on the host
+  // before the copy to the device (docs/cuda.md).
+  bool takes_strides() const override { return true; }
 
   kernel_result run(const problem& p, const kernel_io& io) override {
+    return error_result_of("cuda", [&]() -> kernel_result {
+      validate(p);
+      return run_densified(p, io, [&](const problem& dp, const kernel_io& dio) { return run_dense(dp, dio); });
+    });
+  }
+
+ private:
+  kernel_result run_dense(const problem& p, const kernel_io& io) {
     return error_result_of("cuda", [&]() -> kernel_result {
       if (std::string why = device_unavailable(); !why.empty()) return {kernel_status::unimplemented, why};
       validate(p);

@@ -119,9 +119,19 @@ class cuda_host_kernel final : public kernel {
  public:
   std::string name() const override { return "cuda-host"; }
 
-  kernel_result run(const problem& p, const kernel_io& io) override {
+  // Data tensors in another storage are computed dense in p.lay, as the cuda kernel does.
+  bool takes_strides() const override { return true; }
+
+  kernel_result run(const problem& given, const kernel_io& given_io) override {
     return error_result_of("cuda-host", [&]() -> kernel_result {
-      validate(p);
+      validate(given);
+      return run_densified(given, given_io, [&](const problem& p, const kernel_io& io) { return run_dense(p, io); });
+    });
+  }
+
+ private:
+  kernel_result run_dense(const problem& p, const kernel_io& io) {
+    {
       if (std::string why = unsupported_reason(p); !why.empty())
         return {kernel_status::unimplemented, "cuda-host: " + why};
       if (std::string why = missing_buffers(p, io); !why.empty()) return {kernel_status::error, "cuda-host: " + why};
@@ -132,7 +142,7 @@ class cuda_host_kernel final : public kernel {
         case dtype::bf16: run_typed<bf16>(p, io); break;
       }
       return {};
-    });
+    }
   }
 };
 

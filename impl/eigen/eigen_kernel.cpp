@@ -408,9 +408,19 @@ class eigen_kernel final : public kernel {
  public:
   std::string name() const override { return "eigen"; }
 
-  kernel_result run(const problem& p, const kernel_io& io) override {
+  // Data tensors in another storage are computed dense in p.lay (docs/cpu-kernel.md).
+  bool takes_strides() const override { return true; }
+
+  kernel_result run(const problem& given, const kernel_io& given_io) override {
     return error_result_of("eigen", [&]() -> kernel_result {
-      validate(p);
+      validate(given);
+      return run_densified(given, given_io, [&](const problem& p, const kernel_io& io) { return run_dense(p, io); });
+    });
+  }
+
+ private:
+  kernel_result run_dense(const problem& p, const kernel_io& io) {
+    {
       if (p.param_type != dtype::f32 && p.param_type != dtype::f64)
         return {kernel_status::unimplemented,
                 "eigen: parameters in " + std::string(to_string(p.param_type)) +
@@ -422,7 +432,7 @@ class eigen_kernel final : public kernel {
         case dtype::bf16: run_typed<bf16>(p, io); break;
       }
       return {};
-    });
+    }
   }
 };
 

@@ -1,6 +1,6 @@
 /* bncheck_kernel.h: the C interface a batch-normalization kernel implements in
  * a shared library so that bncheck can load it (dlopen) and judge it against
- * the exact reference. Version 1.2. Plain C99; include it from C or C++.
+ * the exact reference. Version 1.3. Plain C99; include it from C or C++.
  *
  * A plugin exports one function, bnc_get_kernel_api, that hands out a table
  * of function pointers. Build and run (docs/plugins.md has the details):
@@ -34,7 +34,7 @@ extern "C" {
 
 /* The interface version this header describes. */
 #define BNC_API_MAJOR 1
-#define BNC_API_MINOR 2
+#define BNC_API_MINOR 3
 
 /* Marks the one function a plugin exports. */
 #if defined(_WIN32)
@@ -81,7 +81,9 @@ enum {
 };
 
 /* Memory layout of the data tensors x, y, dy, dx. Redundant with their
- * strides (below), given so a kernel can dispatch without decoding them. */
+ * strides (below), given so a kernel can dispatch without decoding them,
+ * unless the kernel declares BNC_CAPABILITY_STRIDES (1.3): then it is the
+ * problem's layout, and each data tensor's own strides say where it lies. */
 typedef int32_t bnc_layout;
 enum {
   BNC_LAYOUT_NC = 0,    /* (N, C): a batch of feature vectors */
@@ -130,6 +132,17 @@ enum {
  *     NDHWC  (N, C, D, H, W) strides (D*H*W*C, 1, H*W*C, W*C, C)
  *     per-channel (C)        strides (1)
  *   An axis of extent 1 still has the stride of the dense layout.
+ *   Since 1.3, to a kernel that declares BNC_CAPABILITY_STRIDES (below),
+ *   each data tensor may lie otherwise, on its own (bug class 2 of the
+ *   README: mixed memory formats, sliced views): in either format of the
+ *   layout's spatial rank (NCHW or NHWC for a 2-D problem), and as channels
+ *   [k, k + C) of a tensor of C' > C channels in that format. Its strides
+ *   are then the table's for its format with C replaced by C' (NHWC:
+ *   (H*W*C', 1, W*C', C')), data points at the wider tensor, and
+ *   byte_offset at channel k; the other channels are padding that inputs
+ *   hold NaN in and that a kernel must not write. A kernel that does not
+ *   declare the capability is given dense tensors only; bncheck reports
+ *   problems whose tensors lie otherwise as skipped for it.
  * - The first element is at (char*)data + byte_offset. data is aligned to
  *   the element size, not necessarily to more; honour byte_offset.
  * - const applies to the descriptor (data, shape, strides...), which the
@@ -242,10 +255,19 @@ typedef struct bnc_kernel_api {
    * concurrently on one instance. Required. */
   bnc_status (*batch_norm)(void* instance, const bnc_batch_norm_args* args, char* message,
                            size_t message_capacity);
+  /* Since 1.3 (bncheck checks with BNC_HAS_FIELD): what the kernel takes
+   * beyond the 1.0 contract, BNC_CAPABILITY_* bits; 0 for nothing more. */
+  uint64_t capabilities;
   /* Fields appended in later minor versions go here. */
 } bnc_kernel_api;
-/* The size of bnc_kernel_api in version 1.0. */
+/* The size of bnc_kernel_api in versions 1.0 (to 1.2) and 1.3. */
 #define BNC_KERNEL_API_SIZE_1_0 BNC_STRUCT_SIZE(bnc_kernel_api, batch_norm)
+#define BNC_KERNEL_API_SIZE_1_3 BNC_STRUCT_SIZE(bnc_kernel_api, capabilities)
+
+/* Bits of bnc_kernel_api.capabilities (1.3). */
+/* Data tensors in any storage the header describes (their own format, a
+ * channel slice): the kernel honours every stride and byte_offset. */
+#define BNC_CAPABILITY_STRIDES ((uint64_t)1)
 
 /* The one exported function. Returns the plugin's table for interface major
  * version `major_version` (bncheck passes BNC_API_MAJOR), or NULL when the

@@ -40,6 +40,7 @@ bnc_status batch_norm(void* instance, const bnc_batch_norm_args* args, char* mes
 
 const bnc_kernel_api api = {
     sizeof(bnc_kernel_api), BNC_API_MAJOR, BNC_API_MINOR, BNC_PLUGIN_DESCRIPTION, create, destroy, batch_norm,
+    BNC_CAPABILITY_STRIDES,  // gathered dense on the host before the copy to the device (docs/cuda.md)
 };
 
 }  // namespace

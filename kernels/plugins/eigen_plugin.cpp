@@ -24,6 +24,7 @@ bnc_status batch_norm(void* instance, const bnc_batch_norm_args* args, char* mes
 const bnc_kernel_api api = {
     sizeof(bnc_kernel_api), BNC_API_MAJOR, BNC_API_MINOR, "eigen (bncheck's own kernel, as a plugin)",
     create, destroy, batch_norm,
+    BNC_CAPABILITY_STRIDES,  // the kernel densifies data tensors in other storages (docs/cpu-kernel.md)
 };
 
 }  // namespace

@@ -13,7 +13,8 @@ STATIC_CHECK(struct_size_first_api, offsetof(bnc_kernel_api, struct_size) == 0);
 STATIC_CHECK(args_1_2_is_whole_struct, BNC_BATCH_NORM_ARGS_SIZE_1_2 == sizeof(bnc_batch_norm_args));
 STATIC_CHECK(args_1_0_is_a_prefix, BNC_BATCH_NORM_ARGS_SIZE_1_0 < BNC_BATCH_NORM_ARGS_SIZE_1_1);
 STATIC_CHECK(args_1_1_is_a_prefix, BNC_BATCH_NORM_ARGS_SIZE_1_1 < BNC_BATCH_NORM_ARGS_SIZE_1_2);
-STATIC_CHECK(api_1_0_is_whole_struct, BNC_KERNEL_API_SIZE_1_0 == sizeof(bnc_kernel_api));
+STATIC_CHECK(api_1_3_is_whole_struct, BNC_KERNEL_API_SIZE_1_3 == sizeof(bnc_kernel_api));
+STATIC_CHECK(api_1_0_ends_at_batch_norm, BNC_KERNEL_API_SIZE_1_0 == offsetof(bnc_kernel_api, capabilities));
 STATIC_CHECK(status_is_32_bits, sizeof(bnc_status) == 4);
 STATIC_CHECK(doubles_aligned, offsetof(bnc_batch_norm_args, eps) % sizeof(double) == 0);
 
@@ -36,7 +37,7 @@ static bnc_status no_op(void* instance, const bnc_batch_norm_args* args, char* m
 
 int main(void) {
   bnc_batch_norm_args args = {0};
-  bnc_kernel_api api = {sizeof(bnc_kernel_api), BNC_API_MAJOR, BNC_API_MINOR, "c99", NULL, NULL, no_op};
+  bnc_kernel_api api = {sizeof(bnc_kernel_api), BNC_API_MAJOR, BNC_API_MINOR, "c99", NULL, NULL, no_op, 0};
   bnc_get_kernel_api_fn getter = NULL;
   char message[256] = "";
   int64_t shape[4] = {2, 3, 4, 5}, strides[4] = {60, 1, 15, 3}; /* nhwc as the header's table has it */

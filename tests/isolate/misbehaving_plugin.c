@@ -69,6 +69,7 @@ static bnc_status misbehaving_batch_norm(void* instance, const bnc_batch_norm_ar
 static const bnc_kernel_api misbehaving_api = {
     sizeof(bnc_kernel_api), BNC_API_MAJOR, BNC_API_MINOR, "misbehaving test plugin",
     NULL, NULL, misbehaving_batch_norm,
+    0, /* capabilities: dense tensors only */
 };
 
 BNC_EXPORT const bnc_kernel_api* bnc_get_kernel_api(uint32_t major_version) {
