@@ -207,6 +207,65 @@ TEST(abi_convert, decode_args_inverts_call_args_for_every_layout_and_op) {
   }
 }
 
+TEST(abi_convert, a_tensor_in_its_own_storage_carries_its_strides_and_byte_offset_both_ways) {
+  // x: channels 1..3 of a 6-channel NCHW tensor; dy NCHW; dx dense NHWC.
+  const problem p = parse_problem("backward nhwc f32:f32 mb2ic3ih4iw5 x_storage=nchw,slice=1/6 dy_storage=nchw");
+  std::vector<float> x(240), dy(120), dx(120);
+  std::vector<float> g(3), m(3), v(3), s(3), dg(3), db(3);
+  kernel_io io;
+  io.x = x.data() + 20, io.dy = dy.data(), io.dx = dx.data(), io.gamma = g.data();
+  io.mean = m.data(), io.var = v.data(), io.invstd = s.data(), io.dgamma = dg.data(), io.dbeta = db.data();
+  abi::call_args call(p, io);
+  const DLTensor* t = call.args().x;
+  EXPECT_EQ(std::vector<int64_t>(t->strides, t->strides + 4), (std::vector<int64_t>{120, 20, 5, 1}));
+  EXPECT_EQ(t->data, x.data());  // the wider tensor
+  EXPECT_EQ(t->byte_offset, 20 * sizeof(float));
+  t = call.args().dy;
+  EXPECT_EQ(std::vector<int64_t>(t->strides, t->strides + 4), (std::vector<int64_t>{60, 20, 5, 1}));
+  EXPECT_EQ(t->byte_offset, 0u);
+  t = call.args().dx;
+  EXPECT_EQ(std::vector<int64_t>(t->strides, t->strides + 4), (std::vector<int64_t>{60, 1, 15, 3}));
+  // Decoded, the slice starts at the pointer (first channel 0 of a 6-channel tensor): the same elements.
+  const abi::decoded_call back = abi::decode_args(call.args());
+  EXPECT_EQ(back.io.x, io.x);
+  EXPECT_EQ(back.prob.x_storage, (storage{layout::nchw, 6, 0}));
+  EXPECT_EQ(back.prob.dy_storage, (storage{layout::nchw, 0, 0}));
+  EXPECT_EQ(back.prob.dx_storage, storage{});
+  for (int64_t i = 0; i < 2; ++i)
+    for (int64_t c = 0; c < 3; ++c)
+      for (int64_t e = 0; e < 20; ++e)
+        EXPECT_EQ(placement_of(back.prob, "x").at(i, c, e), placement_of(p, "x").at(i, c, e));
+}
+
+TEST(abi_convert, strides_no_storage_describes_are_refused_as_unsupported) {
+  const problem p = parse_problem("forward_inference nchw f32:f32 mb2ic3ih4iw5");
+  std::vector<float> x(120), y(120);
+  std::vector<float> g(3), b(3), rm(3), rv(3);
+  kernel_io io;
+  io.x = x.data(), io.y = y.data(), io.gamma = g.data(), io.beta = b.data();
+  io.running_mean = rm.data(), io.running_var = rv.data();
+  abi::call_args call(p, io);
+  bnc_batch_norm_args a = call.args();
+  DLTensor odd = *a.x;
+  const int64_t transposed[] = {60, 20, 1, 4};  // h and w swapped
+  odd.strides = const_cast<int64_t*>(transposed);
+  a.x = &odd;
+  EXPECT_THROW(abi::decode_args(a), abi::unsupported_call);
+}
+
+TEST(abi_loader, a_plugin_without_the_strides_capability_is_given_dense_tensors_only) {
+  // A 1.0 table with the capability set past its struct_size: not read.
+  auto plugin = abi::load_plugin(BNC_OLD_TABLE_PLUGIN);
+  EXPECT_FALSE(plugin->takes_strides());
+  EXPECT_FALSE(abi::load_plugin(BNC_UNKNOWN_OUTPUT_BIT_PLUGIN)->takes_strides());  // 1.3, capabilities 0
+  const test_case c = make_case(parse_problem("backward nhwc f32:f32 mb2ic3ih3iw4 seed=111 x_storage=nchw"));
+  const outcome o = judge(*plugin, c);
+  EXPECT_EQ(o.v, verdict::skip) << o.report;
+  EXPECT_NE(o.report.find("takes data tensors dense in the problem's layout only"), std::string::npos) << o.report;
+  EXPECT_TRUE(abi::load_plugin(BNC_EXAMPLE_PLUGIN)->takes_strides());
+  EXPECT_TRUE(abi::load_plugin(BNC_EIGEN_PLUGIN)->takes_strides());
+}
+
 TEST(abi_convert, merge_statistics_carries_its_shard_tensors_both_ways) {
   const problem p = parse_problem("merge_statistics nc f32:f32 mb3ic2 shards=1,1000,1000000 eps=0.5");
   double counts[3] = {1, 1000, 1000000};
@@ -266,7 +325,7 @@ TEST(abi_convert, decode_args_refuses_what_breaks_the_contract) {
   a.struct_size = BNC_STRUCT_SIZE(bnc_batch_norm_args, momentum);
   EXPECT_THROW(abi::decode_args(a), std::invalid_argument);
   DLTensor strided = *call.args().y;
-  int64_t odd_strides[4] = {120, 1, 30, 6};
+  int64_t odd_strides[4] = {60, 1, 3, 15};  // h and w swapped: no storage (a slice {120, 1, 30, 6} is one)
   strided.strides = odd_strides;
   a = call.args();
   a.y = &strided;

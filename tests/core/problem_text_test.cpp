@@ -89,6 +89,66 @@ TEST(problem_text, rejects_bad_text_with_input_error) {
   for (const char* text : bad) EXPECT_THROW(parse_problem(text), input_error) << text;
 }
 
+TEST(problem_text, storages_round_trip_in_canonical_form) {
+  const problem p = parse_problem("backward ncdhw f64:f64 mb2ic2id2ih2iw3 dx_storage=ndhwc x_storage=ndhwc,slice=1/3 "
+                                  "dy_storage=ncdhw,slice=0/4");
+  EXPECT_EQ(p.x_storage, (storage{layout::ndhwc, 3, 1}));
+  EXPECT_EQ(p.dy_storage, (storage{std::nullopt, 4, 0}));  // the problem's own format is no format
+  EXPECT_EQ(p.dx_storage, (storage{layout::ndhwc, 0, 0}));
+  EXPECT_EQ(to_text(p),
+            "backward ncdhw f64:f64 mb2ic2id2ih2iw3 eps=1e-05 momentum=0.1 profile=pytorch seed=0 "
+            "x_storage=ndhwc,slice=1/3 dy_storage=ncdhw,slice=0/4 dx_storage=ndhwc");
+  EXPECT_EQ(parse_problem(to_text(p)), p);
+  // Storages that say "dense in the layout" are no storage at all.
+  const problem q = parse_problem("forward_training nhwc f32:f32 mb2ic3ih2iw2 x_storage=nhwc y_storage=nhwc,slice=0/3");
+  EXPECT_TRUE(dense_storage(q));
+  EXPECT_EQ(to_text(q), to_text(parse_problem("forward_training nhwc f32:f32 mb2ic3ih2iw2")));
+}
+
+TEST(problem_text, a_storage_places_elements_by_its_format_and_slice) {
+  // x: channels 1..3 of a 6-channel NHWC tensor of a 2-D NCHW problem.
+  const problem p = parse_problem("forward_training nchw f32:f32 mb2ic3ih2iw5 x_storage=nhwc,slice=1/6");
+  const placement x = placement_of(p, "x");
+  EXPECT_EQ(x.n_stride, 60);  // h*w*6
+  EXPECT_EQ(x.c_stride, 1);
+  EXPECT_EQ(x.s_stride, 6);
+  EXPECT_EQ(x.offset, 1);
+  EXPECT_EQ(x.span, 120);
+  EXPECT_EQ(x.at(1, 2, 7), 60 + 2 + 42);
+  const placement y = placement_of(p, "y");  // dense NCHW: offset() itself
+  for (int64_t i = 0; i < 2; ++i)
+    for (int64_t c = 0; c < 3; ++c)
+      for (int64_t s = 0; s < 10; ++s) EXPECT_EQ(y.at(i, c, s), offset(p, i, c, s));
+  EXPECT_EQ(y.offset, 0);
+  EXPECT_EQ(y.span, element_count(p));
+  // Channel-first slice: the samples step over the whole wider tensor.
+  const placement z = placement_of(parse_problem("forward_inference nchw f32:f32 mb2ic3ih2iw5 y_storage=nchw,slice=2/5"), "y");
+  EXPECT_EQ(z.n_stride, 50);
+  EXPECT_EQ(z.c_stride, 10);
+  EXPECT_EQ(z.s_stride, 1);
+  EXPECT_EQ(z.offset, 20);
+  EXPECT_EQ(z.span, 100);
+}
+
+TEST(problem_text, rejects_storages_that_do_not_fit_the_problem) {
+  const char* bad[] = {
+      "forward_training nchw f32:f32 mb2ic3ih2iw2 dy_storage=nhwc",          // forward has no dy
+      "backward nchw f32:f32 mb2ic3ih2iw2 y_storage=nhwc",                   // backward has no y
+      "forward_training nc f32:f32 mb2ic3 x_storage=nchw",                   // other spatial rank
+      "forward_training nchw f32:f32 mb2ic3ih2iw2 x_storage=ncdhw",          // other spatial rank
+      "forward_training nchw f32:f32 mb2ic3ih2iw2 x_storage=nchw,slice=1/3",  // does not hold ic3
+      "forward_training nchw f32:f32 mb2ic3ih2iw2 x_storage=nchw,slice=0/0",  // no channels
+      "forward_training nchw f32:f32 mb2ic3ih2iw2 x_storage=nchw,slice=-1/4",
+      "forward_training nchw f32:f32 mb2ic3ih2iw2 x_storage=nchw,slice=1",
+      "forward_training nchw f32:f32 mb2ic3ih2iw2 x_storage=nchw,cut=1/4",
+      "forward_training nchw f32:f32 mb2ic3ih2iw2 x_storage=",
+      "forward_training nchw f32:f32 mb2ic3ih2iw2 dx_storage=nhwc",          // forward has no dx
+      "forward_training nchw f32:f32 mb2ic3ih2iw2 x_storage=nchw,slice=0/999999999999999999",  // overflows
+      "merge_statistics nc f32:f32 mb2ic3 shards=1,2 x_storage=nc,slice=0/4",  // no data tensors
+  };
+  for (const char* text : bad) EXPECT_THROW(parse_problem(text), input_error) << text;
+}
+
 // Found by fuzz/fill.cpp: parse_fill and parse_double quoted their text raw,
 // so a newline in it broke the one-line message.
 TEST(problem_text, a_bad_fill_or_number_is_quoted_on_one_line) {
