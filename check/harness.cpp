@@ -136,7 +136,11 @@ void check_fits_in_memory(const problem& p) {
   const long double count = static_cast<long double>(element_count(p));
   const int tensors = p.op == op_kind::backward ? 3 : 2;
   const long double bytes_each = sizeof(double) + size_of(p.data_type);
-  const long double need = count * tensors * bytes_each;
+  long double need = count * tensors * bytes_each;
+  // A channel slice's whole allocation is laid out for the kernel too.
+  for (const char* name : data_tensor_names)
+    if (op_has_data_tensor(p.op, name) && storage_of(p, name).channels != 0)
+      need += static_cast<long double>(placement_of(p, name).span - element_count(p)) * size_of(p.data_type);
   const long double have = static_cast<long double>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE);
   if (need <= have) return;
   const auto gib = [](long double b) { return exact_decimal(std::round(static_cast<double>(b / (1ull << 30)) * 10) / 10); };

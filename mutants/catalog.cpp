@@ -103,7 +103,7 @@ const std::vector<named_faults>& mutants() {
       // Storage (mixed formats and channel slices).
       {"x_read_with_dy_storage", "backward reads x with dy's storage (format and channel slice) when they differ: PyTorch #64039, whose channels-last backward read a contiguous x as channels-last",
        {.x_with_dy_storage = true}},
-      {"slice_read_as_dense", "a data tensor that is a channel slice of a wider tensor is read and written as if dense in its format (strides from c, not from the wider tensor's channels): PyTorch #133520's class",
+      {"slice_read_as_dense", "an input (x, dy) that is a channel slice of a wider tensor is read as if dense in its format (strides from c, not from the wider tensor's channels): PyTorch #133520's class",
        {.slice_as_dense = true}},
       // Non-finite data.
       {"nan_skipped", "forward_training's reductions skip NaN values of x, as nanmean (oneDNN PR #5370 lost NaNs): the channel's statistics and its other y come out finite instead of undefined",

@@ -137,9 +137,9 @@ struct faults {
   /// Backward reads x with dy's storage (format and slice): PyTorch #64039,
   /// whose channels-last backward read x as channels-last when only dy was.
   bool x_with_dy_storage = false;
-  /// A data tensor in a channel slice read and written as if dense in its
-  /// format: strides from c, not from the channels of the tensor it is a
-  /// slice of (PyTorch #133520's class: a sliced input taken as contiguous).
+  /// An input data tensor (x, dy) in a channel slice read as if dense in
+  /// its format: strides from c, not from the channels of the tensor it is
+  /// a slice of (PyTorch #133520's class: a sliced input taken as contiguous).
   bool slice_as_dense = false;
   reduction_set reduce = reduction_set::all;
   bool last_channel_skipped = false;    ///< channel loop stops one short

@@ -14,8 +14,8 @@ view::view(const problem& p, const faults& f, const kernel_io& io) : p_(p), f_(f
   if (dense_) return;
   x_ = placement_of(p, "x"), dy_ = placement_of(p, "dy"), y_ = placement_of(p, "y"), dx_ = placement_of(p, "dx");
   if (f.slice_as_dense)
-    // Every tensor's strides as if it had exactly c channels in its format.
-    for (placement* g : {&x_, &dy_, &y_, &dx_}) {
+    // The inputs' strides as if they had exactly c channels in their format.
+    for (placement* g : {&x_, &dy_}) {
       if (g->c_stride == 1) g->n_stride = spatial_size(p) * p.c, g->s_stride = p.c;
       else g->n_stride = p.c * spatial_size(p);
     }

@@ -146,6 +146,9 @@ const std::map<std::string, std::string>& witnesses() {
       {"merge_without_between_term",
        "merge_statistics nc f32:f32 mb2ic3 shards=1000,1000000 seed=1 shard_mean=normal:0:10"},
       {"nan_skipped", "forward_training nchw f32:f32 mb2ic3ih3iw3 seed=1 x=normal:0:1,nan@13"},
+      // Correct on dense tensors: only a storage shows them.
+      {"x_read_with_dy_storage", "backward nhwc f32:f32 mb2ic3ih3iw3 seed=1 x_storage=nchw"},
+      {"slice_read_as_dense", "forward_training nchw f32:f32 mb2ic3ih3iw3 seed=1 x_storage=nchw,slice=1/4"},
   };
   return table;
 }

@@ -35,6 +35,7 @@ RC_GTEST_PROP(eigen_prop, permuting_the_batch_permutes_y, ()) { check_on_eigen(b
 RC_GTEST_PROP(eigen_prop, shifting_x_shifts_only_the_mean, ()) { check_on_eigen(shift_invariance); }
 RC_GTEST_PROP(eigen_prop, scaling_x_scales_y_by_lambda, ()) { check_on_eigen(scale_invariance); }
 RC_GTEST_PROP(eigen_prop, layouts_agree, ()) { check_on_eigen(layout_agreement); }
+RC_GTEST_PROP(eigen_prop, storages_agree_with_dense_tensors, ()) { check_on_eigen(storage_agreement); }
 RC_GTEST_PROP(eigen_prop, narrow_and_f64_formats_agree, ()) { check_on_eigen(precision_agreement); }
 RC_GTEST_PROP(eigen_prop, running_statistics_follow_the_profile, ()) { check_on_eigen(running_statistics); }
 RC_GTEST_PROP(eigen_prop, inference_with_batch_statistics_matches_training, ()) {
@@ -51,7 +52,7 @@ RC_GTEST_PROP(eigen_prop, exactly_representable_statistics_come_out_exact, ()) {
 
 TEST(eigen_prop_catalog, every_property_has_a_test_here) {
   // The list above mirrors the catalog; a new property needs a line here too.
-  EXPECT_EQ(property_catalog().size(), 16u);
+  EXPECT_EQ(property_catalog().size(), 17u);
 }
 
 }  // namespace
