@@ -79,18 +79,6 @@ int geometry_of(const problem& p, const std::string& name, int64_t* shape, int64
   return data_rank(p.lay);
 }
 
-// The other format of l's spatial rank (nc: itself).
-layout counterpart(layout l) {
-  switch (l) {
-    case layout::nchw: return layout::nhwc;
-    case layout::nhwc: return layout::nchw;
-    case layout::ncdhw: return layout::ndhwc;
-    case layout::ndhwc: return layout::ncdhw;
-    case layout::nc: return layout::nc;
-  }
-  return l;
-}
-
 // The storage whose strides data tensor `name` of p has (a channel slice's
 // first channel is then 0: the pointer is at it), or nullopt for strides no
 // storage gives.
@@ -98,7 +86,7 @@ std::optional<storage> storage_from_strides(problem p, const std::string& name, 
   const int64_t S = spatial_size(p);
   if (given[0] <= 0 || given[0] % S != 0 || given[0] / S < p.c) return std::nullopt;
   const int64_t wider = given[0] / S;
-  for (layout f : {p.lay, counterpart(p.lay)}) {
+  for (layout f : {p.lay, other_format(p.lay)}) {
     storage st;
     if (f != p.lay) st.format = f;
     if (wider != p.c) st.channels = wider;

@@ -36,7 +36,7 @@ struct native {
 };
 
 native encode(const tensor& t) {
-  native b{t.type, t.shape, std::vector<unsigned char>(t.values.size() * size_of(t.type))};
+  native b{t.type, t.shape, std::vector<unsigned char>(t.values.size() * size_of(t.type)), std::nullopt, {}};
   for (std::size_t i = 0; i < t.values.size(); ++i)
     store(t.type, t.values[i], b.bytes.data() + i * size_of(t.type));
   return b;

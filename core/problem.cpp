@@ -64,6 +64,17 @@ int spatial_rank(layout l) {
   return 0;
 }
 
+layout other_format(layout l) {
+  switch (l) {
+    case layout::nchw: return layout::nhwc;
+    case layout::nhwc: return layout::nchw;
+    case layout::ncdhw: return layout::ndhwc;
+    case layout::ndhwc: return layout::ncdhw;
+    case layout::nc: return layout::nc;
+  }
+  return l;
+}
+
 std::vector<int64_t> data_shape(const problem& p) {
   switch (p.lay) {
     case layout::nc: return {p.n, p.c};

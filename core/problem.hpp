@@ -185,6 +185,8 @@ int64_t element_count(const problem& p);
 bool channel_last(layout l);
 /// Number of spatial axes of a layout: 0 (nc), 2 (nchw, nhwc), 3 (ncdhw, ndhwc).
 int spatial_rank(layout l);
+/// The other memory format of l's spatial rank: nchw <-> nhwc, ncdhw <-> ndhwc; nc itself.
+layout other_format(layout l);
 /// The shape of x in memory order (C order), e.g. nhwc -> {n, h, w, c}.
 std::vector<int64_t> data_shape(const problem& p);
 /// Offset of element (sample i, channel ch, spatial position s) in x.

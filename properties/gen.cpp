@@ -232,8 +232,7 @@ void draw_storages(problem& p) {
     if (!op_has_data_tensor(p.op, name)) continue;
     storage st;
     if (spatial_rank(p.lay) > 0 && *pick<bool>({{1, false}, {1, true}}))
-      st.format = channel_last(p.lay) ? (spatial_rank(p.lay) == 3 ? layout::ncdhw : layout::nchw)
-                                      : (spatial_rank(p.lay) == 3 ? layout::ndhwc : layout::nhwc);
+      st.format = other_format(p.lay);
     if (*pick<bool>({{1, false}, {1, true}})) {
       const int64_t extra = *in_range<int64_t>(1, 3, 1);
       st.channels = p.c + extra;

@@ -8,20 +8,6 @@
 #include "properties/support.hpp"
 
 namespace bncheck::properties {
-namespace {
-
-layout counterpart(layout l) {
-  switch (l) {
-    case layout::nchw: return layout::nhwc;
-    case layout::nhwc: return layout::nchw;
-    case layout::ncdhw: return layout::ndhwc;
-    case layout::ndhwc: return layout::ncdhw;
-    case layout::nc: return layout::nc;
-  }
-  return l;
-}
-
-}  // namespace
 
 void layout_agreement(kernel& k, case_log& log, const limits& lim) {
   problem_space s = space_of(lim, {op_kind::forward_training, op_kind::forward_inference, op_kind::backward}, false);
@@ -29,7 +15,7 @@ void layout_agreement(kernel& k, case_log& log, const limits& lim) {
   const generated_case g = *gen_case(s);
   const problem& p = g.prob;
   problem q = p;
-  q.lay = counterpart(p.lay);
+  q.lay = other_format(p.lay);
   tensor_map moved = g.inputs;
   for (const char* name : {"x", "dy"})
     if (moved.count(name)) {
