@@ -26,6 +26,10 @@ using clock = worker::clock;
 json to_json(const array_desc& d, bool with_bytes) {
   json j = {{"name", d.name}, {"dtype", std::string(to_string(d.type))}, {"shape", d.shape}};
   if (with_bytes) j["nbytes"] = d.nbytes;
+  if (!d.strides.empty()) {  // an input in a storage: only ever sent to a worker that said "strides": true
+    j["strides"] = d.strides;
+    j["offset"] = d.offset;
+  }
   return j;
 }
 
@@ -39,6 +43,15 @@ json problem_json(const problem& p) {
           {"eps", p.eps}, {"momentum", p.momentum},
           {"profile", std::string(to_string(p.prof))}};
   if (p.op == op_kind::merge_statistics) j["shards"] = p.shards;  // only where it means something
+  json storages = json::object();  // only the data tensors with a storage, and only where one has
+  for (const char* name : data_tensor_names) {
+    const storage& st = storage_of(p, name);
+    if (st == storage{}) continue;
+    storages[name] = {{"format", std::string(to_string(format_of(p, name)))},
+                      {"channels", st.channels != 0 ? st.channels : p.c},
+                      {"first", st.first}};
+  }
+  if (!storages.empty()) j["storages"] = storages;
   return j;
 }
 
@@ -51,6 +64,9 @@ class exec_kernel final : public kernel {
         hello_timeout_(std::max(timeout_, std::chrono::duration_cast<clock::duration>(std::chrono::seconds(60)))) {}
 
   std::string name() const override { return name_; }
+  // What the last hello said: make_exec_kernel has exchanged one before the
+  // kernel is returned, and a restarted worker (the same command) answers again.
+  bool takes_strides() const override { return strides_; }
 
   // Starts the worker and exchanges hellos; throws input_error when that fails.
   void start() {
@@ -58,7 +74,7 @@ class exec_kernel final : public kernel {
     try {
       const clock::time_point deadline = clock::now() + hello_timeout_;
       send({{"type", "hello"}, {"protocol", protocol_version}, {"bncheck", BNCHECK_VERSION}}, {}, deadline);
-      read_hello(reader(deadline), protocol_version);
+      strides_ = read_hello(reader(deadline), protocol_version).strides;
     } catch (const protocol_violation& f) {
       throw input_error(name_ + ": the worker " + f.what + kill_with_stderr());
     } catch (const worker_failure& f) {
@@ -89,20 +105,30 @@ class exec_kernel final : public kernel {
 
  private:
   kernel_result call(const problem& p, const kernel_io& io) {
+    // The harness asks takes_strides() first; this holds if a restarted worker said otherwise.
+    if (!strides_ && !dense_storage(p))
+      return {kernel_status::unimplemented, "the worker did not say \"strides\": true in its hello, so it is sent "
+                                            "no problem that sets a storage (x_storage ...)"};
     const clock::time_point deadline = clock::now() + timeout_;
     const int64_t id = ++next_id_;
     json inputs = json::array(), outputs = json::array();
     std::vector<std::pair<const void*, std::size_t>> payload;
     for (const io_slot& slot : io_slots(p.op)) {
-      const array_desc d = describe(p, slot.name);
+      const std::string name = slot.name;
       // forward_training reads the running statistics and writes them back.
       const bool read = !slot.written || (p.op == op_kind::forward_training &&
-                                          (d.name == "running_mean" || d.name == "running_var"));
+                                          (name == "running_mean" || name == "running_var"));
       if (read) {
+        // An input in a storage travels as its whole allocation, which starts
+        // offset elements before the buffer's element (0, 0, 0).
+        const array_desc d = describe_stored(p, name);
+        const auto* start = static_cast<const char*>(io_buffer(io, d.name)) -
+                            d.offset * static_cast<int64_t>(size_of(d.type));
         inputs.push_back(to_json(d, true));
-        payload.emplace_back(io_buffer(io, d.name), d.nbytes);
+        payload.emplace_back(start, d.nbytes);
       }
-      if (slot.written) outputs.push_back(to_json(d, false));
+      // Outputs travel dense in p.lay; read_answer puts them into their storage.
+      if (slot.written) outputs.push_back(to_json(describe(p, name), false));
     }
     send({{"type", "run"}, {"id", id}, {"problem", problem_json(p)}, {"inputs", inputs}, {"outputs", outputs}},
          payload, deadline);
@@ -156,6 +182,7 @@ class exec_kernel final : public kernel {
   worker worker_;
   clock::duration timeout_, hello_timeout_;
   int64_t next_id_ = 0;
+  bool strides_ = false;  ///< the last hello's "strides"
 };
 
 }  // namespace

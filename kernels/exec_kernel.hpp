@@ -23,7 +23,9 @@ bool is_exec_kernel(const std::string& name);
 /// lines start the same worker. Starts the worker and exchanges hellos now:
 /// throws input_error when the command cannot be started, does not answer
 /// the hello, or speaks another protocol version. timeout_seconds bounds
-/// each call (the first hello may take max(60 s, timeout)).
+/// each call (the first hello may take max(60 s, timeout)). Its
+/// takes_strides() is what the last hello said ("strides": true): known
+/// from the start, since the hello is exchanged here.
 std::unique_ptr<kernel> make_exec_kernel(const std::string& name, double timeout_seconds);
 
 }  // namespace bncheck::exec

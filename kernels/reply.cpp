@@ -133,7 +133,26 @@ array_desc describe(const problem& p, const std::string& name) {
   return d;
 }
 
-void read_hello(const read_fn& read, int version) {
+array_desc describe_stored(const problem& p, const std::string& name) {
+  array_desc d = describe(p, name);
+  if (!is_data_tensor(name) || storage_of(p, name) == storage{}) return d;
+  const placement g = placement_of(p, name);
+  // One stride per letter of the layout's name, which is its memory order.
+  for (const char axis : std::string(to_string(p.lay))) {
+    switch (axis) {
+      case 'n': d.strides.push_back(g.n_stride); break;
+      case 'c': d.strides.push_back(g.c_stride); break;
+      case 'd': d.strides.push_back(g.s_stride * p.h * p.w); break;
+      case 'h': d.strides.push_back(g.s_stride * p.w); break;
+      case 'w': d.strides.push_back(g.s_stride); break;
+    }
+  }
+  d.offset = g.offset;
+  d.nbytes = static_cast<std::size_t>(g.span) * size_of(d.type);
+  return d;
+}
+
+hello_reply read_hello(const read_fn& read, int version) {
   const json hello = read_header(read);
   const std::string type = string_or_empty(hello, "type");
   if (type == "error") throw protocol_violation{"refused the hello: " + string_field(hello, "message")};
@@ -143,6 +162,13 @@ void read_hello(const read_fn& read, int version) {
   if (*protocol != version)
     throw protocol_violation{"speaks protocol " + protocol->dump() + "; this bncheck speaks " +
                              std::to_string(version)};
+  hello_reply reply;
+  if (const auto strides = hello.find("strides"); strides != hello.end()) {
+    if (!strides->is_boolean())
+      throw protocol_violation{"answered the hello with \"strides\" that is not true or false: " + excerpt(hello)};
+    reply.strides = strides->get<bool>();
+  }
+  return reply;
 }
 
 kernel_result read_answer(const read_fn& read, int64_t id, const problem& p, const kernel_io& io) {
@@ -168,7 +194,20 @@ kernel_result read_answer(const read_fn& read, int64_t id, const problem& p, con
   read(bytes.data(), bytes.size());
   std::size_t at = 0;
   for (const array_desc& d : listed.arrays) {
-    std::memcpy(io_output(io, d.name), bytes.data() + at, d.nbytes);
+    auto* to = static_cast<char*>(io_output(io, d.name));
+    if (is_data_tensor(d.name) && !(storage_of(p, d.name) == storage{})) {
+      // Dense in p.lay on the wire; into its storage element by element, so
+      // that nothing between the elements (the padding) is written.
+      const placement g = placement_of(p, d.name);
+      const int64_t S = spatial_size(p), size = static_cast<int64_t>(size_of(d.type));
+      for (int64_t i = 0; i < p.n; ++i)
+        for (int64_t ch = 0; ch < p.c; ++ch)
+          for (int64_t s = 0; s < S; ++s)
+            std::memcpy(to + g.at(i, ch, s) * size, bytes.data() + at + offset(p, i, ch, s) * size,
+                        static_cast<std::size_t>(size));
+    } else {
+      std::memcpy(to, bytes.data() + at, d.nbytes);
+    }
     at += d.nbytes;
   }
   return {kernel_status::ok, {}, listed.not_produced};

@@ -12,6 +12,7 @@
 #include "check/harness.hpp"
 #include "core/error.hpp"
 #include "core/shell_quote.hpp"
+#include "golden/corpus.hpp"
 #include "kernels/registry.hpp"
 #include "tests/support/shell.hpp"
 
@@ -47,6 +48,59 @@ TEST(exec_kernel, outputs_declared_not_produced_are_not_checked) {
   const outcome o = judge(*k, make_case(parse_problem("forward_training nhwc f32:f32 mb2ic3ih2iw3 profile=onnx seed=5")));
   EXPECT_EQ(o.v, verdict::pass) << o.report;
   EXPECT_EQ(o.not_produced, "var");
+}
+
+// The golden cases whose data tensors lie in a storage (storage_*: another
+// format, channel slices, inputs and outputs).
+std::vector<case_spec> storage_cases() {
+  std::vector<case_spec> cases;
+  for (case_spec& spec : corpus_specs())
+    if (spec.name.rfind("storage_", 0) == 0) cases.push_back(std::move(spec));
+  return cases;
+}
+
+TEST(exec_kernel, a_worker_that_says_strides_gets_inputs_in_their_storage_and_outputs_land_in_theirs) {
+  std::unique_ptr<kernel> k = open_kernel(worker("none"));
+  EXPECT_TRUE(k->takes_strides());
+  const std::vector<case_spec> cases = storage_cases();
+  ASSERT_GE(cases.size(), 6u);
+  // The harness fails a kernel that writes an output's padding, and NaN between
+  // an input's elements poisons a worker that reads there.
+  for (const case_spec& spec : cases) {
+    const outcome o = judge(*k, build_case(spec));
+    EXPECT_EQ(o.v, verdict::pass) << spec.name << "\n" << o.report;
+  }
+  for (const char* text : {"backward nhwc f32:f32 mb2ic3ih3iw4 seed=111 x_storage=nchw",
+                           "forward_inference nhwc f32:f32 mb2ic3ih2iw3 seed=113 y_storage=nhwc,slice=2/5",
+                           "forward_training nchw f32:f32 mb2ic3ih3iw3 seed=112 x_storage=nchw,slice=1/6",
+                           "backward ndhwc f16:f32 mb2ic3id2ih1iw2 x_storage=ncdhw,slice=2/7 dy_storage=ndhwc,slice=1/4 dx_storage=ncdhw"}) {
+    const outcome o = judge(*k, make_case(parse_problem(text)));
+    EXPECT_EQ(o.v, verdict::pass) << text << "\n" << o.report;
+  }
+}
+
+TEST(exec_kernel, a_worker_that_reads_a_strided_payload_as_dense_fails) {
+  std::unique_ptr<kernel> k = open_kernel(worker("ignores_strides"));
+  for (const char* text : {"backward nhwc f32:f32 mb2ic3ih3iw4 seed=111 x_storage=nchw",
+                           "forward_training nchw f32:f32 mb2ic3ih3iw3 seed=112 x_storage=nchw,slice=1/6"}) {
+    const outcome o = judge(*k, make_case(parse_problem(text)));
+    EXPECT_EQ(o.v, verdict::fail) << text << "\n" << o.report;
+  }
+}
+
+TEST(exec_kernel, a_worker_whose_hello_lacks_strides_is_sent_no_storage_and_those_cases_are_skipped) {
+  std::unique_ptr<kernel> k = open_kernel(worker("no_strides"));
+  EXPECT_FALSE(k->takes_strides());
+  for (const case_spec& spec : storage_cases()) {
+    const outcome o = judge(*k, build_case(spec));
+    EXPECT_EQ(o.v, verdict::skip) << spec.name << "\n" << o.report;
+    EXPECT_NE(o.skip_reason.find("takes data tensors dense in the problem's layout only (this problem sets "),
+              std::string::npos)
+        << o.skip_reason;
+    EXPECT_NE(o.skip_reason.find("_storage"), std::string::npos) << o.skip_reason;
+  }
+  const outcome dense = judge(*k, backward());  // problems without a storage still run
+  EXPECT_EQ(dense.v, verdict::pass) << dense.report;
 }
 
 struct misbehaviour {

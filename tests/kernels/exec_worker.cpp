@@ -3,7 +3,11 @@
 // that the tests see what bncheck does with each misbehaviour:
 //   exec_worker [none|crash|abort|hang|exit|garbage|wrong_dtype|wrong_shape|
 //                unknown_output|missing_output|not_produced_y|wrong_id|
-//                no_var|protocol2|refuse_hello|unimplemented|error|stderr_then_crash]
+//                no_var|protocol2|refuse_hello|unimplemented|error|stderr_then_crash|
+//                no_strides|ignores_strides]
+// It says "strides": true in its hello (except no_strides) and gathers an
+// input that has strides into a dense array by them, as the protocol says
+// (ignores_strides: reads the payload's first elements as if dense instead).
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -79,6 +83,36 @@ void write_frame(const json& header, const std::vector<char>& payload = {}) {
   write_all(frame.data(), frame.size());
 }
 
+// An input with strides, dense in C order: element k (its indices in
+// `shape` order) is at offset + sum(index * stride) elements into `data`.
+// An element outside the payload's nbytes ends the worker (status 4).
+std::vector<char> gather(const json& a, const char* data, std::size_t nbytes, bool as_if_dense) {
+  const std::vector<int64_t> shape = a["shape"], strides = a["strides"];
+  const std::size_t size = bncheck::size_of(bncheck::parse_dtype(a["dtype"].get<std::string>()));
+  std::size_t count = 1;
+  for (int64_t e : shape) count *= static_cast<std::size_t>(e);
+  std::vector<char> dense(count * size);
+  if (as_if_dense && dense.size() <= nbytes) {
+    std::memcpy(dense.data(), data, dense.size());
+    return dense;
+  }
+  std::vector<int64_t> index(shape.size(), 0);
+  for (std::size_t k = 0; k < count; ++k) {
+    int64_t element = a["offset"].get<int64_t>();
+    for (std::size_t axis = 0; axis < shape.size(); ++axis) element += index[axis] * strides[axis];
+    if (element < 0 || static_cast<std::size_t>(element + 1) * size > nbytes) {
+      std::cerr << "exec_worker: " << a.dump() << " puts element " << k << " outside its payload" << std::endl;
+      std::exit(4);
+    }
+    std::memcpy(dense.data() + k * size, data + static_cast<std::size_t>(element) * size, size);
+    for (std::size_t axis = shape.size(); axis-- > 0;) {  // the next index, the last axis fastest
+      if (++index[axis] < shape[axis]) break;
+      index[axis] = 0;
+    }
+  }
+  return dense;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -91,19 +125,29 @@ int main(int argc, char** argv) {
     write_frame({{"type", "error"}, {"message", "this worker speaks no protocol at all"}});
     return 1;
   }
-  write_frame({{"type", "hello"}, {"protocol", mode == "protocol2" ? 2 : 1}, {"kernel", "exec_worker " + mode}});
+  json hello = {{"type", "hello"}, {"protocol", mode == "protocol2" ? 2 : 1}, {"kernel", "exec_worker " + mode}};
+  if (mode != "no_strides") hello["strides"] = true;
+  write_frame(hello);
   std::unique_ptr<kernel> k = eigen::make_eigen_kernel();
   while (read_frame(header, payload)) {
     if (header["type"] == "bye") return 0;
-    const problem p = parse_problem(header["problem"]["text"].get<std::string>());
+    // Every array in and out is dense in the layout once gathered: the
+    // kernel runs on the problem without its storages.
+    problem p = parse_problem(header["problem"]["text"].get<std::string>());
+    for (const char* name : data_tensor_names) storage_of(p, name) = storage{};
     const bool misbehave = p.op == op_kind::forward_training;
     // The buffers: inputs from the payload, outputs NaN-filled.
     std::vector<std::pair<std::string, std::vector<char>>> buffers;
     std::size_t at = 0;
     for (const json& a : header["inputs"]) {
       const std::size_t n = a["nbytes"];
-      buffers.emplace_back(a["name"], std::vector<char>(payload.begin() + at, payload.begin() + at + n));
+      const auto* first = payload.data() + at;
       at += n;
+      if (!a.contains("strides")) {
+        buffers.emplace_back(a["name"], std::vector<char>(first, first + n));
+        continue;
+      }
+      buffers.emplace_back(a["name"], gather(a, first, n, mode == "ignores_strides"));
     }
     for (const json& o : header["outputs"]) {
       bool have = false;

@@ -52,6 +52,75 @@ TEST(reply, a_hello_whose_type_is_not_a_string_is_a_violation_not_a_json_excepti
   EXPECT_NO_THROW(read_hello(ok.fn(), 1));
 }
 
+TEST(reply, a_hello_takes_strides_only_when_it_says_strides_true) {
+  const auto strides = [](const char* header) {
+    memory_reader r{frame(header), {}};
+    return read_hello(r.fn(), 1).strides;
+  };
+  EXPECT_FALSE(strides(R"({"type": "hello", "protocol": 1})"));
+  EXPECT_FALSE(strides(R"({"type": "hello", "protocol": 1, "strides": false})"));
+  EXPECT_TRUE(strides(R"({"type": "hello", "protocol": 1, "strides": true})"));
+  for (const char* header : {R"({"type": "hello", "protocol": 1, "strides": 1})",
+                             R"({"type": "hello", "protocol": 1, "strides": "true"})"}) {
+    memory_reader r{frame(header), {}};
+    EXPECT_NE(violation([&] { read_hello(r.fn(), 1); }).find("\"strides\" that is not true or false"), std::string::npos)
+        << header;
+  }
+}
+
+TEST(reply, an_input_in_a_storage_travels_whole_with_strides_in_the_layouts_memory_order) {
+  // nhwc problem, x in nchw: shape stays [N, H, W, C]; strides are nchw's.
+  const problem a = parse_problem("backward nhwc f32:f32 mb2ic3ih3iw4 x_storage=nchw");
+  const array_desc x = describe_stored(a, "x");
+  EXPECT_EQ(x.shape, (std::vector<int64_t>{2, 3, 4, 3}));
+  EXPECT_EQ(x.strides, (std::vector<int64_t>{36, 4, 1, 12}));
+  EXPECT_EQ(x.offset, 0);
+  EXPECT_EQ(x.nbytes, 72u * 4);
+  EXPECT_TRUE(describe_stored(a, "dy").strides.empty());  // no storage: as today
+  EXPECT_EQ(describe_stored(a, "dy").nbytes, 72u * 4);
+  // Channels 1..3 of a 6-channel nchw tensor: the allocation is the whole tensor.
+  const problem b = parse_problem("forward_training nchw f32:f32 mb2ic3ih3iw3 x_storage=nchw,slice=1/6");
+  const array_desc s = describe_stored(b, "x");
+  EXPECT_EQ(s.shape, (std::vector<int64_t>{2, 3, 3, 3}));
+  EXPECT_EQ(s.strides, (std::vector<int64_t>{54, 9, 3, 1}));
+  EXPECT_EQ(s.offset, 9);
+  EXPECT_EQ(s.nbytes, 108u * 4);
+  // ndhwc problem, x a slice of an ncdhw tensor; nc, a slice.
+  const array_desc d = describe_stored(parse_problem("backward ndhwc f16:f32 mb2ic3id2ih1iw2 x_storage=ncdhw,slice=2/7"), "x");
+  EXPECT_EQ(d.strides, (std::vector<int64_t>{28, 2, 2, 1, 4}));
+  EXPECT_EQ(d.offset, 8);
+  EXPECT_EQ(d.nbytes, 56u * 2);
+  const array_desc n = describe_stored(parse_problem("backward nc f32:f32 mb5ic3 dy_storage=nc,slice=2/5"), "dy");
+  EXPECT_EQ(n.strides, (std::vector<int64_t>{5, 1}));
+  EXPECT_EQ(n.offset, 2);
+  EXPECT_EQ(n.nbytes, 25u * 4);
+}
+
+TEST(reply, an_output_in_a_storage_is_scattered_there_and_its_padding_is_untouched) {
+  // y is channels 2..4 of a 5-channel nhwc tensor; the answer's y is dense nhwc.
+  const problem p = parse_problem("forward_inference nhwc f32:f32 mb2ic3ih1iw2 y_storage=nhwc,slice=2/5");
+  const placement g = placement_of(p, "y");
+  std::vector<float> allocation(static_cast<std::size_t>(g.span), -7.75f);
+  std::map<std::string, std::vector<char>> others;
+  const kernel_io io = bind_io(p.op, [&](const std::string& name) -> void* {
+    if (name == "y") return allocation.data() + g.offset;
+    return others.emplace(name, std::vector<char>(describe(p, name).nbytes)).first->second.data();
+  });
+  std::vector<float> dense(12);
+  for (int k = 0; k < 12; ++k) dense[static_cast<std::size_t>(k)] = static_cast<float>(k);
+  memory_reader r{frame(R"({"type":"done","id":2,"outputs":[{"name":"y","dtype":"f32","shape":[2,1,2,3],"nbytes":48}]})",
+                        std::string(reinterpret_cast<const char*>(dense.data()), 48)),
+                  {}};
+  ASSERT_EQ(read_answer(r.fn(), 2, p, io).status, kernel_status::ok);
+  // Position (i, s) holds channels 0..4 at 5*(2*i + s) ..; y's channel ch is channel 2 + ch.
+  for (int pos = 0; pos < 4; ++pos)
+    for (int ch = 0; ch < 5; ++ch) {
+      const float got = allocation[static_cast<std::size_t>(5 * pos + ch)];
+      if (ch < 2) EXPECT_EQ(got, -7.75f) << pos << " " << ch;
+      else EXPECT_EQ(got, static_cast<float>(3 * pos + ch - 2)) << pos << " " << ch;
+    }
+}
+
 class answer_test : public ::testing::Test {
  protected:
   answer_test() {
