@@ -24,6 +24,30 @@ def decode(dtype, shape, view):
     return array.reshape(shape)
 
 
+def decode_strided(dtype, shape, strides, offset, view):
+    """The read-only strided array an input in a storage is (docs/protocol.md,
+    "Inputs in a storage"): element (i0, i1, ...) at offset + sum(ik * strides[k])
+    elements of the payload slice `view`, which holds the whole allocation.
+    A view of the payload for f64/f32/f16; bf16's allocation is widened to
+    float32 whole first, so the array is a view with the same strides.
+    Raises ValueError for strides or an offset that reach outside the slice."""
+    itemsize = ITEMSIZE[dtype]
+    span = len(view) // itemsize
+    if len(strides) != len(shape) or any(not isinstance(s, int) or s < 0 for s in (*strides, offset)):
+        raise ValueError(f"strides {list(strides)} and offset {offset} do not fit shape {list(shape)}")
+    last = offset + sum((n - 1) * s for n, s in zip(shape, strides))
+    if len(view) % itemsize or (min(shape, default=1) > 0 and last >= span):
+        raise ValueError(f"strides {list(strides)} and offset {offset} reach element {last}, outside the "
+                         f"{span} elements of the payload")
+    if dtype == "bf16":
+        base = (np.frombuffer(view, dtype="<u2").astype(np.uint32) << 16).view(np.float32)
+        base.flags.writeable = False
+    else:
+        base = np.frombuffer(view, dtype=NUMPY[dtype])        # read-only, and cannot be made writeable
+    size = base.dtype.itemsize
+    return np.ndarray(shape, base.dtype, buffer=base, offset=offset * size, strides=[s * size for s in strides])
+
+
 def encode(name, value, dtype, shape):
     """The bytes of output `name` as the wire wants them (dtype, shape in
     memory order, C order, little-endian). Raises OutputError when the value

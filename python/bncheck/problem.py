@@ -1,10 +1,22 @@
 """The problem a request carries (docs/protocol.md, "A request"), as a
 dataclass with the geometry helpers a kernel needs."""
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 CHANNEL_FIRST = ("nc", "nchw", "ncdhw")
 LAYOUTS = CHANNEL_FIRST + ("nhwc", "ndhwc")
+
+
+@dataclass(frozen=True)
+class Storage:
+    """Where a data tensor (x, dy, y, dx) lies when not dense in the problem's
+    layout: its memory format, and channels [first, first + problem.c) of a
+    tensor of `channels` channels in it (channels == problem.c, first == 0:
+    not a slice)."""
+
+    format: str        # nchw, nhwc, ncdhw, ndhwc or nc, of the layout's spatial rank
+    channels: int
+    first: int
 
 
 @dataclass(frozen=True)
@@ -26,12 +38,18 @@ class Problem:
     momentum: float
     profile: str       # onnx, pytorch, cudnn: the running-statistics convention
     shards: tuple = ()  # merge_statistics: the n shards' counts (absent from other requests)
+    # The data tensors that lie in a storage, by name ("x": Storage(...)); the
+    # others are dense in `layout`. Inputs arrive as strided views accordingly;
+    # outputs are returned dense in `layout` all the same (bncheck stores them).
+    storages: dict = field(default_factory=dict, hash=False)
 
     @classmethod
     def from_json(cls, obj):
         """From a request's "problem" object; fields this version does not know are ignored."""
-        values = {f.name: obj[f.name] for f in fields(cls) if f.name != "shards"}
-        return cls(**values, shards=tuple(obj.get("shards", ())))
+        values = {f.name: obj[f.name] for f in fields(cls) if f.name not in ("shards", "storages")}
+        storages = {name: Storage(s["format"], int(s["channels"]), int(s["first"]))
+                    for name, s in obj.get("storages", {}).items()}
+        return cls(**values, shards=tuple(obj.get("shards", ())), storages=storages)
 
     @property
     def channel_axis(self):

@@ -40,12 +40,22 @@ def _protect_channel():
 
 
 def _input_arrays(header, payload):
+    """The request's inputs as read-only arrays in memory order: dense views
+    of the payload, or, for an input with "strides" (one in a storage), a
+    strided view of its whole allocation."""
     inputs, offset = {}, 0
     for spec in header["inputs"]:
         dtype, shape, nbytes = spec["dtype"], tuple(spec["shape"]), int(spec["nbytes"])
-        if dtype not in arrays.NUMPY or nbytes != arrays.ITEMSIZE[dtype] * math.prod(shape):
+        if dtype not in arrays.NUMPY:
+            raise ValueError(f"input {spec['name']}: unknown dtype {dtype}")
+        view = payload[offset:offset + nbytes]
+        if "strides" in spec:
+            inputs[spec["name"]] = arrays.decode_strided(dtype, shape, tuple(spec["strides"]), spec.get("offset", 0),
+                                                         view)
+        elif nbytes != arrays.ITEMSIZE[dtype] * math.prod(shape):
             raise ValueError(f"input {spec['name']}: {dtype} {list(shape)} is not {nbytes} bytes")
-        inputs[spec["name"]] = arrays.decode(dtype, shape, payload[offset:offset + nbytes])
+        else:
+            inputs[spec["name"]] = arrays.decode(dtype, shape, view)
         offset += nbytes
     return inputs
 
@@ -131,14 +141,18 @@ def _answer(request, inputs, functions):
 
 
 def serve(forward_training=None, forward_inference=None, backward=None, *, merge_statistics=None,
-          name="python kernel"):
+          name="python kernel", strides=True):
     """Runs the kernel-process protocol on standard input and output until
     bye or end of input, then returns. Each function is called as
     function(problem, **inputs) with a Problem and the op's inputs as
     read-only numpy arrays in memory order (docs/protocol.md's table), and
     returns a dict of its outputs. A function left None answers its op
-    unimplemented. Exits with status 1 when bncheck speaks another protocol
-    or the channel breaks."""
+    unimplemented. With strides (the default), the hello says so, and an
+    input that lies in a storage (problem.storages: another format, a channel
+    slice) arrives as a strided view of its allocation, not a C-contiguous
+    array; with strides=False, bncheck skips the problems that set one.
+    Exits with status 1 when bncheck speaks another protocol or the channel
+    breaks."""
     read_fd, write_fd = _protect_channel()
     channel = Channel(read_fd, write_fd)
     functions = {"forward_training": forward_training, "forward_inference": forward_inference, "backward": backward,
@@ -152,7 +166,7 @@ def serve(forward_training=None, forward_inference=None, backward=None, *, merge
             channel.write({"type": "error", "message": f"this worker speaks protocol {PROTOCOL}; bncheck sent "
                            f"{hello.get('type')} protocol {hello.get('protocol')}"})
             sys.exit(1)
-        channel.write({"type": "hello", "protocol": PROTOCOL, "kernel": name})
+        channel.write({"type": "hello", "protocol": PROTOCOL, "kernel": name, "strides": bool(strides)})
         while (frame := channel.read()) is not None:
             request, payload = frame
             kind = request.get("type")

@@ -48,6 +48,35 @@ def merge_problem(param_type, shards, c, eps=1e-5):
             "profile": "pytorch", "shards": list(shards)}
 
 
+class Stored:
+    """An input in a storage, as docs/protocol.md sends it: the whole
+    allocation (flat, padding included), the array's shape in memory order,
+    its strides in elements and the offset of its element 0."""
+
+    def __init__(self, allocation, shape, strides, offset):
+        self.allocation, self.shape, self.strides, self.offset = allocation.reshape(-1), shape, strides, offset
+
+
+def stored(array, layout, storage_format, channels=None, first=0, padding=np.nan):
+    """array (in `layout`'s memory order, e.g. nhwc: (N, H, W, C)) placed in
+    storage_format (a layout of the same rank) as channels [first, first + c)
+    of a tensor of `channels` channels (default c), padding elsewhere."""
+    axes = [layout.index(k) for k in storage_format]      # storage axis k is array axis axes[k]
+    channel = storage_format.index("c")
+    shape = [array.shape[a] for a in axes]
+    c = shape[channel]
+    shape[channel] = channels or c
+    allocation = np.full(shape, padding, dtype=array.dtype)
+    index = [slice(None)] * len(shape)
+    index[channel] = slice(first, first + c)
+    allocation[tuple(index)] = np.transpose(array, axes)
+    element = allocation.dtype.itemsize
+    strides = [0] * array.ndim
+    for k, a in enumerate(axes):
+        strides[a] = allocation.strides[k] // element
+    return Stored(allocation, list(array.shape), strides, first * allocation.strides[channel] // element)
+
+
 class Worker:
     def __init__(self, *command, hello=True):
         self.stderr = tempfile.TemporaryFile()       # a file, as bncheck keeps it: never a full pipe
@@ -58,6 +87,7 @@ class Worker:
             reply, _ = self.exchange({"type": "hello", "protocol": 1, "bncheck": "1.1"})
             assert reply["type"] == "hello" and reply["protocol"] == 1, reply
             self.kernel = reply.get("kernel")
+            self.strides = reply.get("strides", False)
 
     def send(self, header, payload=b""):
         raw = json.dumps(header).encode()
@@ -84,7 +114,8 @@ class Worker:
         return self.receive()
 
     def run(self, prob, inputs, outputs=None):
-        """inputs: {name: (dtype, numpy array in memory order; bf16 as float32 values)}.
+        """inputs: {name: (dtype, numpy array in memory order; bf16 as float32 values)}, or for an
+        input in a storage {name: (dtype, Stored)}.
         outputs: [(name, dtype, shape)]; by default the op's, y/dx in the data type."""
         if outputs is None:
             data_shape = memory_shape(prob["layout"], prob["n"], prob["c"], prob["d"], prob["h"], prob["w"])
@@ -92,8 +123,13 @@ class Worker:
                        else (name, prob["param_type"], [prob["c"]]) for name in OUTPUTS[prob["op"]]]
         described, payload = [], []
         for name, (dtype, array) in inputs.items():
+            stored = array if isinstance(array, Stored) else None
+            if stored:
+                array = stored.allocation
             wire = bf16_bits(array) if dtype == "bf16" else np.ascontiguousarray(array, dtype=WIRE[dtype])
             described.append({"name": name, "dtype": dtype, "shape": list(array.shape), "nbytes": wire.nbytes})
+            if stored:
+                described[-1].update(shape=list(stored.shape), strides=list(stored.strides), offset=stored.offset)
             payload.append(wire.tobytes())
         rid, self.next_id = self.next_id, self.next_id + 1
         header, arrays = self.exchange({"type": "run", "id": rid, "problem": prob, "inputs": described,

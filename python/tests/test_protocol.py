@@ -1,14 +1,19 @@
 """The Python worker side of docs/protocol.md, driven by a fake bncheck
 (driver.py): the numpy example kernel against exact results, and the
 package's handling of formats, missing outputs, errors and a noisy kernel."""
+import json
 import os
 import struct
+import sys
 
 import numpy as np
 import pytest
 
 import exact
-from driver import Worker, merge_problem, problem
+from driver import Stored, Worker, merge_problem, problem, stored
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from bncheck import arrays  # noqa: E402
 
 NUMPY_KERNEL = ("python", "examples/numpy/kernel.py")
 WORKERS = ("python", os.path.join(os.path.dirname(os.path.abspath(__file__)), "workers.py"))
@@ -256,3 +261,144 @@ def test_a_truncated_frame_exits_1_saying_why():
     w.proc.stdin.write(struct.pack("<I", 100) + b'{"type"')
     status, stderr = w.close(bye=False)
     assert status == 1 and "end of input" in stderr
+
+
+# Inputs in a storage (docs/protocol.md, "Inputs in a storage").
+
+def with_storages(p, **storages):
+    """p with data tensors in storages, name=(format, channels, first): its
+    "storages" object as bncheck sends it, and the text form."""
+    p = dict(p, storages={n: {"format": f, "channels": c, "first": first} for n, (f, c, first) in storages.items()})
+    for n, (f, c, first) in storages.items():
+        p["text"] += f" {n}_storage={f}" + (f",slice={first}/{c}" if c != p["c"] else "")
+    return p
+
+
+def test_serve_says_strides_in_its_hello_unless_told_not_to(numpy_kernel):
+    assert numpy_kernel.strides is True
+    w = worker("dense_only")
+    assert w.strides is False
+    assert w.close()[0] == 0
+
+
+def test_decode_strided_is_a_read_only_view_of_the_allocation_at_the_offset():
+    x = np.arange(2 * 3 * 4 * 3, dtype=np.float32).reshape(2, 3, 4, 3)             # nhwc
+    s = stored(x, "nhwc", "nchw", channels=5, first=1)
+    assert s.strides == [60, 4, 1, 12] and s.offset == 12 and s.allocation.size == 120
+    payload = memoryview(s.allocation.tobytes()).toreadonly()
+    v = arrays.decode_strided("f32", tuple(s.shape), tuple(s.strides), s.offset, payload)
+    assert np.array_equal(v, x) and v.strides == (240, 16, 4, 48)
+    assert not v.flags.writeable and not v.flags.c_contiguous and not v.flags.owndata
+    with pytest.raises(ValueError):
+        v.flags.writeable = True
+    assert np.shares_memory(v, np.frombuffer(payload, dtype=np.float32))              # a view, not a copy
+    with pytest.raises(ValueError, match="outside"):
+        arrays.decode_strided("f32", tuple(s.shape), tuple(s.strides), s.offset + 49, payload)
+    with pytest.raises(ValueError, match="do not fit"):
+        arrays.decode_strided("f32", tuple(s.shape), (60, 4, 1), s.offset, payload)
+
+
+def test_decode_strided_widens_bf16_keeping_the_strides():
+    raw = np.array([0x3F80, 0xC170, 0x7FC0, 0x0001, 0x7F7F, 0x8000], np.uint16)   # 1, -15, NaN, tiny, max, -0
+    v = arrays.decode_strided("bf16", (2, 2), (3, 1), 1, memoryview(raw.tobytes()))
+    bits = (raw.astype(np.uint32) << 16).view(np.float32)
+    assert v.dtype == np.float32 and v.strides == (12, 4) and not v.flags.writeable
+    assert v.view(np.uint32).tolist() == bits[[1, 2, 4, 5]].reshape(2, 2).view(np.uint32).tolist()
+
+
+def backward_inputs(rng, shape, channel_axis):
+    x = rng.standard_normal(shape).astype(np.float32)
+    dy = rng.standard_normal(shape).astype(np.float32)
+    flat = np.moveaxis(x, channel_axis, 0).reshape(shape[channel_axis], -1).astype(np.float64)
+    mean, var = flat.mean(axis=1), flat.var(axis=1)
+    return x, dy, {"gamma": ("f32", np.linspace(0.5, 2, shape[channel_axis], dtype=np.float32)),
+                   "mean": ("f32", mean.astype(np.float32)), "var": ("f32", var.astype(np.float32)),
+                   "invstd": ("f32", (1 / np.sqrt(var + 1e-5)).astype(np.float32))}
+
+
+def test_an_input_in_a_storage_reaches_the_kernel_as_a_read_only_strided_view():
+    w = worker("reports_strides")
+    p = with_storages(problem("backward", "nhwc", "f32", "f32", 2, 3, h=3, w=4), x=("nchw", 3, 0), dy=("nhwc", 5, 2))
+    x, dy, rest = backward_inputs(np.random.default_rng(4), (2, 3, 4, 3), 3)
+    header, _ = w.run(p, {"x": ("f32", stored(x, "nhwc", "nchw")), "dy": ("f32", stored(dy, "nhwc", "nhwc", 5, 2)),
+                          **rest})
+    assert header["type"] == "unimplemented", header
+    facts = json.loads(header["reason"])
+    # Strides in bytes, in memory order (N, H, W, C): x lies as nchw, dy as channels 2..4 of 5 (nhwc).
+    assert facts["arrays"]["x"] == [[144, 16, 4, 48], False, False]
+    assert facts["arrays"]["dy"] == [[240, 80, 20, 4], False, False]
+    assert facts["storages"] == {"x": {"format": "nchw", "channels": 3, "first": 0},
+                                 "dy": {"format": "nhwc", "channels": 5, "first": 2}}
+    assert w.close()[0] == 0
+
+
+def test_numpy_kernel_backward_reads_inputs_in_their_storages(numpy_kernel):
+    """NaN padding between the elements: a wrong stride or offset makes NaN."""
+    p = with_storages(problem("backward", "nhwc", "f32", "f32", 2, 3, h=3, w=4), x=("nchw", 6, 1), dy=("nchw", 3, 0))
+    x, dy, rest = backward_inputs(np.random.default_rng(8), (2, 3, 4, 3), 3)
+    header, out = numpy_kernel.run(p, {"x": ("f32", stored(x, "nhwc", "nchw", 6, 1)),
+                                       "dy": ("f32", stored(dy, "nhwc", "nchw")), **rest})
+    assert header["type"] == "done", header
+    assert out["dx"].shape == x.shape                                               # dense in the layout
+    want = exact.backward(x, "nhwc", rest["gamma"][1], dy, rest["mean"][1], rest["invstd"][1])
+    for name in ("dx", "dgamma", "dbeta"):
+        assert exact.ulps(out[name], want[name], "f32").max() <= 1, name
+
+
+def test_numpy_kernel_forward_training_reads_a_channel_slice(numpy_kernel):
+    p = with_storages(problem("forward_training", "nchw", "f32", "f32", 2, 3, h=3, w=3), x=("nchw", 6, 1))
+    inputs = forward_inputs(np.random.default_rng(12), p, offset=10.0)
+    sent = dict(inputs, x=("f32", stored(inputs["x"][1], "nchw", "nchw", 6, 1)))
+    header, out = numpy_kernel.run(p, sent)
+    assert header["type"] == "done", header
+    want = exact.forward_training(**values(inputs), layout="nchw", eps=p["eps"], momentum=p["momentum"],
+                                  profile="pytorch")
+    for name, expected in want.items():
+        assert exact.ulps(out[name], expected, "f32").max() <= 1, name
+
+
+def test_a_strided_bf16_input_round_trips_bit_exactly():
+    echo = worker("echo")
+    p = with_storages(problem("forward_inference", "nchw", "bf16", "f32", 2, 3, h=1, w=2), x=("nhwc", 4, 1))
+    raw = np.array([0x0000, 0x8000, 0x0001, 0x007F, 0x3F80, 0x7F7F, 0x7F80, 0xFF80, 0x7FC0, 0xC170, 0x4000, 0xBF80],
+                   np.uint16).reshape(2, 3, 1, 2)
+    x = (raw.astype(np.uint32) << 16).view(np.float32)
+    c = np.ones(3, np.float32)
+    header, out = echo.run(p, {"x": ("bf16", stored(x, "nchw", "nhwc", 4, 1, padding=np.float32(-2))),
+                               "gamma": ("f32", c), "beta": ("f32", c), "running_mean": ("f32", c),
+                               "running_var": ("f32", c)})
+    assert header["type"] == "done", header
+    assert out["y"].view(np.uint16).tolist() == raw.tolist()
+    assert echo.close()[0] == 0
+
+
+def test_strides_reaching_outside_the_payload_are_a_bad_request():
+    echo = worker("echo")
+    p = problem("forward_inference", "nc", "f32", "f32", 2, 3)
+    c = np.ones(3, np.float32)
+    wide = Stored(np.zeros(6, np.float32), [2, 3], [4, 1], 0)                          # needs 7 elements
+    header, _ = echo.run(p, {"x": ("f32", wide), "gamma": ("f32", c), "beta": ("f32", c),
+                             "running_mean": ("f32", c), "running_var": ("f32", c)})
+    assert header["type"] == "error" and "bad request: ValueError" in header["message"], header
+    assert "outside" in header["message"]
+    assert echo.close()[0] == 0
+
+
+def strided_inference_request(name):
+    w = worker(name)
+    p = with_storages(problem("forward_inference", "nhwc", "f32", "f32", 2, 3, h=2, w=2), x=("nchw", 5, 2))
+    inputs = forward_inputs(np.random.default_rng(1), p)
+    header, _ = w.run(p, dict(inputs, x=("f32", stored(inputs["x"][1], "nhwc", "nchw", 5, 2))))
+    return header
+
+
+def test_writing_into_a_strided_input_is_an_error_naming_it():
+    header = strided_inference_request("writes_x")
+    assert header["type"] == "error"
+    assert "input x" in header["message"] and "read-only" in header["message"], header
+
+
+def test_writing_into_a_strided_input_through_torch_is_an_error_naming_it():
+    pytest.importorskip("torch")
+    header = strided_inference_request("writes_through_torch")
+    assert header["type"] == "error" and "input x" in header["message"], header

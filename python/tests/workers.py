@@ -1,5 +1,7 @@
 """Small workers for test_protocol.py, one per behaviour: `python
 workers.py NAME` serves the kernel functions WORKERS[NAME]."""
+import dataclasses
+import json
 import os
 import sys
 
@@ -28,6 +30,19 @@ def unimplemented(problem, **_):
 
 def writes_input(problem, x, beta, **_):
     beta[0] = 1
+    return {"y": x}
+
+
+def reports_strides(problem, **inputs):
+    """Unimplemented, the reason saying how each data input arrived: strides
+    in bytes, writeable, C-contiguous, and the problem's storages."""
+    facts = {name: [a.strides, a.flags.writeable, a.flags.c_contiguous] for name, a in inputs.items() if a.ndim > 1}
+    storages = {name: dataclasses.asdict(s) for name, s in problem.storages.items()}
+    raise bncheck.Unimplemented(json.dumps({"arrays": facts, "storages": storages}))
+
+
+def writes_x(problem, x, **_):
+    x[(0,) * x.ndim] = 1
     return {"y": x}
 
 
@@ -82,6 +97,9 @@ WORKERS = {
     "unimplemented": {"forward_inference": unimplemented},
     "writes_input": {"forward_inference": writes_input},
     "writes_through_torch": {"forward_inference": writes_through_torch},
+    "reports_strides": {"forward_inference": reports_strides, "backward": reports_strides},
+    "writes_x": {"forward_inference": writes_x},
+    "dense_only": {"forward_inference": echo},
     "prints": {"forward_inference": prints},
     "unrounded": {"forward_inference": unrounded},
     "widened": {"forward_inference": widened},
@@ -92,4 +110,4 @@ WORKERS = {
 }
 
 if __name__ == "__main__":
-    bncheck.serve(**WORKERS[sys.argv[1]], name=sys.argv[1])
+    bncheck.serve(**WORKERS[sys.argv[1]], name=sys.argv[1], strides=sys.argv[1] != "dense_only")
