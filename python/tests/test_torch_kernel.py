@@ -4,8 +4,8 @@ adapter's unimplemented formats and profile, var not produced."""
 import numpy as np
 import pytest
 
-from driver import Worker, problem
-from test_protocol import forward_inputs, values
+from driver import Worker, problem, stored
+from test_protocol import forward_inputs, values, with_storages
 
 torch = pytest.importorskip("torch", reason="python3-torch is not installed: no PyTorch worker to test")
 
@@ -84,3 +84,34 @@ def test_what_the_adapter_leaves_unimplemented(torch_kernel, op, data_type, para
                   "var": inputs["running_var"], "invstd": inputs["running_var"]}
     header, _ = torch_kernel.run(p, inputs)
     assert header["type"] == "unimplemented" and reason in header["reason"], header
+
+
+def test_strides_only_when_asked_as_the_adapter_takes_none(torch_kernel):
+    assert torch_kernel.strides is False
+    strided = Worker("python", "examples/torch/kernel.py", "--strides")
+    assert strided.strides is True
+    assert strided.close()[0] == 0
+
+
+def test_with_strides_backward_takes_x_in_another_format_than_dy():
+    """x stored nchw under an nhwc problem reaches PyTorch as a contiguous NCHW
+    tensor beside a channels_last dy (the mix of PyTorch #64039): its answer
+    is PyTorch's own for exactly those tensors."""
+    strided = Worker("python", "examples/torch/kernel.py", "--strides")
+    rng = np.random.default_rng(6)
+    p = with_storages(problem("backward", "nhwc", "f32", "f32", 2, 3, h=3, w=4), x=("nchw", 3, 0))
+    x, dy = (rng.standard_normal((2, 3, 4, 3)).astype(np.float32) for _ in range(2))
+    gamma, mean = np.float32([1, 2, 0.5]), x.reshape(-1, 3).mean(axis=0).astype(np.float32)
+    invstd = (1 / np.sqrt(x.reshape(-1, 3).var(axis=0) + 1e-5)).astype(np.float32)
+    header, out = strided.run(p, {"x": ("f32", stored(x, "nhwc", "nchw")), "gamma": ("f32", gamma),
+                                  "dy": ("f32", dy), "mean": ("f32", mean), "var": ("f32", invstd),
+                                  "invstd": ("f32", invstd)})
+    assert strided.close()[0] == 0
+    assert header["type"] == "done", header
+    x_nchw = torch.tensor(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
+    assert x_nchw.is_contiguous()
+    dx, dgamma, dbeta = torch.ops.aten.native_batch_norm_backward(
+        logical(dy, "nhwc"), x_nchw, torch.tensor(gamma), None, None, torch.tensor(mean), torch.tensor(invstd),
+        True, 1e-5, [True, True, True])
+    assert np.array_equal(out["dx"], memory(dx, "nhwc"))
+    assert np.array_equal(out["dgamma"], dgamma.numpy()) and np.array_equal(out["dbeta"], dbeta.numpy())
