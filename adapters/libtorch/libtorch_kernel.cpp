@@ -1,9 +1,9 @@
 // The libtorch adapter: the harness's buffers borrowed as ATen tensors
-// (at::from_blob, strides for the layout), at::native_batch_norm and
-// at::native_batch_norm_backward on them, results copied into the output
-// buffers. The only translation unit that includes ATen. It is built into a
-// loadable module (libtorch_loader.hpp), so it uses nothing of bncheck_core
-// beyond its headers' inline definitions.
+// (at::from_blob with each data tensor's own strides), at::native_batch_norm
+// and at::native_batch_norm_backward on them, results written into the
+// output buffers through strided views. The only translation unit that
+// includes ATen. It is built into a loadable module (libtorch_loader.hpp)
+// that carries its own copy of bncheck_core (adapters/CMakeLists.txt).
 #include "adapters/libtorch/libtorch_kernel.hpp"
 
 #include <ATen/Parallel.h>
@@ -57,28 +57,31 @@ bool supported_formats(const problem& p) {
   return p.data_type == dtype::bf16 && p.param_type == dtype::f32;
 }
 
-// Logical sizes (N, C, [D, H, W]) and the strides of p.lay's dense layout:
-// nhwc and ndhwc are PyTorch's channels_last and channels_last_3d.
+// Logical sizes (N, C, [D, H, W]) and the strides of data tensor `name` as
+// placement_of(p, name) lays it: dense in p.lay (nhwc and ndhwc are
+// PyTorch's channels_last and channels_last_3d), the other format of its
+// rank, or a channel slice of a wider tensor, which ATen sees as the
+// non-contiguous view t[:, first:first+c] that a user's slicing makes.
 struct geometry {
   std::vector<int64_t> sizes, strides;
 };
 
-geometry geometry_of(const problem& p) {
-  const int64_t n = p.n, c = p.c, d = p.d, h = p.h, w = p.w;
-  switch (p.lay) {
-    case layout::nc: return {{n, c}, {c, 1}};
-    case layout::nchw: return {{n, c, h, w}, {c * h * w, h * w, w, 1}};
-    case layout::nhwc: return {{n, c, h, w}, {h * w * c, 1, w * c, c}};
-    case layout::ncdhw: return {{n, c, d, h, w}, {c * d * h * w, d * h * w, h * w, w, 1}};
-    case layout::ndhwc: return {{n, c, d, h, w}, {d * h * w * c, 1, h * w * c, w * c, c}};
+geometry geometry_of(const problem& p, const char* name) {
+  const placement g = placement_of(p, name);
+  const int64_t s = g.s_stride;
+  switch (spatial_rank(p.lay)) {
+    case 0: return {{p.n, p.c}, {g.n_stride, g.c_stride}};
+    case 2: return {{p.n, p.c, p.h, p.w}, {g.n_stride, g.c_stride, s * p.w, s}};
+    default: return {{p.n, p.c, p.d, p.h, p.w}, {g.n_stride, g.c_stride, s * p.h * p.w, s * p.w, s}};
   }
-  return {};
 }
 
-// Borrows a harness buffer; ATen never frees it. Inputs are only read (the
-// const_cast is from_blob's signature).
-at::Tensor data_tensor(const problem& p, const void* data) {
-  const geometry g = geometry_of(p);
+// Borrows the harness's buffer of data tensor `name` (its pointer is at
+// element (0, 0, 0)); ATen never frees it. Inputs are only read (the
+// const_cast is from_blob's signature); outputs are written through the view,
+// which touches the tensor's elements and nothing between them.
+at::Tensor data_tensor(const problem& p, const char* name, const void* data) {
+  const geometry g = geometry_of(p, name);
   return at::from_blob(const_cast<void*>(data), g.sizes, g.strides, at::TensorOptions().dtype(scalar_type(p.data_type)));
 }
 
@@ -91,6 +94,10 @@ class libtorch_kernel final : public kernel {
   libtorch_kernel() { at::set_num_threads(thread_count()); }
 
   std::string name() const override { return "libtorch"; }
+
+  /// Every storage: libtorch receives x and dy with their own strides, as a
+  /// user's permuted or sliced tensors reach it.
+  bool takes_strides() const override { return true; }
 
   kernel_result run(const problem& p, const kernel_io& io) override {
     try {
@@ -124,35 +131,41 @@ class libtorch_kernel final : public kernel {
  private:
   // native_batch_norm(training) computes y, save_mean and save_invstd =
   // 1/sqrt(var + eps), and updates the borrowed running statistics in place.
-  // PyTorch saves no variance: run() declares var not produced.
+  // PyTorch saves no variance: run() declares var not produced. libtorch
+  // 1.13 has no CPU out= form of native_batch_norm (native_batch_norm.out is
+  // dispatched to CUDA only), so the y it allocates (in x's memory format)
+  // is copy_'d into the view of y's storage, as a user's y.copy_(...) does.
   static void forward_training(const problem& p, const kernel_io& io) {
     at::Tensor running_mean = channel_tensor(p, io.running_mean);
     at::Tensor running_var = channel_tensor(p, io.running_var);
     const auto [y, mean, invstd] =
-        at::native_batch_norm(data_tensor(p, io.x), channel_tensor(p, io.gamma), channel_tensor(p, io.beta),
+        at::native_batch_norm(data_tensor(p, "x", io.x), channel_tensor(p, io.gamma), channel_tensor(p, io.beta),
                               running_mean, running_var, /*training=*/true, p.momentum, p.eps);
-    data_tensor(p, io.y).copy_(y);
+    data_tensor(p, "y", io.y).copy_(y);
     channel_tensor(p, io.mean).copy_(mean);
     channel_tensor(p, io.invstd).copy_(invstd);
   }
 
   static void forward_inference(const problem& p, const kernel_io& io) {
     const auto [y, unused_mean, unused_invstd] = at::native_batch_norm(
-        data_tensor(p, io.x), channel_tensor(p, io.gamma), channel_tensor(p, io.beta),
+        data_tensor(p, "x", io.x), channel_tensor(p, io.gamma), channel_tensor(p, io.beta),
         channel_tensor(p, io.running_mean), channel_tensor(p, io.running_var), /*training=*/false, p.momentum, p.eps);
-    data_tensor(p, io.y).copy_(y);
+    data_tensor(p, "y", io.y).copy_(y);
   }
 
   // train = true: the gradient through the batch statistics, from the saved
-  // mean and invstd (the saved var is not an argument).
+  // mean and invstd (the saved var is not an argument). The out= form,
+  // native_batch_norm_backward.out (libtorch's generated one: the functional
+  // op, then copy_ into each out tensor), writes dx into the view of its
+  // storage and dgamma, dbeta into the harness's buffers.
   static void backward(const problem& p, const kernel_io& io) {
-    const auto [dx, dgamma, dbeta] = at::native_batch_norm_backward(
-        data_tensor(p, io.dy), data_tensor(p, io.x), channel_tensor(p, io.gamma), /*running_mean=*/{},
-        /*running_var=*/{}, channel_tensor(p, io.mean), channel_tensor(p, io.invstd), /*train=*/true, p.eps,
-        {true, true, true});
-    data_tensor(p, io.dx).copy_(dx);
-    channel_tensor(p, io.dgamma).copy_(dgamma);
-    channel_tensor(p, io.dbeta).copy_(dbeta);
+    at::Tensor dx = data_tensor(p, "dx", io.dx);
+    at::Tensor dgamma = channel_tensor(p, io.dgamma);
+    at::Tensor dbeta = channel_tensor(p, io.dbeta);
+    at::native_batch_norm_backward_out(dx, dgamma, dbeta, data_tensor(p, "dy", io.dy), data_tensor(p, "x", io.x),
+                                       channel_tensor(p, io.gamma), /*running_mean=*/{}, /*running_var=*/{},
+                                       channel_tensor(p, io.mean), channel_tensor(p, io.invstd), /*train=*/true,
+                                       p.eps, {true, true, true});
   }
 };
 
