@@ -7,13 +7,13 @@ The same library as the libtorch adapter (adapters/libtorch/libtorch_kernel.cpp)
 through another route, asked exactly what the adapter asks, op by op, so the
 two reach the same verdicts: the same aten operators and arguments, nhwc and
 ndhwc as channels_last tensors, the same formats answered unimplemented, var
-not produced, BNCHECK_THREADS threads (default 2). Like the adapter, which
-takes data tensors dense in the layout only, it says no "strides" in its
-hello, so problems that set a storage (x_storage ...) are skipped; with
---strides it takes them, and PyTorch gets the inputs as the non-contiguous
-tensors they are (torch.from_numpy of serve's strided views):
+not produced, BNCHECK_THREADS threads (default 2). Like the adapter, it
+takes data tensors in any storage (x_storage ...: "strides" in its hello),
+and PyTorch gets them as the non-contiguous tensors they are (torch.from_numpy
+of serve's strided views); with --dense it takes dense tensors only, and such
+problems are skipped:
 
-    bncheck run --kernel 'exec:/usr/bin/python3 examples/torch/kernel.py --strides'
+    bncheck run --kernel 'exec:/usr/bin/python3 examples/torch/kernel.py --dense'
 """
 import os
 import pathlib
@@ -75,4 +75,4 @@ def backward(problem, x, gamma, dy, mean, var, invstd):
 if __name__ == "__main__":
     torch.set_num_threads(thread_count())
     bncheck.serve(forward_training, forward_inference, backward, name=f"PyTorch {torch.__version__} CPU",
-                  strides="--strides" in sys.argv[1:])
+                  strides="--dense" not in sys.argv[1:])

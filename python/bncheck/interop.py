@@ -30,7 +30,7 @@ def to_torch(array, problem=None):
     """A CPU torch tensor sharing array's memory (torch.from_numpy). With the
     problem, a data array (x, dy) is also viewed channel-first (nhwc/ndhwc
     become channels_last tensors, no copy) and bf16 data becomes
-    torch.bfloat16 (a copy, exact)."""
+    torch.bfloat16 (a copy, exact, with the same strides)."""
     import torch
     import warnings
     _share(array)
@@ -40,7 +40,10 @@ def to_torch(array, problem=None):
     if problem is not None and tensor.dim() == len(problem.memory_shape) and tensor.dim() > 1:
         tensor = to_logical(tensor, problem)
         if problem.data_type == "bf16":
-            tensor = tensor.to(torch.bfloat16)                # keeps the strides (preserve_format)
+            # The same strides, whatever they are: .to() keeps only those of a
+            # dense tensor and would make a channel slice contiguous.
+            narrow = torch.empty_strided(tensor.size(), tensor.stride(), dtype=torch.bfloat16)
+            tensor = narrow.copy_(tensor)
     return tensor
 
 

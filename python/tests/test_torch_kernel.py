@@ -86,18 +86,18 @@ def test_what_the_adapter_leaves_unimplemented(torch_kernel, op, data_type, para
     assert header["type"] == "unimplemented" and reason in header["reason"], header
 
 
-def test_strides_only_when_asked_as_the_adapter_takes_none(torch_kernel):
-    assert torch_kernel.strides is False
-    strided = Worker("python", "examples/torch/kernel.py", "--strides")
-    assert strided.strides is True
-    assert strided.close()[0] == 0
+def test_strides_unless_dense_is_asked_as_the_adapter_takes_them(torch_kernel):
+    assert torch_kernel.strides is True
+    dense = Worker("python", "examples/torch/kernel.py", "--dense")
+    assert dense.strides is False
+    assert dense.close()[0] == 0
 
 
 def test_with_strides_backward_takes_x_in_another_format_than_dy():
     """x stored nchw under an nhwc problem reaches PyTorch as a contiguous NCHW
     tensor beside a channels_last dy (the mix of PyTorch #64039): its answer
     is PyTorch's own for exactly those tensors."""
-    strided = Worker("python", "examples/torch/kernel.py", "--strides")
+    strided = Worker("python", "examples/torch/kernel.py")
     rng = np.random.default_rng(6)
     p = with_storages(problem("backward", "nhwc", "f32", "f32", 2, 3, h=3, w=4), x=("nchw", 3, 0))
     x, dy = (rng.standard_normal((2, 3, 4, 3)).astype(np.float32) for _ in range(2))
