@@ -20,30 +20,10 @@ bool per_channel(const std::string& name) {
   return name != "x" && name != "dy" && name != "y" && name != "dx" && name.rfind("shard_", 0) != 0;
 }
 
-// Logical channel-first shape (N, C, [D,] H, W) and the dense strides of
-// layout l, in elements (bncheck_kernel.h's table).
+// Data tensors: the logical channel-first shape (N, C, [D,] H, W).
 int data_rank(layout l) { return 2 + spatial_rank(l); }
 
-void data_geometry(const problem& p, int64_t* shape, int64_t* strides) {
-  const int64_t S = p.d * p.h * p.w;
-  const bool last = channel_last(p.lay);
-  const int rank = data_rank(p.lay);
-  shape[0] = p.n;
-  shape[1] = p.c;
-  strides[0] = p.c * S;
-  strides[1] = last ? 1 : S;
-  // Spatial axes: innermost is w; channel-last layouts scale them by C.
-  const int64_t spatial[3] = {p.d, p.h, p.w};
-  const int64_t inner = last ? p.c : 1;
-  int64_t stride = inner;
-  for (int k = rank - 1; k >= 2; --k) {
-    shape[k] = spatial[3 - (rank - k)];
-    strides[k] = stride;
-    stride *= shape[k];
-  }
-}
-
-// The shape and dense strides the header gives tensor `name` of p; returns
+// The shape and strides the header gives tensor `name` of p; returns
 // the number of axes.
 int geometry_of(const problem& p, const std::string& name, int64_t* shape, int64_t* strides) {
   if (name == "shard_count") {
@@ -63,20 +43,14 @@ int geometry_of(const problem& p, const std::string& name, int64_t* shape, int64
     strides[0] = 1;
     return 1;
   }
-  data_geometry(p, shape, strides);
-  if (is_data_tensor(name) && !(storage_of(p, name) == storage{})) {
-    // Its own storage (bncheck_kernel.h, 1.3): the placement's strides; spatial axes step by s_stride.
-    const placement g = placement_of(p, name);
-    const int rank = data_rank(p.lay);
-    strides[0] = g.n_stride;
-    strides[1] = g.c_stride;
-    int64_t stride = g.s_stride;
-    for (int k = rank - 1; k >= 2; --k) {
-      strides[k] = stride;
-      stride *= shape[k];
-    }
-  }
-  return data_rank(p.lay);
+  // Dense in p.lay: bncheck_kernel.h's table; else its own storage's (1.3).
+  const int rank = data_rank(p.lay);
+  const int64_t all[5] = {p.n, p.c, p.d, p.h, p.w};
+  shape[0] = p.n, shape[1] = p.c;
+  for (int k = 2; k < rank; ++k) shape[k] = all[5 - rank + k];
+  const std::vector<int64_t> from_placement = data_strides(p, name);
+  std::copy(from_placement.begin(), from_placement.end(), strides);
+  return rank;
 }
 
 // The storage whose strides data tensor `name` of p has (a channel slice's

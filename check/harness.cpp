@@ -58,13 +58,11 @@ tensor decode(const native& b) {
 }
 
 // Calls put(byte offset in the allocation, index in t.values) for every
-// element of data tensor `name` placed as g.
+// element of a data tensor placed as g.
 template <class F>
 void each_placed(const problem& p, const placement& g, F&& put) {
-  const int64_t S = spatial_size(p), size = static_cast<int64_t>(size_of(p.data_type));
-  for (int64_t i = 0; i < p.n; ++i)
-    for (int64_t ch = 0; ch < p.c; ++ch)
-      for (int64_t s = 0; s < S; ++s) put((g.offset + g.at(i, ch, s)) * size, offset(p, i, ch, s));
+  const auto size = static_cast<int64_t>(size_of(p.data_type));
+  for_each_element(p, g, [&](int64_t at, int64_t k) { put((g.offset + at) * size, k); });
 }
 
 // Data tensor `name` of p in its storage: its elements where the placement

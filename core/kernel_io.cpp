@@ -113,16 +113,13 @@ kernel_result run_densified(const problem& p, const kernel_io& io,
   if (dense_storage(p)) return body(p, io);
   problem dense = p;
   for (const char* name : data_tensor_names) storage_of(dense, name) = storage{};
-  const int64_t S = spatial_size(p);
   const std::size_t size = size_of(p.data_type);
   std::map<std::string, std::vector<unsigned char>> copies;
   std::vector<std::string> written;
-  // Element (i, ch, s) of tensor name, in its storage (strided) and dense in p.lay.
+  // Each element of tensor name: its byte offset in its storage, and dense in p.lay.
   const auto each = [&](const std::string& name, auto&& move) {
-    const placement g = placement_of(p, name);
-    for (int64_t i = 0; i < p.n; ++i)
-      for (int64_t ch = 0; ch < p.c; ++ch)
-        for (int64_t s = 0; s < S; ++s) move(g.at(i, ch, s) * static_cast<int64_t>(size), offset(dense, i, ch, s) * static_cast<int64_t>(size));
+    const auto bytes = static_cast<int64_t>(size);
+    for_each_element(p, placement_of(p, name), [&](int64_t at, int64_t k) { move(at * bytes, k * bytes); });
   };
   for (const io_slot& slot : io_slots(p.op)) {
     if (!is_data_tensor(slot.name) || io_buffer(io, slot.name) == nullptr) continue;

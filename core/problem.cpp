@@ -123,6 +123,16 @@ placement placement_of(const problem& p, std::string_view name) {
   return g;
 }
 
+std::vector<int64_t> data_strides(const problem& p, std::string_view name) {
+  const placement g = placement_of(p, name);
+  // Spatial positions step by s_stride: w by it, h by w of them, d by h*w.
+  switch (spatial_rank(p.lay)) {
+    case 0: return {g.n_stride, g.c_stride};
+    case 2: return {g.n_stride, g.c_stride, g.s_stride * p.w, g.s_stride};
+    default: return {g.n_stride, g.c_stride, g.s_stride * p.h * p.w, g.s_stride * p.w, g.s_stride};
+  }
+}
+
 bool op_has_data_tensor(op_kind op, std::string_view name) {
   switch (op) {
     case op_kind::forward_training:

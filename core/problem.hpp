@@ -162,6 +162,10 @@ struct placement {
 };
 /// The placement of data tensor `name` of p.
 placement placement_of(const problem& p, std::string_view name);
+/// The strides, in elements, of data tensor `name` for the logical axes
+/// (N, C, [D,] [H, W]) of p's rank, from its placement: the C ABI's and
+/// DLPack's order (bncheck_kernel.h's table for a dense tensor).
+std::vector<int64_t> data_strides(const problem& p, std::string_view name);
 
 /// The fill of input tensor `name` (x, dy, gamma, beta, running_mean,
 /// running_var, shard_mean, shard_var); throws std::invalid_argument for a name without one.
@@ -195,6 +199,16 @@ inline int64_t offset(const problem& p, int64_t i, int64_t ch, int64_t s) {
   return (p.lay == layout::nc || p.lay == layout::nhwc || p.lay == layout::ndhwc)
              ? (i * S + s) * p.c + ch
              : (i * p.c + ch) * S + s;
+}
+/// Calls f(at, k) for every element (sample i, channel ch, spatial position
+/// s) of a data tensor placed as g: at = g.at(i, ch, s), its offset from
+/// element (0, 0, 0), and k = offset(p, i, ch, s), its index dense in p.lay.
+template <class F>
+void for_each_element(const problem& p, const placement& g, F&& f) {
+  const int64_t S = p.d * p.h * p.w;
+  for (int64_t i = 0; i < p.n; ++i)
+    for (int64_t ch = 0; ch < p.c; ++ch)
+      for (int64_t s = 0; s < S; ++s) f(g.at(i, ch, s), offset(p, i, ch, s));
 }
 
 /// Throws input_error if a fill places a non-finite value outside its

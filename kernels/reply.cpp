@@ -198,13 +198,10 @@ kernel_result read_answer(const read_fn& read, int64_t id, const problem& p, con
     if (is_data_tensor(d.name) && !(storage_of(p, d.name) == storage{})) {
       // Dense in p.lay on the wire; into its storage element by element, so
       // that nothing between the elements (the padding) is written.
-      const placement g = placement_of(p, d.name);
-      const int64_t S = spatial_size(p), size = static_cast<int64_t>(size_of(d.type));
-      for (int64_t i = 0; i < p.n; ++i)
-        for (int64_t ch = 0; ch < p.c; ++ch)
-          for (int64_t s = 0; s < S; ++s)
-            std::memcpy(to + g.at(i, ch, s) * size, bytes.data() + at + offset(p, i, ch, s) * size,
-                        static_cast<std::size_t>(size));
+      const auto size = static_cast<int64_t>(size_of(d.type));
+      for_each_element(p, placement_of(p, d.name), [&](int64_t to_at, int64_t k) {
+        std::memcpy(to + to_at * size, bytes.data() + at + k * size, static_cast<std::size_t>(size));
+      });
     } else {
       std::memcpy(to, bytes.data() + at, d.nbytes);
     }

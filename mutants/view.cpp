@@ -3,6 +3,7 @@
 // Every offset stays inside the tensor, whatever the fault, so a mutant reads
 // and writes wrong elements but never out of bounds.
 #include <cstddef>
+#include <utility>
 
 #include "core/dtype.hpp"
 #include "mutants/plain_parts.hpp"
@@ -13,12 +14,17 @@ view::view(const problem& p, const faults& f, const kernel_io& io) : p_(p), f_(f
   dense_ = dense_storage(p);
   if (dense_) return;
   x_ = placement_of(p, "x"), dy_ = placement_of(p, "dy"), y_ = placement_of(p, "y"), dx_ = placement_of(p, "dx");
-  if (f.slice_as_dense)
-    // The inputs' strides as if they had exactly c channels in their format.
-    for (placement* g : {&x_, &dy_}) {
-      if (g->c_stride == 1) g->n_stride = spatial_size(p) * p.c, g->s_stride = p.c;
-      else g->n_stride = p.c * spatial_size(p);
+  if (f.slice_as_dense) {
+    // The inputs' strides as if they had exactly c channels in their format
+    // (their slice dropped); their own allocation still bounds them (placed()).
+    problem unsliced = p;
+    for (const char* name : {"x", "dy"}) storage_of(unsliced, name).channels = 0, storage_of(unsliced, name).first = 0;
+    for (auto [name, g] : {std::pair{"x", &x_}, std::pair{"dy", &dy_}}) {
+      const placement own = *g;
+      *g = placement_of(unsliced, name);
+      g->offset = own.offset, g->span = own.span;
     }
+  }
   if (f.x_with_dy_storage && p.op == op_kind::backward) {
     // x read with dy's strides (PyTorch #64039); x's own allocation still bounds it (placed()).
     const placement own = x_;

@@ -2,8 +2,6 @@
 // the same values held as f64 data with f64 parameters agrees: the exact
 // outputs are identical, so the two results may differ by the narrow case's
 // bound plus the f64 case's. Derivation: docs/properties.md, "precision_agreement".
-#include <cmath>
-
 #include "properties/support.hpp"
 
 namespace bncheck::properties {
@@ -24,20 +22,8 @@ void precision_agreement(kernel& k, case_log& log, const limits& lim) {
   if (!got1) return;
   const auto got2 = run(k, c2, log);
   if (!got2) return;
-  const tensor_map b1 = exact_bounds(c1), b2 = exact_bounds(c2);
   checker chk(std::string(to_string(p.data_type)) + ":f32 and f64:f64 on the same values agree within b1 + b2");
-  for (const std::string& name : outputs_of_both(p, *got1, *got2)) {
-    const std::vector<double>& k1 = got1->at(name).values;
-    const std::vector<double>& k2 = got2->at(name).values;
-    for (std::size_t i = 0; i < k1.size(); ++i) {
-      const std::string where = element_name(name, c1.expected.at(name).shape, i);
-      if (!std::isfinite(c1.expected.at(name).values[i]) || !std::isfinite(k1[i]) || !std::isfinite(k2[i])) {
-        chk.equal(where, k1[i], k2[i]);
-        continue;
-      }
-      chk.near(where, k1[i], exact(k2[i]), add(exact(b1.at(name).values[i]), exact(b2.at(name).values[i])));
-    }
-  }
+  agree_at_same_positions(chk, c1, *got1, c2, *got2);
   chk.require(c1, k.name());
 }
 

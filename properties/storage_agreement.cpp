@@ -4,8 +4,6 @@
 // dense tensors in the problem's layout: the exact values are equal element
 // for element, so the kernel's may differ by the sum of the two cases'
 // bounds. Derivation: docs/properties.md, "storage_agreement".
-#include <cmath>
-
 #include "properties/support.hpp"
 
 namespace bncheck::properties {
@@ -27,20 +25,8 @@ void storage_agreement(kernel& k, case_log& log, const limits& lim) {
   if (!got1) return;
   const auto got2 = run(k, c2, log);
   if (!got2) return;
-  const tensor_map b1 = exact_bounds(c1), b2 = exact_bounds(c2);
   checker chk("dense " + std::string(to_string(p.lay)) + " and the storages of the same data agree element for element within b1 + b2");
-  for (const std::string& name : outputs_of_both(p, *got1, *got2)) {
-    const std::vector<double>& k1 = got1->at(name).values;
-    const std::vector<double>& k2 = got2->at(name).values;
-    for (std::size_t i = 0; i < k2.size(); ++i) {
-      const std::string where = element_name(name, c2.expected.at(name).shape, i);
-      if (!std::isfinite(c1.expected.at(name).values[i]) || !std::isfinite(k1[i]) || !std::isfinite(k2[i])) {
-        chk.equal(where, k2[i], k1[i]);
-        continue;
-      }
-      chk.near(where, k2[i], exact(k1[i]), add(exact(b1.at(name).values[i]), exact(b2.at(name).values[i])));
-    }
-  }
+  agree_at_same_positions(chk, c2, *got2, c1, *got1);
   chk.require(c2, k.name());
 }
 

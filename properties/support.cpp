@@ -156,4 +156,21 @@ void checker::require(const test_case& c, const std::string& kernel_name) const 
   if (!ok()) fail(report(c, kernel_name));
 }
 
+void agree_at_same_positions(checker& chk, const test_case& c_got, const tensor_map& got, const test_case& c_other,
+                             const tensor_map& other) {
+  const tensor_map b_got = exact_bounds(c_got), b_other = exact_bounds(c_other);
+  for (const std::string& name : outputs_of_both(c_got.prob, got, other)) {
+    const std::vector<double>& k = got.at(name).values;
+    const std::vector<double>& o = other.at(name).values;
+    for (std::size_t i = 0; i < k.size(); ++i) {
+      const std::string where = element_name(name, c_got.expected.at(name).shape, i);
+      if (!std::isfinite(c_got.expected.at(name).values[i]) || !std::isfinite(k[i]) || !std::isfinite(o[i])) {
+        chk.equal(where, k[i], o[i]);
+        continue;
+      }
+      chk.near(where, k[i], exact(o[i]), add(exact(b_got.at(name).values[i]), exact(b_other.at(name).values[i])));
+    }
+  }
+}
+
 }  // namespace bncheck::properties

@@ -112,4 +112,12 @@ class checker {
   std::vector<entry> worst_;
 };
 
+/// The pair check of two cases whose exact outputs are equal at the same
+/// positions (precision_agreement, storage_agreement): every output both
+/// runs gave agrees element for element, `got` within b_got + b_other of
+/// `other`; where the exact value or either run is not finite, the two runs
+/// are equal.
+void agree_at_same_positions(checker& chk, const test_case& c_got, const tensor_map& got, const test_case& c_other,
+                             const tensor_map& other);
+
 }  // namespace bncheck::properties

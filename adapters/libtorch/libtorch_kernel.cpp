@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <exception>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace bncheck::libtorch {
@@ -58,7 +59,7 @@ bool supported_formats(const problem& p) {
 }
 
 // Logical sizes (N, C, [D, H, W]) and the strides of data tensor `name` as
-// placement_of(p, name) lays it: dense in p.lay (nhwc and ndhwc are
+// data_strides(p, name) gives them: dense in p.lay (nhwc and ndhwc are
 // PyTorch's channels_last and channels_last_3d), the other format of its
 // rank, or a channel slice of a wider tensor, which ATen sees as the
 // non-contiguous view t[:, first:first+c] that a user's slicing makes.
@@ -67,12 +68,11 @@ struct geometry {
 };
 
 geometry geometry_of(const problem& p, const char* name) {
-  const placement g = placement_of(p, name);
-  const int64_t s = g.s_stride;
+  std::vector<int64_t> strides = data_strides(p, name);
   switch (spatial_rank(p.lay)) {
-    case 0: return {{p.n, p.c}, {g.n_stride, g.c_stride}};
-    case 2: return {{p.n, p.c, p.h, p.w}, {g.n_stride, g.c_stride, s * p.w, s}};
-    default: return {{p.n, p.c, p.d, p.h, p.w}, {g.n_stride, g.c_stride, s * p.h * p.w, s * p.w, s}};
+    case 0: return {{p.n, p.c}, std::move(strides)};
+    case 2: return {{p.n, p.c, p.h, p.w}, std::move(strides)};
+    default: return {{p.n, p.c, p.d, p.h, p.w}, std::move(strides)};
   }
 }
 

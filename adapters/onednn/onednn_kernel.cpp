@@ -23,17 +23,16 @@ using tag = dnnl::memory::format_tag;
 using dt = dnnl::memory::data_type;
 
 // Logical dims in oneDNN's order (N, C, [D,] [H,] W) and the strides of data
-// tensor `name` as placement_of(p, name) lays it: dense in p.lay (the same
+// tensor `name` as data_strides(p, name) gives them: dense in p.lay (the same
 // descriptor as the tags nc, nchw, nhwc, ncdhw, ndhwc give), the other format
 // of its rank, or a channel slice of a wider tensor. The memory object's
 // handle is the element (0, 0, 0) the harness's pointer is at.
 dnnl::memory::desc data_desc(const problem& p, const char* name, dt type) {
-  const placement g = placement_of(p, name);
-  const int64_t s = g.s_stride;
+  const dnnl::memory::dims strides = data_strides(p, name);
   switch (spatial_rank(p.lay)) {
-    case 0: return {{p.n, p.c}, type, {g.n_stride, g.c_stride}};
-    case 2: return {{p.n, p.c, p.h, p.w}, type, {g.n_stride, g.c_stride, s * p.w, s}};
-    default: return {{p.n, p.c, p.d, p.h, p.w}, type, {g.n_stride, g.c_stride, s * p.h * p.w, s * p.w, s}};
+    case 0: return {{p.n, p.c}, type, strides};
+    case 2: return {{p.n, p.c, p.h, p.w}, type, strides};
+    default: return {{p.n, p.c, p.d, p.h, p.w}, type, strides};
   }
 }
 
