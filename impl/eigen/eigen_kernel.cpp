@@ -70,9 +70,11 @@ const fast::ops<T>& fast_ops() {
 // twice the L2 of the development machine's two cores.
 constexpr int64_t stream_bytes = int64_t{4} << 20;
 
-fast::dims dims_of(const problem& p) {
+// backwards: an elementwise pass that follows a channel-last statistics pass
+// (fast.hpp: dims::backwards).
+fast::dims dims_of(const problem& p, bool backwards = false) {
   const bool large = element_count(p) * static_cast<int64_t>(size_of(p.data_type)) >= stream_bytes;
-  return {p.n, p.c, spatial_size(p), large};
+  return {p.n, p.c, spatial_size(p), large, backwards};
 }
 
 // Channel-last statistics (sums) of all channels on n threads. The fast loops
@@ -173,14 +175,16 @@ void sums_cl_all(const problem& p, const T* x, const T* dy, int n, const double*
 
 // Elementwise passes over part t of n: rows of a channel-last tensor for the
 // fast loops (each thread then streams contiguous memory), channels otherwise.
+// after_statistics: the rows were just read by the statistics (training).
 template <class T>
 void normalize_part(const problem& p, const T* x, T* y, int t, int n, const double* shift,
-                    const double* scale, const double* bias) {
+                    const double* scale, const double* bias, bool after_statistics) {
   if constexpr (has_fast<T>) {
     const auto& o = fast_ops<T>();
     if (channel_last(p.lay)) {
       const channel_range rows = part(0, reduction_size(p), t, n);
-      o.normalize_cl(dims_of(p), x, y, rows.begin, rows.end, shift, scale, bias);
+      o.normalize_cl(dims_of(p, after_statistics), x, y, rows.begin, rows.end, shift, scale,
+                     bias);
     } else {
       const channel_range r = part(0, p.c, t, n);
       o.normalize_cf(dims_of(p), x, y, r.begin, r.end, shift, scale, bias);
@@ -198,7 +202,8 @@ void dx_part_cl(const problem& p, const T* x, const T* dy, T* dx, int t, int n,
                 const double* scale) {
   if constexpr (has_fast<T>) {
     const channel_range rows = part(0, reduction_size(p), t, n);
-    fast_ops<T>().dx_cl(dims_of(p), x, dy, dx, rows.begin, rows.end, mean, dy_mean, coef, scale);
+    fast_ops<T>().dx_cl(dims_of(p, true), x, dy, dx, rows.begin, rows.end, mean, dy_mean, coef,
+                        scale);
   } else {
     backward_dx(p, x, dy, dx, part(0, p.c, t, n), mean, dy_mean, coef, scale);
   }
@@ -283,7 +288,7 @@ void forward_training(const problem& p, const kernel_io& io) {
     moments_cl_all(p, x, n, mean.data(), m2.data());
     factors({0, p.c});
     parallel(n, [&](int t) {
-      normalize_part(p, x, y, t, n, mean.data(), scale.data(), beta.data());
+      normalize_part(p, x, y, t, n, mean.data(), scale.data(), beta.data(), true);
     });
   } else if constexpr (has_fast<T>) {
     const int64_t block = channel_block(p, 1);
@@ -325,7 +330,7 @@ void forward_inference(const problem& p, const kernel_io& io) {
   const int n = threads_for(element_count(p));
   parallel(n, [&](int t) {
     normalize_part(p, static_cast<const T*>(io.x), static_cast<T*>(io.y), t, n, rm.data(),
-                   scale.data(), beta.data());
+                   scale.data(), beta.data(), false);
   });
 }
 

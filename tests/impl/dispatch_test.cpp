@@ -156,22 +156,25 @@ expected<T> expected_of(const problem& p, const eigen::fast::dims& d, const std:
 }
 
 // stream: outputs through the staging buffer and non-temporal stores, which
-// the kernel uses only for tensors of 4 MiB and more. edit, if given, changes
-// the inputs and per-channel factors before the comparison.
+// the kernel uses only for tensors of 4 MiB and more. backwards: channel-last
+// elementwise passes in blocks of rows from the last (fast.hpp), as after
+// statistics. edit, if given, changes the inputs and per-channel factors
+// before the comparison.
 template <class T, class Edit>
 void expect_fast_equals_generic(const std::string& isa, layout lay, int64_t n, int64_t c,
-                                int64_t h, int64_t w, bool stream, Edit&& edit) {
+                                int64_t h, int64_t w, bool stream, bool backwards, Edit&& edit) {
   problem p;
   p.lay = lay;
   p.n = n, p.c = c, p.h = h, p.w = w;
-  const eigen::fast::dims d{n, c, spatial_size(p), stream};
+  const eigen::fast::dims d{n, c, spatial_size(p), stream, backwards};
   const int64_t count = element_count(p);
   std::vector<T> x = values<T>(count, 1, 3), dy = values<T>(count, 2, 0);
   std::vector<double> shift(values<double>(c, 3, 3)), scale(values<double>(c, 4, 1)),
       bias(values<double>(c, 5, 0));
   edit(d, channel_last(lay), x, dy, shift, scale, bias);
   const auto& o = ops_of<T>(variant(isa));
-  const std::string what = isa + (stream ? " streaming " : " ") + to_text(p);
+  const std::string what =
+      isa + (stream ? " streaming " : " ") + (backwards ? "backwards " : "") + to_text(p);
   const bool last = channel_last(lay);
   const expected<T> e = expected_of(p, d, x, dy, shift, scale, bias);
 
@@ -185,12 +188,27 @@ void expect_fast_equals_generic(const std::string& isa, layout lay, int64_t n, i
   EXPECT_EQ(bits(e.mean), bits(m2)) << "mean, " << what;
   EXPECT_EQ(bits(e.m2), bits(q2)) << "m2, " << what;
 
+  // Channel-last outputs at several offsets from a 64-byte boundary: a
+  // streamed output whose rows are whole lines is written line by line from
+  // its first boundary (f32-inl.hpp: for_each_line_group).
+  std::vector<T> room(static_cast<std::size_t>(count) + 64);
+  auto output_at = [&](int64_t k) {
+    T* p = room.data();
+    while (reinterpret_cast<uintptr_t>(p) % 64 != 0) ++p;
+    return p + k;
+  };
+  auto written = [&](const T* out) { return std::vector<T>(out, out + count); };
   std::vector<T> y2(count);
-  if (last)
-    o.normalize_cl(d, x.data(), y2.data(), 0, d.m(), shift.data(), scale.data(), bias.data());
-  else
+  if (last) {
+    for (int64_t k : {int64_t{0}, int64_t{1}, int64_t{5}, 64 / int64_t{sizeof(T)} - 1}) {
+      T* out = output_at(k);
+      o.normalize_cl(d, x.data(), out, 0, d.m(), shift.data(), scale.data(), bias.data());
+      EXPECT_EQ(bits(e.y), bits(written(out))) << "y " << k << " elements past a line, " << what;
+    }
+  } else {
     o.normalize_cf(d, x.data(), y2.data(), 0, c, shift.data(), scale.data(), bias.data());
-  EXPECT_EQ(bits(e.y), bits(y2)) << "y, " << what;
+    EXPECT_EQ(bits(e.y), bits(y2)) << "y, " << what;
+  }
 
   if (last)
     by_chunks<eigen::sum_pair<double>>(d, m2, q2, [&](int64_t k0, int64_t k1, double* a, double* b) {
@@ -201,14 +219,18 @@ void expect_fast_equals_generic(const std::string& isa, layout lay, int64_t n, i
   EXPECT_EQ(bits(e.sum_dy), bits(m2)) << "sum(dy), " << what;
   EXPECT_EQ(bits(e.sum_dy_xc), bits(q2)) << "sum(dy (x - mean)), " << what;
 
-  if (last)
-    o.dx_cl(d, x.data(), dy.data(), y2.data(), 0, d.m(), shift.data(), bias.data(), scale.data(),
-            shift.data());
-  else
-    o.dx_cf(d, x.data(), dy.data(), y2.data(), 0, c, shift.data(), bias.data(), scale.data(),
-            shift.data());
+  if (last) {
+    for (int64_t k : {int64_t{0}, int64_t{1}, int64_t{5}, 64 / int64_t{sizeof(T)} - 1}) {
+      T* out = output_at(k);
+      o.dx_cl(d, x.data(), dy.data(), out, 0, d.m(), shift.data(), bias.data(), scale.data(),
+              shift.data());
+      EXPECT_EQ(bits(e.dx), bits(written(out))) << "dx " << k << " elements past a line, " << what;
+    }
+    return;
+  }
+  o.dx_cf(d, x.data(), dy.data(), y2.data(), 0, c, shift.data(), bias.data(), scale.data(),
+          shift.data());
   EXPECT_EQ(bits(e.dx), bits(y2)) << "dx, " << what;
-  if (last) return;
 
   // The pipelined channel-first loops, in blocks of 2 channels (so that a
   // block's y or dx is written while the next block is read): the same bits
@@ -250,15 +272,18 @@ void expect_fast_equals_generic(const std::string& isa, layout lay, int64_t n, i
 
 template <class T>
 void expect_fast_equals_generic(const std::string& isa, layout lay, int64_t n, int64_t c,
-                                int64_t h, int64_t w, bool stream) {
-  expect_fast_equals_generic<T>(isa, lay, n, c, h, w, stream, [](auto&&...) {});
+                                int64_t h, int64_t w, bool stream, bool backwards) {
+  expect_fast_equals_generic<T>(isa, lay, n, c, h, w, stream, backwards, [](auto&&...) {});
 }
 
 TEST(eigen_dispatch, every_variant_reproduces_the_generic_loops_bit_for_bit) {
   // Chunks straddling samples, a short last chunk, lane tails (M % 8 != 0),
   // channel counts that are not a multiple of any vector width, a single
   // value per channel, more channels than one channel-last group holds or
-  // than a staging buffer holds in one row, and runs longer than it.
+  // than a staging buffer holds in one row, and runs longer than it; rows
+  // for several backwards blocks (nc 2000 x 300: 873 f32 rows or 436 f64
+  // rows per MiB); rows of whole lines (32 and 176 channels), four at a
+  // time and fewer, over several blocks.
   struct shape {
     layout lay;
     int64_t n, c, h, w;
@@ -268,13 +293,15 @@ TEST(eigen_dispatch, every_variant_reproduces_the_generic_loops_bit_for_bit) {
                           {layout::nchw, 40, 3, 9, 8},  {layout::nhwc, 40, 3, 9, 8},
                           {layout::nc, 1, 9, 1, 1},     {layout::nc, 1029, 13, 1, 1},
                           {layout::nc, 300, 1100, 1, 1},  {layout::nc, 10, 5000, 1, 1},
-                          {layout::nchw, 2, 3, 100, 100}};
+                          {layout::nchw, 2, 3, 100, 100}, {layout::nc, 2000, 300, 1, 1},
+                          {layout::nhwc, 3, 32, 5, 7},    {layout::nc, 1500, 176, 1, 1}};
   for (const std::string& isa : eigen::supported_isas())
     for (const shape& s : shapes)
-      for (bool stream : {false, true}) {
-        expect_fast_equals_generic<float>(isa, s.lay, s.n, s.c, s.h, s.w, stream);
-        expect_fast_equals_generic<double>(isa, s.lay, s.n, s.c, s.h, s.w, stream);
-      }
+      for (bool stream : {false, true})
+        for (bool backwards : {false, true}) {
+          expect_fast_equals_generic<float>(isa, s.lay, s.n, s.c, s.h, s.w, stream, backwards);
+          expect_fast_equals_generic<double>(isa, s.lay, s.n, s.c, s.h, s.w, stream, backwards);
+        }
 }
 
 // f32 data at the edges of f32's range, where the fast loops fall back to
@@ -310,8 +337,8 @@ TEST(eigen_dispatch, f32_fallbacks_reproduce_the_model_bit_for_bit) {
   for (const std::string& isa : eigen::supported_isas())
     for (layout lay : {layout::nchw, layout::nhwc})
       for (bool stream : {false, true}) {
-        expect_fast_equals_generic<float>(isa, lay, 3, 21, 10, 10, stream, edit);
-        expect_fast_equals_generic<float>(isa, lay, 2, 17, 3, 5, stream, edit);
+        expect_fast_equals_generic<float>(isa, lay, 3, 21, 10, 10, stream, false, edit);
+        expect_fast_equals_generic<float>(isa, lay, 2, 17, 3, 5, stream, false, edit);
       }
 }
 

@@ -222,30 +222,32 @@ void chunk_sums_cl(dims d, const T* x, const T* dy, int64_t k0, int64_t k1, cons
 
 /// Calls f(r, ch0, ch1, out) for segments of the rows [r0, r1), f writing
 /// channels [ch0, ch1) of row r at out (the output itself, or a staging
-/// buffer that stream_copy empties). The rows are one contiguous range.
+/// buffer that stream_copy empties), in row_blocks order.
 template <class T, class F>
 void for_each_segment_cl(dims d, T* y, int64_t r0, int64_t r1, F&& f) {
   const int64_t C = d.c;
-  if (!d.stream) {
-    for (int64_t r = r0; r < r1; ++r) f(r, 0, C, y + r * C);
-    return;
-  }
   alignas(64) T stage[stage_bytes / sizeof(T)];
   constexpr int64_t room = stage_bytes / sizeof(T);
-  T* const base = y + r0 * C;
-  const int64_t len = (r1 - r0) * C;
-  for (int64_t a = 0; a < len;) {
-    const int64_t b = piece_end(base, a, room, len);
-    for (int64_t q = a; q < b;) {
-      const int64_t r = r0 + q / C, ch = q % C;
-      const int64_t end = min64(b, q - ch + C);
-      f(r, ch, ch + (end - q), stage + (q - a));
-      q = end;
+  row_blocks(d, sizeof(T), r0, r1, [&](int64_t s, int64_t e) {
+    if (!d.stream) {
+      for (int64_t r = s; r < e; ++r) f(r, 0, C, y + r * C);
+      return;
     }
-    stream_copy(base + a, stage, b - a);
-    a = b;
-  }
-  _mm_sfence();
+    T* const base = y + s * C;
+    const int64_t len = (e - s) * C;
+    for (int64_t a = 0; a < len;) {
+      const int64_t b = piece_end(base, a, room, len);
+      for (int64_t q = a; q < b;) {
+        const int64_t r = s + q / C, ch = q % C;
+        const int64_t end = min64(b, q - ch + C);
+        f(r, ch, ch + (end - q), stage + (q - a));
+        q = end;
+      }
+      stream_copy(base + a, stage, b - a);
+      a = b;
+    }
+  });
+  if (d.stream) _mm_sfence();
 }
 
 // The elementwise loops over channel-last segments take every pointer as an

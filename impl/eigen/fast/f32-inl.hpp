@@ -244,112 +244,134 @@ void backward_cf(dims d, const T* x, const T* dy, T* dx, int64_t c0, int64_t c1,
 
 // ---- channel-last statistics and sums -----------------------------------
 
-/// Per-channel m, C and Q (f32_chunks-inl.hpp) of the chunk of len rows at x
-/// (row stride C) for the V channels at x. Pass 2 runs as two sweeps of 8
-/// lanes (rows r % 16 < 8, then the others) so that its 2 x 8 accumulators
-/// stay in registers; a lane's additions keep their order.
-template <int V>
-inline void cl_chunk_moments_f32(const float* x, int64_t C, int64_t len, prefetcher& pf,
-                                 float* m_out, float* c_out, float* q_out) {
-  using vt = vf<V>;
-  const vt k = loadf<V>(x);
-  vt a[flanes];
-  for (int l = 0; l < flanes; ++l) a[l] = splatf<V>(0.0f);
-  int64_t r = 0;
-  for (; r + flanes <= len; r += flanes) {
-    pf.step();
-#pragma GCC unroll 16
-    for (int l = 0; l < flanes; ++l) a[l] += loadf<V>(x + (r + l) * C) - k;
-  }
-  for (int l = 0; l < flanes; ++l)
-    if (l < len - r) a[l] += loadf<V>(x + (r + l) * C) - k;
-  vt s = tree16(a), k_copy = k, m;
-  for (int w = 0; w < V; ++w) lane<V>(m, w) = first_mean(lane<V>(k_copy, w), lane<V>(s, w), len);
-  vt dev[flanes], sq[flanes];
-  for (int h = 0; h < flanes; h += 8) {
-    vt dv[8], qv[8];
-    for (int l = 0; l < 8; ++l) dv[l] = qv[l] = splatf<V>(0.0f);
-    for (r = 0; r + flanes <= len; r += flanes) {
-      pf.step();
-#pragma GCC unroll 8
-      for (int l = 0; l < 8; ++l) {
-        const vt e = loadf<V>(x + (r + h + l) * C) - m;
-        dv[l] += e;
-        qv[l] += e * e;
-      }
-    }
-    for (int l = 0; l < 8; ++l)
-      if (h + l < len - r) {
-        const vt e = loadf<V>(x + (r + h + l) * C) - m;
-        dv[l] += e;
-        qv[l] += e * e;
-      }
-    for (int l = 0; l < 8; ++l) dev[h + l] = dv[l], sq[h + l] = qv[l];
-  }
-  storef<V>(m_out, m);
-  storef<V>(c_out, tree16(dev));
-  storef<V>(q_out, tree16(sq));
+// A unit (chunk x channel group) is read row by row, in memory order: a
+// column of one vector of channels over 256 rows (one line per row, a row
+// apart) is a pattern neither the hardware prefetcher nor the L1 (whose sets
+// a row stride aliases) serves well; measured on the development machine,
+// column sweeps read 27 GB/s where rows read 53. Lane l of the unit's
+// channel j then lives in memory, at acc[l * G + j]: row r adds into lane
+// r % 16 as before, so a lane's additions keep their order and the bits
+// are those of f32_chunks-inl.hpp.
+
+/// Channels per unit: two lane arrays of 16 x 256 floats (32 KiB) stay in
+/// the L1 beside the row being read.
+constexpr int64_t cl_lanes_width = 256;
+
+/// Lane arrays of one unit.
+struct cl_lanes {
+  alignas(64) float a[flanes * cl_lanes_width];
+  alignas(64) float b[flanes * cl_lanes_width];
+  alignas(64) float k[cl_lanes_width];  ///< pass 1's shift, then the first means
+  alignas(64) float s[cl_lanes_width];
+  alignas(64) float t[cl_lanes_width];
+};
+
+inline void zero_lanes(float* acc, int64_t G) {
+  std::memset(acc, 0, static_cast<std::size_t>(flanes * G) * sizeof(float));
 }
 
-/// sum(dy) and sum(dy * ((x - hi) - lo)) of a chunk of len rows for the V
-/// channels at x and dy, in two sweeps of 8 lanes.
-template <int V>
-inline void cl_chunk_sums_f32(const float* x, const float* dy, int64_t C, int64_t len,
-                              const float* hi_at, const float* lo_at, prefetcher& pf_x,
-                              prefetcher& pf_dy, float* a_out, float* b_out) {
-  using vt = vf<V>;
-  const vt hi = loadf<V>(hi_at), lo = loadf<V>(lo_at);
-  vt a[flanes], b[flanes];
-  for (int h = 0; h < flanes; h += 8) {
-    vt av[8], bv[8];
-    for (int l = 0; l < 8; ++l) av[l] = bv[l] = splatf<V>(0.0f);
-    int64_t r = 0;
-    for (; r + flanes <= len; r += flanes) {
-      pf_x.step();
-      pf_dy.step();
-#pragma GCC unroll 8
-      for (int l = 0; l < 8; ++l) {
-        const vt g = loadf<V>(dy + (r + h + l) * C);
-        av[l] += g;
-        bv[l] += g * ((loadf<V>(x + (r + h + l) * C) - hi) - lo);
-      }
-    }
-    for (int l = 0; l < 8; ++l)
-      if (h + l < len - r) {
-        const vt g = loadf<V>(dy + (r + h + l) * C);
-        av[l] += g;
-        bv[l] += g * ((loadf<V>(x + (r + h + l) * C) - hi) - lo);
-      }
-    for (int l = 0; l < 8; ++l) a[h + l] = av[l], b[h + l] = bv[l];
+/// out[j] = the lane tree (tree16) of channel j's 16 lanes in acc.
+inline void lane_tree(const float* acc, int64_t G, float* out) {
+  int64_t j = 0;
+  for (; j + WF <= G; j += WF) {
+    vf<WF> l[flanes];
+    for (int q = 0; q < flanes; ++q) l[q] = loadf<WF>(acc + q * G + j);
+    storef<WF>(out + j, tree16(l));
   }
-  storef<V>(a_out, tree16(a));
-  storef<V>(b_out, tree16(b));
+  for (; j < G; ++j) {
+    float l[flanes];
+    for (int q = 0; q < flanes; ++q) l[q] = acc[q * G + j];
+    out[j] = tree16(l);
+  }
+}
+
+/// Pass 1 of one row: a[j] += x[j] - k[j] for the G channels.
+inline void first_pass_row(const float* xr, const float* k, float* a, int64_t G) {
+  int64_t j = 0;
+  for (; j + WF <= G; j += WF)
+    storef<WF>(a + j, loadf<WF>(a + j) + (loadf<WF>(xr + j) - loadf<WF>(k + j)));
+  for (; j < G; ++j) a[j] += xr[j] - k[j];
+}
+
+/// Pass 2 of one row: e = x[j] - m[j]; dv[j] += e; qv[j] += e * e.
+inline void second_pass_row(const float* xr, const float* m, float* dv, float* qv, int64_t G) {
+  int64_t j = 0;
+  for (; j + WF <= G; j += WF) {
+    const vf<WF> e = loadf<WF>(xr + j) - loadf<WF>(m + j);
+    storef<WF>(dv + j, loadf<WF>(dv + j) + e);
+    storef<WF>(qv + j, loadf<WF>(qv + j) + e * e);
+  }
+  for (; j < G; ++j) {
+    const float e = xr[j] - m[j];
+    dv[j] += e;
+    qv[j] += e * e;
+  }
+}
+
+/// sum(dy) and sum(dy * ((x - hi) - lo)) of the G channels at x and dy over
+/// len rows, read row by row; hi and lo are the G channels' splits.
+inline void cl_unit_sums_f32(const float* x, const float* dy, int64_t C, int64_t len, int64_t G,
+                             const float* hi, const float* lo, prefetcher& pf_x,
+                             prefetcher& pf_dy, cl_lanes& w) {
+  zero_lanes(w.a, G);
+  zero_lanes(w.b, G);
+  for (int64_t r = 0; r < len; ++r) {
+    pf_x.step();
+    pf_dy.step();
+    const float* xr = x + r * C;
+    const float* dr = dy + r * C;
+    float* av = w.a + (r % flanes) * G;
+    float* bv = w.b + (r % flanes) * G;
+    int64_t j = 0;
+    for (; j + WF <= G; j += WF) {
+      const vf<WF> g = loadf<WF>(dr + j);
+      storef<WF>(av + j, loadf<WF>(av + j) + g);
+      storef<WF>(bv + j, loadf<WF>(bv + j) +
+                             g * ((loadf<WF>(xr + j) - loadf<WF>(hi + j)) - loadf<WF>(lo + j)));
+    }
+    for (; j < G; ++j) {
+      const float g = dr[j];
+      av[j] += g;
+      bv[j] += g * ((xr[j] - hi[j]) - lo[j]);
+    }
+  }
+  lane_tree(w.a, G, w.s);
+  lane_tree(w.b, G, w.t);
 }
 
 void chunk_moments_cl_f32(dims d, const float* x, int64_t k0, int64_t k1, double* mean,
                           double* m2) {
   const int64_t C = d.c;
-  float m[WF], c[WF], q[WF];
-  for_each_unit_cl(d, k0, k1, cl_group<float>, [&](const unit_cl& u, const unit_cl& nx) {
+  const std::unique_ptr<cl_lanes> lanes(new cl_lanes);
+  cl_lanes& w = *lanes;
+  for_each_unit_cl(d, k0, k1, cl_lanes_width, [&](const unit_cl& u, const unit_cl& nx) {
+    const int64_t G = u.g1 - u.g0;
     const float* rows = x + u.j0 * C;
+    const float* xu = rows + u.g0;
+    prefetcher next = next_rows(d, x, nx.j0, nx.len, nx.g0, nx.g1, 2 * u.len);
+    zero_lanes(w.a, G);
+    std::memcpy(w.k, xu, static_cast<std::size_t>(G) * sizeof(float));
+    for (int64_t r = 0; r < u.len; ++r) {
+      next.step();
+      first_pass_row(xu + r * C, w.k, w.a + (r % flanes) * G, G);
+    }
+    lane_tree(w.a, G, w.s);
+    for (int64_t j = 0; j < G; ++j) w.k[j] = first_mean(w.k[j], w.s[j], u.len);
+    zero_lanes(w.a, G);
+    zero_lanes(w.b, G);
+    for (int64_t r = 0; r < u.len; ++r) {
+      next.step();
+      second_pass_row(xu + r * C, w.k, w.a + (r % flanes) * G, w.b + (r % flanes) * G, G);
+    }
+    lane_tree(w.a, G, w.s);
+    lane_tree(w.b, G, w.t);
     double* const mo = mean + (u.j0 / chunk - k0) * C;
     double* const qo = m2 + (u.j0 / chunk - k0) * C;
-    // Three sweeps of len / 16 steps per column of WF channels.
-    const int64_t steps = ((u.g1 - u.g0) / WF + (u.g1 - u.g0) % WF) * 3 * (u.len / flanes);
-    prefetcher next = next_rows(d, x, nx.j0, nx.len, nx.g0, nx.g1, steps);
-    auto put = [&](int64_t ch, int w) {
-      const moments r = chunk_result(rows + ch, C, u.len, m[w], c[w], q[w]);
+    for (int64_t j = 0; j < G; ++j) {
+      const int64_t ch = u.g0 + j;
+      const moments r = chunk_result(rows + ch, C, u.len, w.k[j], w.s[j], w.t[j]);
       mo[ch] = r.mean;
       qo[ch] = r.m2;
-    };
-    int64_t cb = u.g0;
-    for (; cb + WF <= u.g1; cb += WF) {
-      cl_chunk_moments_f32<WF>(rows + cb, C, u.len, next, m, c, q);
-      for (int w = 0; w < WF; ++w) put(cb + w, w);
-    }
-    for (; cb < u.g1; ++cb) {
-      cl_chunk_moments_f32<1>(rows + cb, C, u.len, next, m, c, q);
-      put(cb, 0);
     }
   });
 }
@@ -365,28 +387,22 @@ void chunk_sums_cl_f32(dims d, const float* x, const float* dy, int64_t k0, int6
     hi[ch] = sp.hi;
     lo[ch] = sp.lo;
   }
-  float a[WF], b[WF];
-  for_each_unit_cl(d, k0, k1, cl_group<float> / 2, [&](const unit_cl& u, const unit_cl& nx) {
+  const std::unique_ptr<cl_lanes> w(new cl_lanes);
+  for_each_unit_cl(d, k0, k1, cl_lanes_width, [&](const unit_cl& u, const unit_cl& nx) {
     const float* xr = x + u.j0 * C;
     const float* dyr = dy + u.j0 * C;
     double* const ao = sum_dy + (u.j0 / chunk - k0) * C;
     double* const bo = sum_dy_xc + (u.j0 / chunk - k0) * C;
-    const int64_t steps = ((u.g1 - u.g0) / WF + (u.g1 - u.g0) % WF) * 2 * (u.len / flanes);
-    prefetcher next_x = next_rows(d, x, nx.j0, nx.len, nx.g0, nx.g1, steps);
-    prefetcher next_dy = next_rows(d, dy, nx.j0, nx.len, nx.g0, nx.g1, steps);
-    auto put = [&](int64_t ch, int w) {
-      const sums r = sums_result(xr + ch, dyr + ch, C, u.len, mean[ch], a[w], b[w]);
+    prefetcher next_x = next_rows(d, x, nx.j0, nx.len, nx.g0, nx.g1, u.len);
+    prefetcher next_dy = next_rows(d, dy, nx.j0, nx.len, nx.g0, nx.g1, u.len);
+    const int64_t G = u.g1 - u.g0;
+    cl_unit_sums_f32(xr + u.g0, dyr + u.g0, C, u.len, G, hi + u.g0, lo + u.g0, next_x, next_dy,
+                     *w);
+    for (int64_t j = 0; j < G; ++j) {
+      const int64_t ch = u.g0 + j;
+      const sums r = sums_result(xr + ch, dyr + ch, C, u.len, mean[ch], w->s[j], w->t[j]);
       ao[ch] = r.first;
       bo[ch] = r.second;
-    };
-    int64_t cb = u.g0;
-    for (; cb + WF <= u.g1; cb += WF) {
-      cl_chunk_sums_f32<WF>(xr + cb, dyr + cb, C, u.len, hi + cb, lo + cb, next_x, next_dy, a, b);
-      for (int w = 0; w < WF; ++w) put(cb + w, w);
-    }
-    for (; cb < u.g1; ++cb) {
-      cl_chunk_sums_f32<1>(xr + cb, dyr + cb, C, u.len, hi + cb, lo + cb, next_x, next_dy, a, b);
-      put(cb, 0);
     }
   });
 }
@@ -449,24 +465,27 @@ void fix_cl(dims d, float* out, int64_t r0, int64_t r1, const bool* wide, F&& fi
 /// Calls f(at, ch, n, out) for pieces of the rows [r0, r1) of a channel-last
 /// tensor: n elements from element `at` of the tensor, starting with channel
 /// ch and running on into the next rows, f writing them at out (the output,
-/// or the staging buffer that stream_copy then empties). A piece holds at
+/// or the staging buffer that stream_copy then empties), in row_blocks
+/// order. A piece holds at
 /// most `cl_room` elements; whole rows of a few dozen channels would make
 /// the per-call overhead cost as much as the arithmetic (N32 C64 56x56).
 constexpr int64_t cl_room = stage_bytes / sizeof(float);
 template <class F>
 void for_each_piece_cl(dims d, float* y, int64_t r0, int64_t r1, F&& f) {
   const int64_t C = d.c;
-  float* const base = y + r0 * C;
-  const int64_t len = (r1 - r0) * C;
   alignas(64) float stage[cl_room];
-  int64_t ch = 0;
-  for (int64_t a = 0; a < len;) {
-    const int64_t b = d.stream ? piece_end(base, a, cl_room, len) : min64(len, a + cl_room);
-    f(r0 * C + a, ch, b - a, d.stream ? stage : base + a);
-    if (d.stream) stream_copy(base + a, stage, b - a);
-    ch = (ch + (b - a)) % C;
-    a = b;
-  }
+  row_blocks(d, sizeof(float), r0, r1, [&](int64_t s, int64_t e) {
+    float* const base = y + s * C;
+    const int64_t len = (e - s) * C;
+    int64_t ch = 0;
+    for (int64_t a = 0; a < len;) {
+      const int64_t b = d.stream ? piece_end(base, a, cl_room, len) : min64(len, a + cl_room);
+      f(s * C + a, ch, b - a, d.stream ? stage : base + a);
+      if (d.stream) stream_copy(base + a, stage, b - a);
+      ch = (ch + (b - a)) % C;
+      a = b;
+    }
+  });
   if (d.stream) _mm_sfence();
 }
 
@@ -499,6 +518,88 @@ struct cl_factors {
   }
 };
 
+// Streamed channel-last outputs whose rows are a whole number of lines (C a
+// multiple of 16 floats) skip the staging buffer: each row is then the same
+// run of lines, starting `lead` elements in (the output's misalignment), so
+// the passes take four rows at a time, one line of each per step, load the
+// line's factors once for the four and store the results non-temporally
+// straight from the registers. Through the staging buffer, every vector of
+// results also cost its factors' loads and a second load and store.
+
+/// Stores the 16 floats of v at the 64-byte aligned dst, non-temporally.
+inline void stream_vf16(float* dst, vf16 v) {
+  alignas(64) float line[flanes];
+  storef<16>(line, v);
+  stream_line(dst, line);
+}
+
+/// Calls lines(at, ch, q, nv) and part(at, ch, n) over the rows [r0, r1) of
+/// a streamed channel-last f32 output with C % 16 == 0, in row_blocks order:
+/// lines for q runs (q <= 4, C elements apart) of nv whole lines each, from
+/// element `at` whose channel is ch; part for n < 16 elements at either end
+/// of a block that fill no whole line, written with regular stores. Channels
+/// past C continue in the next row (cl_factors repeats the factors).
+template <class Lines, class Part>
+void for_each_line_group(dims d, const float* out, int64_t r0, int64_t r1, Lines&& lines,
+                         Part&& part) {
+  const int64_t C = d.c, per_row = C / flanes;
+  const auto misalign = static_cast<int64_t>(reinterpret_cast<uintptr_t>(out) % 64);
+  const int64_t lead = (64 - misalign) % 64 / static_cast<int64_t>(sizeof(float));
+  row_blocks(d, sizeof(float), r0, r1, [&](int64_t s, int64_t e) {
+    int64_t at = s * C;
+    const int64_t end = e * C;
+    const int64_t head = min64(lead, end - at);
+    if (head > 0) part(at, 0, head);
+    at += head;
+    for (; end - at >= 4 * C; at += 4 * C) lines(at, lead, 4, per_row);
+    for (; end - at >= C; at += C) lines(at, lead, 1, per_row);
+    const int64_t nv = (end - at) / flanes;
+    if (nv > 0) lines(at, lead, 1, nv);
+    at += nv * flanes;
+    if (end > at) part(at, (lead + nv * flanes) % C, end - at);
+  });
+  _mm_sfence();
+}
+
+/// y = ((x - hi) - lo) * sc + bi for q runs of nv lines (for_each_line_group),
+/// with x and y at the run's first element and the factors at its channel.
+template <int Q>
+inline vf16 affine_lines_f32(const float* x, float* y, int64_t C, int64_t nv, const float* hi,
+                             const float* lo, const float* sc, const float* bi) {
+  vf16 check = splatf<16>(0.0f);
+  for (int64_t j = 0; j < nv * flanes; j += flanes) {
+    const vf16 h = loadf<16>(hi + j), l = loadf<16>(lo + j), m = loadf<16>(sc + j),
+               b = loadf<16>(bi + j);
+#pragma GCC unroll 4
+    for (int q = 0; q < Q; ++q) {
+      const vf16 r = ((loadf<16>(x + q * C + j) - h) - l) * m + b;
+      stream_vf16(y + q * C + j, r);
+      check += r - r;
+    }
+  }
+  return check;
+}
+
+/// dx = ((dy - dm) - ((x - hi) - lo) * co) * sc likewise.
+template <int Q>
+inline vf16 dx_lines_f32(const float* x, const float* dy, float* dx, int64_t C, int64_t nv,
+                         const float* hi, const float* lo, const float* dm, const float* co,
+                         const float* sc) {
+  vf16 check = splatf<16>(0.0f);
+  for (int64_t j = 0; j < nv * flanes; j += flanes) {
+    const vf16 h = loadf<16>(hi + j), l = loadf<16>(lo + j), a = loadf<16>(dm + j),
+               c = loadf<16>(co + j), m = loadf<16>(sc + j);
+#pragma GCC unroll 4
+    for (int q = 0; q < Q; ++q) {
+      const vf16 r =
+          ((loadf<16>(dy + q * C + j) - a) - ((loadf<16>(x + q * C + j) - h) - l) * c) * m;
+      stream_vf16(dx + q * C + j, r);
+      check += r - r;
+    }
+  }
+  return check;
+}
+
 void normalize_cl_f32(dims d, const float* x, float* y, int64_t r0, int64_t r1,
                       const double* shift, const double* scale, const double* bias) {
   cl_factors<4> f(d.c);
@@ -511,9 +612,24 @@ void normalize_cl_f32(dims d, const float* x, float* y, int64_t r0, int64_t r1,
   f.repeat();
   vf16 check = splatf<16>(0.0f);
   float tail = 0.0f;
-  for_each_piece_cl(d, y, r0, r1, [&](int64_t at, int64_t ch, int64_t n, float* out) {
-    check += affine_segment_f32(x + at, out, n, hi + ch, lo + ch, sc + ch, bi + ch, tail);
-  });
+  const int64_t C = d.c;
+  if (d.stream && C % flanes == 0) {
+    for_each_line_group(
+        d, y, r0, r1,
+        [&](int64_t at, int64_t ch, int64_t q, int64_t nv) {
+          if (q == 4)
+            check += affine_lines_f32<4>(x + at, y + at, C, nv, hi + ch, lo + ch, sc + ch, bi + ch);
+          else
+            check += affine_lines_f32<1>(x + at, y + at, C, nv, hi + ch, lo + ch, sc + ch, bi + ch);
+        },
+        [&](int64_t at, int64_t ch, int64_t n) {
+          check += affine_segment_f32(x + at, y + at, n, hi + ch, lo + ch, sc + ch, bi + ch, tail);
+        });
+  } else {
+    for_each_piece_cl(d, y, r0, r1, [&](int64_t at, int64_t ch, int64_t n, float* out) {
+      check += affine_segment_f32(x + at, out, n, hi + ch, lo + ch, sc + ch, bi + ch, tail);
+    });
+  }
   if (f.clean(check, tail)) return;
   fix_cl(d, y, r0, r1, f.wide.get(), [=](int64_t ch, int64_t at) {
     return affine_wide(x[at], shift[ch], scale[ch], bias[ch]);
@@ -534,10 +650,27 @@ void dx_cl_f32(dims d, const float* x, const float* dy, float* dx, int64_t r0, i
   f.repeat();
   vf16 check = splatf<16>(0.0f);
   float tail = 0.0f;
-  for_each_piece_cl(d, dx, r0, r1, [&](int64_t at, int64_t ch, int64_t n, float* out) {
-    check += dx_segment_f32(x + at, dy + at, out, n, hi + ch, lo + ch, dm + ch, co + ch,
-                            sc + ch, tail);
-  });
+  const int64_t C = d.c;
+  if (d.stream && C % flanes == 0) {
+    for_each_line_group(
+        d, dx, r0, r1,
+        [&](int64_t at, int64_t ch, int64_t q, int64_t nv) {
+          const float *h = hi + ch, *l = lo + ch, *a = dm + ch, *c = co + ch, *m = sc + ch;
+          if (q == 4)
+            check += dx_lines_f32<4>(x + at, dy + at, dx + at, C, nv, h, l, a, c, m);
+          else
+            check += dx_lines_f32<1>(x + at, dy + at, dx + at, C, nv, h, l, a, c, m);
+        },
+        [&](int64_t at, int64_t ch, int64_t n) {
+          check += dx_segment_f32(x + at, dy + at, dx + at, n, hi + ch, lo + ch, dm + ch,
+                                  co + ch, sc + ch, tail);
+        });
+  } else {
+    for_each_piece_cl(d, dx, r0, r1, [&](int64_t at, int64_t ch, int64_t n, float* out) {
+      check += dx_segment_f32(x + at, dy + at, out, n, hi + ch, lo + ch, dm + ch, co + ch,
+                              sc + ch, tail);
+    });
+  }
   if (f.clean(check, tail)) return;
   fix_cl(d, dx, r0, r1, f.wide.get(), [=](int64_t ch, int64_t at) {
     return dx_wide(x[at], dy[at], mean[ch], dy_mean[ch], coef[ch], scale[ch]);

@@ -19,6 +19,10 @@ struct dims {
   /// Write y and dx with non-temporal stores: for tensors too large to stay
   /// in cache, where a regular store would first read every output line.
   bool stream = false;
+  /// Channel-last elementwise passes after a statistics pass: take the rows
+  /// in blocks from the last to the first, so that the rows the statistics
+  /// read last, still in the last-level cache, are read again first.
+  bool backwards = false;
   int64_t m() const { return n * s; }
 };
 
