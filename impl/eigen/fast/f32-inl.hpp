@@ -533,10 +533,10 @@ inline void stream_vf16(float* dst, vf16 v) {
   stream_line(dst, line);
 }
 
-/// Calls lines(at, ch, q, nv) and part(at, ch, n) over the rows [r0, r1) of
+/// Calls lines(at, ch, nv, q) and part(at, ch, n) over the rows [r0, r1) of
 /// a streamed channel-last f32 output with C % 16 == 0, in row_blocks order:
-/// lines for q runs (q <= 4, C elements apart) of nv whole lines each, from
-/// element `at` whose channel is ch; part for n < 16 elements at either end
+/// lines for q runs (q a std::integral_constant, 4 or 1; C elements apart)
+/// of nv whole lines each, from element `at` whose channel is ch; part for n < 16 elements at either end
 /// of a block that fill no whole line, written with regular stores. Channels
 /// past C continue in the next row (cl_factors repeats the factors).
 template <class Lines, class Part>
@@ -551,10 +551,12 @@ void for_each_line_group(dims d, const float* out, int64_t r0, int64_t r1, Lines
     const int64_t head = min64(lead, end - at);
     if (head > 0) part(at, 0, head);
     at += head;
-    for (; end - at >= 4 * C; at += 4 * C) lines(at, lead, 4, per_row);
-    for (; end - at >= C; at += C) lines(at, lead, 1, per_row);
+    constexpr std::integral_constant<int, 4> four;
+    constexpr std::integral_constant<int, 1> one;
+    for (; end - at >= 4 * C; at += 4 * C) lines(at, lead, per_row, four);
+    for (; end - at >= C; at += C) lines(at, lead, per_row, one);
     const int64_t nv = (end - at) / flanes;
-    if (nv > 0) lines(at, lead, 1, nv);
+    if (nv > 0) lines(at, lead, nv, one);
     at += nv * flanes;
     if (end > at) part(at, (lead + nv * flanes) % C, end - at);
   });
@@ -616,11 +618,8 @@ void normalize_cl_f32(dims d, const float* x, float* y, int64_t r0, int64_t r1,
   if (d.stream && C % flanes == 0) {
     for_each_line_group(
         d, y, r0, r1,
-        [&](int64_t at, int64_t ch, int64_t q, int64_t nv) {
-          if (q == 4)
-            check += affine_lines_f32<4>(x + at, y + at, C, nv, hi + ch, lo + ch, sc + ch, bi + ch);
-          else
-            check += affine_lines_f32<1>(x + at, y + at, C, nv, hi + ch, lo + ch, sc + ch, bi + ch);
+        [&](int64_t at, int64_t ch, int64_t nv, auto q) {
+          check += affine_lines_f32<q()>(x + at, y + at, C, nv, hi + ch, lo + ch, sc + ch, bi + ch);
         },
         [&](int64_t at, int64_t ch, int64_t n) {
           check += affine_segment_f32(x + at, y + at, n, hi + ch, lo + ch, sc + ch, bi + ch, tail);
@@ -654,12 +653,9 @@ void dx_cl_f32(dims d, const float* x, const float* dy, float* dx, int64_t r0, i
   if (d.stream && C % flanes == 0) {
     for_each_line_group(
         d, dx, r0, r1,
-        [&](int64_t at, int64_t ch, int64_t q, int64_t nv) {
-          const float *h = hi + ch, *l = lo + ch, *a = dm + ch, *c = co + ch, *m = sc + ch;
-          if (q == 4)
-            check += dx_lines_f32<4>(x + at, dy + at, dx + at, C, nv, h, l, a, c, m);
-          else
-            check += dx_lines_f32<1>(x + at, dy + at, dx + at, C, nv, h, l, a, c, m);
+        [&](int64_t at, int64_t ch, int64_t nv, auto q) {
+          check += dx_lines_f32<q()>(x + at, dy + at, dx + at, C, nv, hi + ch, lo + ch, dm + ch,
+                                     co + ch, sc + ch);
         },
         [&](int64_t at, int64_t ch, int64_t n) {
           check += dx_segment_f32(x + at, dy + at, dx + at, n, hi + ch, lo + ch, dm + ch,
