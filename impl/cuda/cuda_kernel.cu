@@ -1,14 +1,19 @@
 // Our CUDA batch-normalization kernels: the launches of the decomposition in
 // decomposition.hpp (statistics or sums per block, merge kernels, one thread
-// per channel to finalize, elementwise y or dx), the entry point on device
-// pointers, and the "cuda" kernel that copies the harness's host buffers.
-// host_emulation.cpp executes the same launches serially; keep them in step.
+// per channel to finalize, elementwise y or dx), the fused schedule of
+// fused.hpp (the same steps in one cooperative launch, values kept in shared
+// memory between them), the entry point on device pointers, and the "cuda"
+// kernel that copies the harness's host buffers. host_emulation.cpp executes
+// both schedules serially; keep them in step.
+#include <cooperative_groups.h>
 #include <cuda_runtime.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <exception>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -17,6 +22,7 @@
 #include "impl/cuda/call.hpp"
 #include "impl/cuda/cuda_kernel.hpp"
 #include "impl/cuda/device.hpp"
+#include "impl/cuda/fused.hpp"
 
 namespace bncheck::cuda {
 namespace {
@@ -37,8 +43,8 @@ __device__ void block_tree(Item* slots, int t, bool rows) {
 }
 
 template <class T>
-__global__ void __launch_bounds__(tile_threads) stats_kernel(const T* x, geometry g, moments<acc_t<T>>* partial,
-                                                             int64_t blocks) {
+__global__ void __launch_bounds__(tile_threads)
+    stats_kernel(const T* x, geometry g, moments<acc_t<T>>* partial, int64_t blocks) {
   __shared__ moments<acc_t<T>> slots[tile_threads];
   const int t = static_cast<int>(threadIdx.x);
   for (int64_t k = blockIdx.x; k < blocks; k += gridDim.x) {
@@ -51,8 +57,8 @@ __global__ void __launch_bounds__(tile_threads) stats_kernel(const T* x, geometr
 }
 
 template <class T>
-__global__ void __launch_bounds__(tile_threads) sums_kernel(const T* x, const T* dy, const acc_t<T>* mu, geometry g,
-                                                            sum_pair<acc_t<T>>* partial, int64_t blocks) {
+__global__ void __launch_bounds__(tile_threads)
+    sums_kernel(const T* x, const T* dy, const acc_t<T>* mu, geometry g, sum_pair<acc_t<T>>* partial, int64_t blocks) {
   __shared__ sum_pair<acc_t<T>> slots[tile_threads];
   const int t = static_cast<int>(threadIdx.x);
   for (int64_t k = blockIdx.x; k < blocks; k += gridDim.x) {
@@ -96,8 +102,8 @@ __global__ void prepare_backward_kernel(channel_params cp, const void* mean, fac
 }
 
 template <class A>
-__global__ void finalize_backward_kernel(const sum_pair<A>* all, channel_params cp, const void* invstd,
-                                         const void* var, channel_io io, factors<A> f) {
+__global__ void finalize_backward_kernel(const sum_pair<A>* all, channel_params cp, const void* invstd, const void* var,
+                                         channel_io io, factors<A> f) {
   for (int64_t c = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; c < cp.C; c += int64_t{gridDim.x} * blockDim.x)
     finalize_backward(c, all[c], cp, invstd, var, io, f);
 }
@@ -113,13 +119,13 @@ __device__ __forceinline__ int64_t channel_at(const geometry& g, int64_t e, bool
 // Thread t of block k handles elements k*1024 + t + 256*i, i < 4: each load
 // instruction of a warp reads consecutive elements.
 template <class T, class A>
-__global__ void __launch_bounds__(tile_threads) affine_kernel(const T* x, T* y, geometry g, int64_t count,
-                                                              factors<A> f) {
+__global__ void __launch_bounds__(tile_threads)
+    affine_kernel(const T* x, T* y, geometry g, int64_t count, factors<A> f) {
   const bool small = count <= int64_t{UINT32_MAX};
   const int64_t step = int64_t{gridDim.x} * tile_threads * elements_per_thread;
   for (int64_t base = int64_t{blockIdx.x} * tile_threads * elements_per_thread + threadIdx.x; base < count;
        base += step) {
-BNC_UNROLL
+    BNC_UNROLL
     for (int i = 0; i < elements_per_thread; ++i) {
       const int64_t e = base + int64_t{i} * tile_threads;
       if (e < count) {
@@ -131,13 +137,13 @@ BNC_UNROLL
 }
 
 template <class T, class A>
-__global__ void __launch_bounds__(tile_threads) dx_kernel(const T* x, const T* dy, T* dx, geometry g, int64_t count,
-                                                          factors<A> f) {
+__global__ void __launch_bounds__(tile_threads)
+    dx_kernel(const T* x, const T* dy, T* dx, geometry g, int64_t count, factors<A> f) {
   const bool small = count <= int64_t{UINT32_MAX};
   const int64_t step = int64_t{gridDim.x} * tile_threads * elements_per_thread;
   for (int64_t base = int64_t{blockIdx.x} * tile_threads * elements_per_thread + threadIdx.x; base < count;
        base += step) {
-BNC_UNROLL
+    BNC_UNROLL
     for (int i = 0; i < elements_per_thread; ++i) {
       const int64_t e = base + int64_t{i} * tile_threads;
       if (e < count) {
@@ -146,6 +152,150 @@ BNC_UNROLL
       }
     }
   }
+}
+
+// --- The fused schedule (fused.hpp) ----------------------------------------
+
+namespace cg = cooperative_groups;
+
+// Thread t's sink of a leaf: stores each value it reads into the block's
+// kept values when the leaf block is kept. Only thread t reads them back
+// (kept_index ends in + t), so no barrier orders the two phases' accesses.
+template <class T>
+struct shared_sink {
+  T* kept;
+  int64_t base;
+  const geometry* g;
+  int w, t;
+  bool on;
+  __device__ void operator()(int v, T xv) const {
+    if (on) kept[kept_index(*g, base, w, 0, v, t)] = xv;
+  }
+  __device__ void operator()(int v, T xv, T dyv) const {
+    if (on) {
+      kept[kept_index(*g, base, w, 0, v, t)] = xv;
+      kept[kept_index(*g, base, w, 1, v, t)] = dyv;
+    }
+  }
+};
+
+// Phase 1 of block q: its leaf blocks in order, each through the block's
+// tree into the [C][partial_count] array a, keeping the prefix kept_of
+// chose. leaf(k, sink) is this thread's leaf.
+template <class T, class Item, class Leaf>
+__device__ void fused_leaves(const geometry& g, const fused_plan& plan, T* kept, Item* slots, Item* a, Leaf&& leaf) {
+  const int t = static_cast<int>(threadIdx.x);
+  const int64_t q = blockIdx.x;
+  const kept_prefix kp = kept_of(plan, g, q);
+  int64_t base = 0;
+  for (int64_t i = 0; i < plan.owned(q); ++i) {
+    const int64_t k = plan.leaf(q, i);
+    const shared_sink<T> sink{kept, base, &g, leaf_width(g, k), t, i < kp.count};
+    slots[t] = leaf(k, sink);
+    block_tree(slots, t, g.channel_last);
+    const int64_t at = leaf_output(g, k, t);
+    if (at >= 0) a[at] = slots[t];
+    __syncthreads();
+    if (i < kp.count) base += leaf_footprint(g, k) * plan.tensors;
+  }
+}
+
+// The merge levels inside the launch, one grid barrier after each: the
+// merge kernel's blocks shared among the grid. Returns the [C][1] result.
+template <class Item>
+__device__ Item* fused_merges(const geometry& g, const fused_plan& plan, Item* slots, Item* a, Item* b,
+                              const cg::grid_group& grid) {
+  const int t = static_cast<int>(threadIdx.x);
+  for (int64_t n = partial_count(g); n > 1;) {
+    const int64_t groups = (n + merge_fan_in - 1) / merge_fan_in;
+    const int64_t blocks = g.C * groups;
+    for (int64_t k = blockIdx.x; k < blocks; k += plan.grid) {
+      const int64_t at = merge_input(n, k, t);
+      slots[t] = at >= 0 ? a[at] : Item{0, 0, 0};
+      block_tree(slots, t, false);
+      if (t == 0) b[k] = slots[0];
+      __syncthreads();
+    }
+    Item* swap = a;
+    a = b, b = swap;
+    n = groups;
+    grid.sync();
+  }
+  return a;
+}
+
+// Phase 2 of block q: the leaf blocks it did not keep, last first (the
+// values it read last may still be in L2), then the kept ones from shared
+// memory. out(e, c, v, base, w) writes element e of channel c: from global
+// memory when v < 0, else from value v of the thread's leaf kept at base
+// with width w (kept_index).
+template <class T, class Out>
+__device__ void fused_outputs(const geometry& g, const fused_plan& plan, T* kept, Out&& out) {
+  const int t = static_cast<int>(threadIdx.x);
+  const int64_t q = blockIdx.x;
+  const kept_prefix kp = kept_of(plan, g, q);
+  for (int64_t i = plan.owned(q) - 1; i >= kp.count; --i)
+    for_each_leaf_value(g, plan.leaf(q, i), t, [&](int, int64_t e, int64_t c) { out(e, c, -1, int64_t{0}, 0); });
+  int64_t base = 0;
+  for (int64_t i = 0; i < kp.count; ++i) {
+    const int64_t k = plan.leaf(q, i);
+    const int w = leaf_width(g, k);
+    for_each_leaf_value(g, k, t, [&](int v, int64_t e, int64_t c) { out(e, c, v, base, w); });
+    base += leaf_footprint(g, k) * plan.tensors;
+  }
+}
+
+template <class T>
+__global__ void __launch_bounds__(tile_threads)
+    fused_training_kernel(const T* x, T* y, geometry g, fused_plan plan, channel_params cp, channel_io io,
+                          factors<acc_t<T>> f, moments<acc_t<T>>* a, moments<acc_t<T>>* b) {
+  using A = acc_t<T>;
+  extern __shared__ __align__(16) unsigned char kept_bytes[];
+  T* kept = reinterpret_cast<T*>(kept_bytes);
+  __shared__ moments<A> slots[tile_threads];
+  const cg::grid_group grid = cg::this_grid();
+  const int t = static_cast<int>(threadIdx.x);
+  fused_leaves<T>(g, plan, kept, slots, a, [&](int64_t k, const shared_sink<T>& sink) {
+    return g.channel_last ? stats_leaf_cl(x, g, k, t, sink) : stats_leaf_cf(x, g, k, t, sink);
+  });
+  grid.sync();
+  const moments<A>* all = fused_merges(g, plan, slots, a, b, grid);
+  for (int64_t c = blockIdx.x * int64_t{tile_threads} + t; c < cp.C; c += plan.grid * tile_threads)
+    finalize_training(c, all[c], cp, io, f);
+  grid.sync();
+  fused_outputs<T>(g, plan, kept, [&](int64_t e, int64_t c, int v, int64_t base, int w) {
+    const T xv = v < 0 ? x[e] : kept[kept_index(g, base, w, 0, v, t)];
+    y[e] = affine_element<T, A>(xv, f.shift[c], f.scale[c], f.bias[c]);
+  });
+}
+
+template <class T>
+__global__ void __launch_bounds__(tile_threads)
+    fused_backward_kernel(const T* x, const T* dy, T* dx, geometry g, fused_plan plan, channel_params cp, channel_io io,
+                          factors<acc_t<T>> f, sum_pair<acc_t<T>>* a, sum_pair<acc_t<T>>* b) {
+  using A = acc_t<T>;
+  extern __shared__ __align__(16) unsigned char kept_bytes[];
+  T* kept = reinterpret_cast<T*>(kept_bytes);
+  __shared__ sum_pair<A> slots[tile_threads];
+  const cg::grid_group grid = cg::this_grid();
+  const int t = static_cast<int>(threadIdx.x);
+  for (int64_t c = blockIdx.x * int64_t{tile_threads} + t; c < cp.C; c += plan.grid * tile_threads)
+    prepare_backward(c, cp, io.mean, f);
+  grid.sync();
+  const A* mu = f.shift;
+  fused_leaves<T>(g, plan, kept, slots, a, [&](int64_t k, const shared_sink<T>& sink) {
+    return g.channel_last ? sums_leaf_cl(x, dy, mu, g, k, t, sink) : sums_leaf_cf(x, dy, mu, g, k, t, sink);
+  });
+  grid.sync();
+  const sum_pair<A>* all = fused_merges(g, plan, slots, a, b, grid);
+  for (int64_t c = blockIdx.x * int64_t{tile_threads} + t; c < cp.C; c += plan.grid * tile_threads)
+    finalize_backward(c, all[c], cp, io.invstd, io.var, io, f);
+  grid.sync();
+  fused_outputs<T>(g, plan, kept, [&](int64_t e, int64_t c, int v, int64_t base, int w) {
+    const T xv = v < 0 ? x[e] : kept[kept_index(g, base, w, 0, v, t)];
+    const T dyv = v < 0 ? dy[e] : kept[kept_index(g, base, w, 1, v, t)];
+    dx[e] = dx_element<T, A>(xv, dyv, f.shift[c], f.bias[c], f.coef[c], f.scale[c]);
+  });
 }
 
 constexpr std::size_t align_up(std::size_t v) { return (v + 255) / 256 * 256; }
@@ -184,8 +334,96 @@ Item* merge_levels(const geometry& g, Item* a, Item* b, cudaStream_t s) {
   return a;
 }
 
+void check(cudaError_t e, const char* what) {
+  if (e != cudaSuccess) throw std::runtime_error(cuda_error(what, e));
+}
+
+// What the fused schedule needs to know of the current device, read once.
+struct device_info {
+  bool cooperative;
+  int sms;
+  std::size_t smem_per_sm, smem_per_block, system_reserve;
+};
+
+device_info current_device_info() {
+  static std::mutex mutex;
+  static std::map<int, device_info> cache;
+  int dev = 0;
+  check(cudaGetDevice(&dev), "cudaGetDevice");
+  const std::lock_guard<std::mutex> lock(mutex);
+  if (const auto it = cache.find(dev); it != cache.end()) return it->second;
+  int coop = 0, sms = 0, per_sm = 0, per_block = 0, reserve = 0;
+  check(cudaDeviceGetAttribute(&coop, cudaDevAttrCooperativeLaunch, dev), "cudaDeviceGetAttribute");
+  check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev), "cudaDeviceGetAttribute");
+  check(cudaDeviceGetAttribute(&per_sm, cudaDevAttrMaxSharedMemoryPerMultiprocessor, dev), "cudaDeviceGetAttribute");
+  check(cudaDeviceGetAttribute(&per_block, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev), "cudaDeviceGetAttribute");
+  check(cudaDeviceGetAttribute(&reserve, cudaDevAttrReservedSharedMemoryPerBlock, dev), "cudaDeviceGetAttribute");
+  const device_info d{coop != 0, sms, static_cast<std::size_t>(per_sm), static_cast<std::size_t>(per_block),
+                      static_cast<std::size_t>(reserve)};
+  cache[dev] = d;
+  return d;
+}
+
+// A fused kernel's static shared memory; on first use per device, its
+// dynamic shared memory limit is raised to what the device allows.
+template <class Kernel>
+std::size_t static_smem_of(Kernel* kernel, const device_info& d) {
+  static std::mutex mutex;
+  static std::map<int, std::size_t> cache;
+  int dev = 0;
+  check(cudaGetDevice(&dev), "cudaGetDevice");
+  const std::lock_guard<std::mutex> lock(mutex);
+  if (const auto it = cache.find(dev); it != cache.end()) return it->second;
+  cudaFuncAttributes attr{};
+  check(cudaFuncGetAttributes(&attr, kernel), "cudaFuncGetAttributes");
+  check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                             static_cast<int>(d.smem_per_block - attr.sharedSizeBytes)),
+        "cudaFuncSetAttribute");
+  cache[dev] = attr.sharedSizeBytes;
+  return attr.sharedSizeBytes;
+}
+
+// The fused plan for kernel on the current device (grid 0 where the device
+// cannot launch cooperatively or no grid fits).
+template <class Kernel>
+fused_plan plan_on_device(Kernel* kernel, const geometry& g, int tensors, std::size_t value_bytes) {
+  const device_info d = current_device_info();
+  if (!d.cooperative) return {0, leaf_blocks(g), 0, tensors};
+  const std::size_t stat = static_smem_of(kernel, d);
+  const device_room room{d.sms, d.smem_per_sm, d.smem_per_block - stat, stat + d.system_reserve};
+  return plan_fused(g, tensors, value_bytes, room, [&](std::size_t bytes) {
+    int n = 0;
+    if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, kernel, tile_threads, bytes) != cudaSuccess) return 0;
+    return n;
+  });
+}
+
+template <class Kernel>
+void launch_cooperative(Kernel* kernel, const fused_plan& plan, std::size_t value_bytes, void** args, cudaStream_t s) {
+  check(cudaLaunchCooperativeKernel(reinterpret_cast<const void*>(kernel), dim3(static_cast<unsigned>(plan.grid)),
+                                    dim3(tile_threads), args, static_cast<std::size_t>(plan.capacity) * value_bytes, s),
+        "cudaLaunchCooperativeKernel");
+}
+
+// What run_on_device does for p with the fused schedule (schedule_on_device).
 template <class T>
-void launch(const problem& p, const kernel_io& io, char* ws, cudaStream_t s) {
+std::string describe_fused(const problem& p) {
+  const geometry g = geometry_of(p);
+  if (p.op == op_kind::forward_inference) return "launches (inference: finalize, then one elementwise pass)";
+  const int tensors = p.op == op_kind::backward ? 2 : 1;
+  const fused_plan plan = p.op == op_kind::backward ? plan_on_device(fused_backward_kernel<T>, g, 2, sizeof(T))
+                                                    : plan_on_device(fused_training_kernel<T>, g, 1, sizeof(T));
+  if (plan.grid == 0) return "launches (the device cannot launch a cooperative grid for it)";
+  int64_t kept = 0;
+  for (int64_t q = 0; q < plan.grid; ++q) kept += kept_of(plan, g, q).count;
+  return "fused: " + std::to_string(plan.grid) + " blocks, " + std::to_string(kept) + " of " +
+         std::to_string(plan.leaves) + " leaf blocks kept (" +
+         std::to_string(static_cast<std::size_t>(plan.capacity) * sizeof(T) / 1024) + " KB of " +
+         std::string(tensors == 2 ? "x and dy" : "x") + " per block)";
+}
+
+template <class T>
+void launch(const problem& p, const kernel_io& io, char* ws, cudaStream_t s, schedule sched) {
   using A = acc_t<T>;
   const geometry g = geometry_of(p);
   const channel_params cp = channel_params_of(p);
@@ -196,13 +434,28 @@ void launch(const problem& p, const kernel_io& io, char* ws, cudaStream_t s) {
                      reinterpret_cast<A*>(ws + w.factor + 2 * fa), reinterpret_cast<A*>(ws + w.factor + 3 * fa)};
   const int64_t count = element_count(p);
   const unsigned channel_grid = grid_for((p.c + tile_threads - 1) / tile_threads);
-  const unsigned element_grid = grid_for((count + tile_threads * elements_per_thread - 1) /
-                                         (tile_threads * elements_per_thread));
+  const unsigned element_grid =
+      grid_for((count + tile_threads * elements_per_thread - 1) / (tile_threads * elements_per_thread));
   const auto* x = static_cast<const T*>(io.x);
   switch (p.op) {
     case op_kind::forward_training: {
       auto* a = reinterpret_cast<moments<A>*>(ws + w.partial_a);
       auto* b = reinterpret_cast<moments<A>*>(ws + w.partial_b);
+      if (sched == schedule::fused) {
+        auto* kernel = fused_training_kernel<T>;
+        fused_plan plan = plan_on_device(kernel, g, 1, sizeof(T));
+        if (plan.grid > 0) {
+          const T* xp = x;
+          auto* y = static_cast<T*>(io.y);
+          geometry gg = g;
+          channel_params cpp = cp;
+          channel_io ciop = cio;
+          factors<A> fp = f;
+          void* args[] = {&xp, &y, &gg, &plan, &cpp, &ciop, &fp, &a, &b};
+          launch_cooperative(kernel, plan, sizeof(T), args, s);
+          return;
+        }
+      }
       stats_kernel<T><<<grid_for(leaf_blocks(g)), tile_threads, 0, s>>>(x, g, a, leaf_blocks(g));
       const moments<A>* all = merge_levels(g, a, b, s);
       finalize_training_kernel<A><<<channel_grid, tile_threads, 0, s>>>(all, cp, cio, f);
@@ -217,6 +470,22 @@ void launch(const problem& p, const kernel_io& io, char* ws, cudaStream_t s) {
       const auto* dy = static_cast<const T*>(io.dy);
       auto* a = reinterpret_cast<sum_pair<A>*>(ws + w.partial_a);
       auto* b = reinterpret_cast<sum_pair<A>*>(ws + w.partial_b);
+      if (sched == schedule::fused) {
+        auto* kernel = fused_backward_kernel<T>;
+        fused_plan plan = plan_on_device(kernel, g, 2, sizeof(T));
+        if (plan.grid > 0) {
+          const T* xp = x;
+          const T* dyp = dy;
+          auto* dx = static_cast<T*>(io.dx);
+          geometry gg = g;
+          channel_params cpp = cp;
+          channel_io ciop = cio;
+          factors<A> fp = f;
+          void* args[] = {&xp, &dyp, &dx, &gg, &plan, &cpp, &ciop, &fp, &a, &b};
+          launch_cooperative(kernel, plan, sizeof(T), args, s);
+          return;
+        }
+      }
       prepare_backward_kernel<A><<<channel_grid, tile_threads, 0, s>>>(cp, io.mean, f);
       sums_kernel<T><<<grid_for(leaf_blocks(g)), tile_threads, 0, s>>>(x, dy, f.shift, g, a, leaf_blocks(g));
       const sum_pair<A>* all = merge_levels(g, a, b, s);
@@ -228,12 +497,9 @@ void launch(const problem& p, const kernel_io& io, char* ws, cudaStream_t s) {
   }
 }
 
-void check(cudaError_t e, const char* what) {
-  if (e != cudaSuccess) throw std::runtime_error(cuda_error(what, e));
-}
-
 class cuda_kernel final : public kernel {
  public:
+  explicit cuda_kernel(schedule s) : schedule_(s) {}
   std::string name() const override { return "cuda"; }
   // Data tensors in another storage are gathered dense in p.lay on the host
   // before the copy to the device (docs/cuda.md).
@@ -251,8 +517,7 @@ class cuda_kernel final : public kernel {
     return error_result_of("cuda", [&]() -> kernel_result {
       if (std::string why = device_unavailable(); !why.empty()) return {kernel_status::unimplemented, why};
       validate(p);
-      if (std::string why = unsupported_reason(p); !why.empty())
-        return {kernel_status::unimplemented, "cuda: " + why};
+      if (std::string why = unsupported_reason(p); !why.empty()) return {kernel_status::unimplemented, "cuda: " + why};
       if (std::string why = missing_buffers(p, io); !why.empty()) return {kernel_status::error, "cuda: " + why};
       // Every buffer the harness gave goes to the device (running statistics
       // are read and rewritten); the written ones come back.
@@ -276,7 +541,7 @@ class cuda_kernel final : public kernel {
       });
       device_buffer ws;
       check(cudaMalloc(&ws.ptr, workspace_bytes(p)), "cudaMalloc (workspace)");
-      const kernel_result r = run_on_device(p, dio, ws.ptr, nullptr);
+      const kernel_result r = run_on_device(p, dio, ws.ptr, nullptr, schedule_);
       if (r.status != kernel_status::ok) return r;
       check(cudaDeviceSynchronize(), "the kernels");
       for (std::size_t i = 0; i < slots.size(); ++i) {
@@ -287,6 +552,8 @@ class cuda_kernel final : public kernel {
       return {};
     });
   }
+
+  schedule schedule_;
 };
 
 }  // namespace
@@ -295,7 +562,7 @@ std::string device_unavailable() { return no_device_reason(); }
 
 std::size_t workspace_bytes(const problem& p) { return layout_of(p).total; }
 
-kernel_result run_on_device(const problem& p, const kernel_io& io, void* workspace, void* stream) {
+kernel_result run_on_device(const problem& p, const kernel_io& io, void* workspace, void* stream, schedule sched) {
   return error_result_of("cuda", [&]() -> kernel_result {
     validate(p);
     if (std::string why = unsupported_reason(p); !why.empty()) return {kernel_status::unimplemented, "cuda: " + why};
@@ -303,10 +570,10 @@ kernel_result run_on_device(const problem& p, const kernel_io& io, void* workspa
     auto* ws = static_cast<char*>(workspace);
     auto s = static_cast<cudaStream_t>(stream);
     switch (p.data_type) {
-      case dtype::f64: launch<double>(p, io, ws, s); break;
-      case dtype::f32: launch<float>(p, io, ws, s); break;
-      case dtype::f16: launch<f16>(p, io, ws, s); break;
-      case dtype::bf16: launch<bf16>(p, io, ws, s); break;
+      case dtype::f64: launch<double>(p, io, ws, s, sched); break;
+      case dtype::f32: launch<float>(p, io, ws, s, sched); break;
+      case dtype::f16: launch<f16>(p, io, ws, s, sched); break;
+      case dtype::bf16: launch<bf16>(p, io, ws, s, sched); break;
     }
     if (const cudaError_t e = cudaGetLastError(); e != cudaSuccess)
       return {kernel_status::error, "cuda: " + cuda_error("kernel launch", e)};
@@ -314,6 +581,18 @@ kernel_result run_on_device(const problem& p, const kernel_io& io, void* workspa
   });
 }
 
-std::unique_ptr<kernel> make_cuda_kernel() { return std::make_unique<cuda_kernel>(); }
+std::string schedule_on_device(const problem& p, schedule s) {
+  if (p.op == op_kind::merge_statistics) return "none (merge_statistics has no device kernel)";
+  if (s == schedule::launches) return "launches";
+  switch (p.data_type) {
+    case dtype::f64: return describe_fused<double>(p);
+    case dtype::f32: return describe_fused<float>(p);
+    case dtype::f16: return describe_fused<f16>(p);
+    case dtype::bf16: return describe_fused<bf16>(p);
+  }
+  return {};
+}
+
+std::unique_ptr<kernel> make_cuda_kernel(schedule s) { return std::make_unique<cuda_kernel>(s); }
 
 }  // namespace bncheck::cuda

@@ -62,9 +62,7 @@ struct geometry {
   bool channel_last;
 
   /// Offset of logical element j of channel c.
-  BNC_HD int64_t offset(int64_t c, int64_t j) const {
-    return channel_last ? j * C + c : ((j / S) * C + c) * S + j % S;
-  }
+  BNC_HD int64_t offset(int64_t c, int64_t j) const { return channel_last ? j * C + c : ((j / S) * C + c) * S + j % S; }
   /// Channel of the element at memory offset e.
   BNC_HD int64_t channel_of(int64_t e) const { return channel_last ? e % C : (e / S) % C; }
 };
@@ -106,44 +104,58 @@ struct run_cursor {
   }
 };
 
-/// Moments of run v of tile b of channel c (the leaf of the tree).
-template <class T>
-BNC_HD moments<acc_t<T>> stats_run(const T* x, const geometry& g, int64_t c, int64_t b, int v) {
+/// A leaf's sink that keeps nothing (the four-launch schedule).
+struct no_sink {
+  template <class... V>
+  BNC_HD void operator()(int, V...) const {}
+};
+
+/// Moments of run v of tile b of channel c (the leaf of the tree). sink(i,
+/// x) sees each value as read, i = first + r for its slot r in the run (the
+/// fused schedule keeps them on chip, fused.hpp).
+template <class T, class Sink = no_sink>
+BNC_HD moments<acc_t<T>> stats_run(const T* x, const geometry& g, int64_t c, int64_t b, int v, int first = 0,
+                                   Sink&& sink = {}) {
   using A = acc_t<T>;
   const int len = run_size(g, b, v);
   A vals[run_length];
   run_cursor cur(g, c, b * tile_length + v);
-BNC_UNROLL
+  BNC_UNROLL
   for (int r = 0; r < run_length; ++r) {
     vals[r] = A(0);
     if (r < len) {
-      vals[r] = decode(x[cur.at]);
+      const T xv = x[cur.at];
+      sink(first + r, xv);
+      vals[r] = decode(xv);
       cur.next(g, c);
     }
   }
   return run_moments<run_length, A>(vals, len);
 }
 
-/// sum(dy) and sum(dy (x - mu)) of run v of tile b of channel c, sequential.
-template <class T>
-BNC_HD sum_pair<acc_t<T>> sums_run(const T* x, const T* dy, const geometry& g, int64_t c, int64_t b, int v,
-                                   acc_t<T> mu) {
+/// sum(dy) and sum(dy (x - mu)) of run v of tile b of channel c, sequential;
+/// sink(i, x, dy) as for stats_run.
+template <class T, class Sink = no_sink>
+BNC_HD sum_pair<acc_t<T>> sums_run(const T* x, const T* dy, const geometry& g, int64_t c, int64_t b, int v, acc_t<T> mu,
+                                   int first = 0, Sink&& sink = {}) {
   using A = acc_t<T>;
   const int len = run_size(g, b, v);
   A s_dy = A(0), s_dy_xc = A(0);
   run_cursor cur(g, c, b * tile_length + v);
-  const run_cursor first = cur;
+  const run_cursor first_at = cur;
   for (int r = 0; r < len; ++r) {
-    const A d = decode(dy[cur.at]);
+    const T xv = x[cur.at], dv = dy[cur.at];
+    sink(first + r, xv, dv);
+    const A d = decode(dv);
     s_dy = s_dy + d;
-    s_dy_xc = s_dy_xc + d * (decode(x[cur.at]) - mu);
+    s_dy_xc = s_dy_xc + d * (decode(xv) - mu);
     cur.next(g, c);
   }
   double xc = static_cast<double>(s_dy_xc);
   if constexpr (!std::is_same_v<A, double>) {
     if (!finite(s_dy_xc)) {  // float overflowed: the same sum in double (arith.hpp, sum_pair)
       double xd = 0;
-      cur = first;
+      cur = first_at;
       for (int r = 0; r < len; ++r) {
         xd = xd + static_cast<double>(decode(dy[cur.at])) *
                       (static_cast<double>(decode(x[cur.at])) - static_cast<double>(mu));
@@ -156,10 +168,10 @@ BNC_HD sum_pair<acc_t<T>> sums_run(const T* x, const T* dy, const geometry& g, i
 }
 
 /// Channel-first statistics block k, thread t: its run.
-template <class T>
-BNC_HD moments<acc_t<T>> stats_leaf_cf(const T* x, const geometry& g, int64_t k, int t) {
+template <class T, class Sink = no_sink>
+BNC_HD moments<acc_t<T>> stats_leaf_cf(const T* x, const geometry& g, int64_t k, int t, Sink&& sink = {}) {
   const int64_t nt = tile_count(g);
-  return stats_run(x, g, k / nt, k % nt, t);
+  return stats_run(x, g, k / nt, k % nt, t, 0, sink);
 }
 
 /// Where thread t = ty*32 + cx of channel-last block k reads: channel c
@@ -176,38 +188,68 @@ BNC_HD cl_leaf cl_leaf_at(const geometry& g, int64_t k, int t) {
           static_cast<int>(rest % (tile_threads / cl_span)) * cl_span + (t / cl_channels) * cl_runs_per_thread};
 }
 
-/// A channel-last leaf: run(v) for the 4 runs v0..v0+3 of cl_leaf_at, merged
-/// as ((r0 + r1) + (r2 + r3)); empty past the last channel.
+/// A channel-last leaf: run(c, b, v, first) for the 4 runs v0..v0+3 of
+/// cl_leaf_at (the u-th run's values are the thread's values first = 32u
+/// onwards), merged as ((r0 + r1) + (r2 + r3)); empty past the last channel.
 template <class Item, class Run>
 BNC_HD Item cl_leaf_of(const geometry& g, int64_t k, int t, Run&& run) {
   const cl_leaf l = cl_leaf_at(g, k, t);
   if (l.c >= g.C) return {0, 0, 0};
-  const Item r01 = merge(run(l.c, l.b, l.v0), run(l.c, l.b, l.v0 + 1));
-  const Item r23 = merge(run(l.c, l.b, l.v0 + 2), run(l.c, l.b, l.v0 + 3));
+  const Item r01 = merge(run(l.c, l.b, l.v0, 0), run(l.c, l.b, l.v0 + 1, run_length));
+  const Item r23 = merge(run(l.c, l.b, l.v0 + 2, 2 * run_length), run(l.c, l.b, l.v0 + 3, 3 * run_length));
   return merge(r01, r23);
 }
 
 /// Channel-last statistics block k, thread t: its 4 adjacent runs merged.
-template <class T>
-BNC_HD moments<acc_t<T>> stats_leaf_cl(const T* x, const geometry& g, int64_t k, int t) {
+template <class T, class Sink = no_sink>
+BNC_HD moments<acc_t<T>> stats_leaf_cl(const T* x, const geometry& g, int64_t k, int t, Sink&& sink = {}) {
   return cl_leaf_of<moments<acc_t<T>>>(
-      g, k, t, [&](int64_t c, int64_t b, int v) { return stats_run(x, g, c, b, v); });
+      g, k, t, [&](int64_t c, int64_t b, int v, int first) { return stats_run(x, g, c, b, v, first, sink); });
 }
 
 /// The same two leaves for backward's sums (mu: the saved mean per channel).
-template <class T>
-BNC_HD sum_pair<acc_t<T>> sums_leaf_cf(const T* x, const T* dy, const acc_t<T>* mu, const geometry& g, int64_t k,
-                                       int t) {
+template <class T, class Sink = no_sink>
+BNC_HD sum_pair<acc_t<T>> sums_leaf_cf(const T* x, const T* dy, const acc_t<T>* mu, const geometry& g, int64_t k, int t,
+                                       Sink&& sink = {}) {
   const int64_t nt = tile_count(g);
   const int64_t c = k / nt;
-  return sums_run(x, dy, g, c, k % nt, t, mu[c]);
+  return sums_run(x, dy, g, c, k % nt, t, mu[c], 0, sink);
 }
 
-template <class T>
-BNC_HD sum_pair<acc_t<T>> sums_leaf_cl(const T* x, const T* dy, const acc_t<T>* mu, const geometry& g, int64_t k,
-                                       int t) {
+template <class T, class Sink = no_sink>
+BNC_HD sum_pair<acc_t<T>> sums_leaf_cl(const T* x, const T* dy, const acc_t<T>* mu, const geometry& g, int64_t k, int t,
+                                       Sink&& sink = {}) {
   return cl_leaf_of<sum_pair<acc_t<T>>>(
-      g, k, t, [&](int64_t c, int64_t b, int v) { return sums_run(x, dy, g, c, b, v, mu[c]); });
+      g, k, t, [&](int64_t c, int64_t b, int v, int first) { return sums_run(x, dy, g, c, b, v, mu[c], first, sink); });
+}
+
+/// Values a thread of a leaf block reads: one run (channel-first) or four
+/// (channel-last).
+BNC_HD int leaf_values_per_thread(const geometry& g) {
+  return g.channel_last ? cl_runs_per_thread * run_length : run_length;
+}
+
+/// Every value thread t of leaf block k reads, in the order its leaf reads
+/// them: f(i, offset, c) with i the index its sink saw. Leaf blocks
+/// partition the tensor, so over all (k, t) every element comes once.
+template <class F>
+BNC_HD void for_each_leaf_value(const geometry& g, int64_t k, int t, F&& f) {
+  auto run = [&](int64_t c, int64_t b, int v, int first) {
+    const int len = run_size(g, b, v);
+    run_cursor cur(g, c, b * tile_length + v);
+    for (int r = 0; r < len; ++r) {
+      f(first + r, cur.at, c);
+      cur.next(g, c);
+    }
+  };
+  if (!g.channel_last) {
+    const int64_t nt = tile_count(g);
+    run(k / nt, k % nt, t, 0);
+    return;
+  }
+  const cl_leaf l = cl_leaf_at(g, k, t);
+  if (l.c >= g.C) return;
+  for (int u = 0; u < cl_runs_per_thread; ++u) run(l.c, l.b, l.v0 + u, u * run_length);
 }
 
 /// Blocks of the statistics (or sums) kernel.

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <set>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -17,9 +19,11 @@
 #include "check/deviations.hpp"
 #include "check/gate.hpp"
 #include "check/harness.hpp"
+#include "core/dtype.hpp"
 #include "core/kernel.hpp"
 #include "golden/store.hpp"
 #include "impl/cuda/cuda_kernel.hpp"
+#include "impl/cuda/fused.hpp"
 #include "kernels/registry.hpp"
 #include "properties/runner.hpp"
 #include "tests/support/corpus.hpp"
@@ -37,6 +41,26 @@ std::string no_device() {
   return cuda::device_unavailable();
 #else
   return "the cuda kernel is not built: nvcc was not found at configure time";
+#endif
+}
+
+// The device kernel on schedule s, and what it launches for p (only called
+// after no_device() said there is one, so the cuda kernel is built).
+std::unique_ptr<kernel> device_kernel(cuda::schedule s) {
+#if defined(BNCHECK_HAVE_CUDA)
+  return cuda::make_cuda_kernel(s);
+#else
+  (void)s;
+  return nullptr;
+#endif
+}
+
+std::string device_schedule(const problem& p, cuda::schedule s) {
+#if defined(BNCHECK_HAVE_CUDA)
+  return cuda::schedule_on_device(p, s);
+#else
+  (void)p, (void)s;
+  return "the cuda kernel is not built";
 #endif
 }
 
@@ -139,6 +163,76 @@ TEST(cuda_host_layouts, channel_first_and_channel_last_agree_bit_for_bit) {
   }
 }
 
+// The fused schedule (impl/cuda/fused.hpp) cuts the leaf blocks among
+// persistent blocks and keeps what fits in shared memory; the cutting must
+// not change a bit. Emulated devices that force each regime: one block
+// owning every leaf block, part of them kept, none kept, and a device whose
+// occupancy admits no grid (the launches then run, as on such a device).
+struct cutting {
+  const char* name;
+  cuda::emulated_device d;
+};
+
+std::vector<cutting> cuttings() {
+  cuda::emulated_device one_block, part, none, no_grid, h200;
+  one_block.sms = 1, one_block.max_blocks_per_sm = 1;
+  part.sms = 3, part.smem_per_sm = part.smem_per_block = 64 * 1024;
+  none.sms = 2, none.smem_per_sm = none.smem_per_block = 8 * 1024;
+  no_grid.max_blocks_per_sm = 0;
+  return {{"one block", one_block}, {"part kept", part}, {"none kept", none}, {"no grid", no_grid}, {"H200", h200}};
+}
+
+// How many of the leaf blocks the emulated device keeps (the same model as
+// host_emulation.cpp's), so each cutting is seen to reach its regime.
+std::pair<int64_t, int64_t> kept_and_leaves(const problem& p, const cuda::emulated_device& d) {
+  const cuda::geometry g{p.c, spatial_size(p), reduction_size(p), channel_last(p.lay)};
+  const int tensors = p.op == op_kind::backward ? 2 : 1;
+  const std::size_t value = size_of(p.data_type);
+  const std::size_t reserved = cuda::tile_threads * sizeof(cuda::moments<double>) + 1024;
+  const cuda::fused_plan plan =
+      cuda::plan_fused(g, tensors, value, {d.sms, d.smem_per_sm, d.smem_per_block, reserved}, [&](std::size_t bytes) {
+        return static_cast<int>(
+            std::min<std::size_t>(static_cast<std::size_t>(d.max_blocks_per_sm), d.smem_per_sm / (bytes + reserved)));
+      });
+  if (plan.grid == 0) return {-1, cuda::leaf_blocks(g)};
+  int64_t kept = 0;
+  for (int64_t q = 0; q < plan.grid; ++q) kept += cuda::kept_of(plan, g, q).count;
+  return {kept, plan.leaves};
+}
+
+TEST(cuda_host_schedules, every_cutting_of_the_fused_schedule_gives_the_launches_bits) {
+  cuda::emulated_device launches_device;
+  launches_device.sched = cuda::schedule::launches;
+  auto launches = cuda::make_cuda_host_kernel(launches_device);
+  std::map<std::string, std::set<std::string>> regimes;  // cutting -> regimes reached
+  for (const char* text :
+       {"forward_training nchw f32:f32 mb3ic35ih50iw61", "forward_training nhwc f32:f32 mb3ic35ih50iw61",
+        "backward nchw f32:f32 mb3ic35ih50iw61", "backward nhwc bf16:f32 mb3ic35ih50iw61",
+        "forward_training nc f64:f64 mb20000ic3", "backward nhwc f64:f64 mb2ic40ih60iw70",
+        "forward_training nchw f16:f32 mb40ic2ih30iw31", "backward nc f32:f32 mb5ic7"}) {
+    const problem p = parse_problem(text);
+    const test_case c = make_case(p);
+    const kernel_output want = run_kernel(*launches, p, c.inputs);
+    ASSERT_EQ(want.result.status, kernel_status::ok) << want.result.message;
+    for (const cutting& cut : cuttings()) {
+      auto k = cuda::make_cuda_host_kernel(cut.d);
+      const kernel_output got = run_kernel(*k, p, c.inputs);
+      ASSERT_EQ(got.result.status, kernel_status::ok) << cut.name << ": " << got.result.message;
+      for (const auto& [name, t] : want.got)
+        EXPECT_EQ(0, std::memcmp(t.values.data(), got.got.at(name).values.data(), t.values.size() * sizeof(double)))
+            << name << " differs, " << cut.name << ": " << text;
+      const auto [kept, leaves] = kept_and_leaves(p, cut.d);
+      regimes[cut.name].insert(kept < 0 ? "no grid" : kept == 0 ? "none" : kept < leaves ? "part" : "all");
+    }
+  }
+  // Each cutting reached the regime it is there for.
+  EXPECT_TRUE(regimes["one block"].count("part")) << "one block never kept only part";
+  EXPECT_TRUE(regimes["part kept"].count("part"));
+  EXPECT_EQ(regimes["none kept"], std::set<std::string>{"none"});
+  EXPECT_EQ(regimes["no grid"], std::set<std::string>{"no grid"});
+  EXPECT_TRUE(regimes["H200"].count("all"));
+}
+
 // Float data near float's top: a variance beyond float (1e58 and up) with
 // finite invstd and y. Float arithmetic made M2 = inf, invstd = 0, y = beta
 // (PyTorch PR #178123's bug); M2 and sum(dy (x - mu)) now take the double
@@ -191,13 +285,31 @@ TEST_P(cuda_device_golden, cuda_passes_and_equals_its_emulation_bit_for_bit) {
     return;
   }
   EXPECT_EQ(o.v, verdict::pass) << o.report;
-  const kernel_output a = run_kernel(*k, c.prob, c.inputs);
   const kernel_output b = run_kernel(*host, c.prob, c.inputs);
-  ASSERT_EQ(a.result.status, kernel_status::ok) << a.result.message;
-  for (const auto& [name, t] : b.got) {
-    const auto& d = a.got.at(name).values;
-    ASSERT_EQ(d.size(), t.values.size());
-    EXPECT_EQ(0, std::memcmp(d.data(), t.values.data(), d.size() * sizeof(double))) << name;
+  // Both schedules: the default (fused where the device can) and the launches.
+  for (cuda::schedule sched : {cuda::schedule::fused, cuda::schedule::launches}) {
+    auto dk = device_kernel(sched);
+    const kernel_output a = run_kernel(*dk, c.prob, c.inputs);
+    const std::string how = device_schedule(c.prob, sched);
+    ASSERT_EQ(a.result.status, kernel_status::ok) << how << ": " << a.result.message;
+    for (const auto& [name, t] : b.got) {
+      const auto& d = a.got.at(name).values;
+      ASSERT_EQ(d.size(), t.values.size());
+      EXPECT_EQ(0, std::memcmp(d.data(), t.values.data(), d.size() * sizeof(double))) << name << ", " << how;
+    }
+  }
+}
+
+// On a device that launches cooperative grids (every Hopper), training and
+// backward run fused, so the device tests above judge that schedule; a
+// silent fallback to the launches would leave it untested.
+TEST(cuda_device, training_and_backward_run_fused) {
+  if (std::string why = no_device(); !why.empty()) GTEST_SKIP() << why;
+  for (const char* text :
+       {"forward_training nchw f32:f32 mb32ic64ih56iw56", "backward nhwc f32:f32 mb32ic256ih28iw28",
+        "forward_training nhwc bf16:f32 mb256ic256ih28iw28", "backward nchw f64:f64 mb3ic35ih50iw61"}) {
+    const std::string how = device_schedule(parse_problem(text), cuda::schedule::fused);
+    EXPECT_EQ(how.rfind("fused: ", 0), 0u) << text << ": " << how;
   }
 }
 
@@ -222,24 +334,26 @@ INSTANTIATE_TEST_SUITE_P(corpus, cuda_device_golden, ::testing::ValuesIn(golden_
 
 TEST(cuda_device, same_input_gives_the_same_bits_on_every_run) {
   if (std::string why = no_device(); !why.empty()) GTEST_SKIP() << why;
-  auto k = make_kernel("cuda");
-  for (op_kind op : {op_kind::forward_training, op_kind::backward})
-    for (layout lay : {layout::nchw, layout::nhwc}) {
-      problem p;
-      p.op = op;
-      p.lay = lay;
-      p.n = 16, p.c = 64, p.h = 56, p.w = 56;  // 4 tiles per channel, 2 channel groups
-      p.seed = 5;
-      const test_case c = make_case(p);
-      const kernel_output first = run_kernel(*k, p, c.inputs);
-      ASSERT_EQ(first.result.status, kernel_status::ok) << first.result.message;
-      for (int run = 0; run < 3; ++run) {
-        const kernel_output again = run_kernel(*k, p, c.inputs);
-        for (const auto& [name, t] : first.got)
-          EXPECT_EQ(0, std::memcmp(t.values.data(), again.got.at(name).values.data(), t.values.size() * sizeof(double)))
-              << name << " differs on run " << run + 2 << ": " << to_text(p);
+  for (cuda::schedule sched : {cuda::schedule::fused, cuda::schedule::launches})
+    for (op_kind op : {op_kind::forward_training, op_kind::backward})
+      for (layout lay : {layout::nchw, layout::nhwc}) {
+        auto k = device_kernel(sched);
+        problem p;
+        p.op = op;
+        p.lay = lay;
+        p.n = 16, p.c = 64, p.h = 56, p.w = 56;  // 4 tiles per channel, 2 channel groups
+        p.seed = 5;
+        const test_case c = make_case(p);
+        const kernel_output first = run_kernel(*k, p, c.inputs);
+        ASSERT_EQ(first.result.status, kernel_status::ok) << first.result.message;
+        for (int run = 0; run < 3; ++run) {
+          const kernel_output again = run_kernel(*k, p, c.inputs);
+          for (const auto& [name, t] : first.got)
+            EXPECT_EQ(0,
+                      std::memcmp(t.values.data(), again.got.at(name).values.data(), t.values.size() * sizeof(double)))
+                << name << " differs on run " << run + 2 << ": " << to_text(p);
+        }
       }
-    }
 }
 
 TEST(cuda_device, no_device_is_reported_as_unimplemented_with_the_reason) {
