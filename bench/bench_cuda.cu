@@ -7,7 +7,12 @@
 // against a measured device-to-device copy (cudaMemcpy, bytes read +
 // written). Median of --reps timed calls (CUDA events) after --warmup calls,
 // rotating over enough input sets that the data exceed the L2 cache. Prints
-// a Markdown table. Only runs with a device (ci/gpu); exits 1 without one.
+// a Markdown table. Ours runs in both schedules (impl/cuda/cuda_kernel.hpp):
+// the fused one (the default; the last column says how it cut the call) and
+// the separate launches, so one run gives before and after. First, the fixed
+// cost of a cooperative launch with 0, 1 and 2 grid barriers (docs/cuda.md).
+// Only runs with a device (ci/gpu); exits 1 without one.
+#include <cooperative_groups.h>
 #include <cuda_runtime.h>
 #include <cudnn.h>
 
@@ -118,9 +123,34 @@ struct shape {
   int64_t n, c, h, w;
 };
 
+// An empty persistent kernel with `barriers` grid barriers: the fixed cost
+// the fused schedule pays for its launch and barriers.
+__global__ void barriers_only(int barriers) {
+  const cooperative_groups::grid_group grid = cooperative_groups::this_grid();
+  for (int i = 0; i < barriers; ++i) grid.sync();
+}
+
+void time_barriers(const options& o) {
+  int sms = 0, per_sm = 0;
+  CHECK_CUDA(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
+  CHECK_CUDA(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, barriers_only, 256, 0));
+  for (int grid : {sms, 2 * sms}) {
+    if (grid > sms * per_sm) continue;
+    std::printf("cooperative launch, %d blocks of 256:", grid);
+    for (int barriers = 0; barriers <= 2; ++barriers) {
+      void* args[] = {&barriers};
+      const float ms = time_ms(o, [&](int) {
+        CHECK_CUDA(cudaLaunchCooperativeKernel(reinterpret_cast<const void*>(barriers_only), dim3(grid), dim3(256),
+                                               args, 0, nullptr));
+      });
+      std::printf(" %d barriers %.1f us%s", barriers, ms * 1e3, barriers < 2 ? "," : "\n");
+    }
+  }
+}
+
 struct row {
   std::string name;
-  double ours_us, cudnn_us, ours_gbs, cudnn_gbs;
+  double ours_us, launches_us, cudnn_us, ours_gbs, cudnn_gbs;
 };
 
 row bench_case(const options& o, cudnnHandle_t handle, const shape& s, layout lay, dtype dt, op_kind op,
@@ -150,7 +180,7 @@ row bench_case(const options& o, cudnnHandle_t handle, const shape& s, layout la
   CHECK_CUDA(cudaMalloc(&ws, bncheck::cuda::workspace_bytes(p)));
   CHECK_CUDA(cudaDeviceSynchronize());
 
-  auto ours = [&](int i) {
+  auto ours_on = [&](int i, bncheck::cuda::schedule sched) {
     bncheck::kernel_io io;
     const int k = i % sets;
     io.x = x[k], io.gamma = gamma;
@@ -163,7 +193,7 @@ row bench_case(const options& o, cudnnHandle_t handle, const shape& s, layout la
       io.dy = dy[k], io.mean = mean, io.var = var, io.invstd = invstd, io.dx = dx[k], io.dgamma = dgamma,
       io.dbeta = dbeta;
     }
-    const bncheck::kernel_result r = bncheck::cuda::run_on_device(p, io, ws, nullptr);
+    const bncheck::kernel_result r = bncheck::cuda::run_on_device(p, io, ws, nullptr, sched);
     if (r.status != bncheck::kernel_status::ok) {
       std::fprintf(stderr, "bench_cuda: %s\n", r.message.c_str());
       std::exit(1);
@@ -197,13 +227,15 @@ row bench_case(const options& o, cudnnHandle_t handle, const shape& s, layout la
   r.name = std::string(op_name) + " N" + std::to_string(s.n) + " C" +
            std::to_string(s.c) + " " + std::to_string(s.h) + "x" + std::to_string(s.w) + " " +
            std::string(bncheck::to_string(lay)) + " " + std::string(bncheck::to_string(dt));
-  r.ours_us = time_ms(o, ours) * 1e3;
+  r.ours_us = time_ms(o, [&](int i) { ours_on(i, bncheck::cuda::schedule::fused); }) * 1e3;
+  r.launches_us = time_ms(o, [&](int i) { ours_on(i, bncheck::cuda::schedule::launches); }) * 1e3;
   r.cudnn_us = time_ms(o, theirs) * 1e3;
   r.ours_gbs = min_bytes / (r.ours_us * 1e-6) / 1e9;
   r.cudnn_gbs = min_bytes / (r.cudnn_us * 1e-6) / 1e9;
-  std::printf("| %s | %.1f | %.0f | %.0f%% | %.1f | %.0f | %.0f%% | %.2f |\n", r.name.c_str(), r.ours_us, r.ours_gbs,
-              100 * r.ours_gbs / copy_gbs, r.cudnn_us, r.cudnn_gbs, 100 * r.cudnn_gbs / copy_gbs,
-              r.cudnn_us / r.ours_us);
+  std::printf("| %s | %.1f | %.0f | %.0f%% | %.1f | %.1f | %.0f | %.0f%% | %.2f | %s |\n", r.name.c_str(), r.ours_us,
+              r.ours_gbs, 100 * r.ours_gbs / copy_gbs, r.launches_us, r.cudnn_us, r.cudnn_gbs,
+              100 * r.cudnn_gbs / copy_gbs, r.cudnn_us / r.ours_us,
+              bncheck::cuda::schedule_on_device(p, bncheck::cuda::schedule::fused).c_str());
   std::fflush(stdout);
   cudnnDestroyTensorDescriptor(d);
   cudnnDestroyTensorDescriptor(pd);
@@ -237,9 +269,11 @@ int main(int argc, char** argv) {
   const double copy_gbs = copy_bandwidth(o);
   std::printf("device: %s, %d SMs, L2 %d MB; cuDNN %zu; median of %d calls after %d warm-up\n", prop.name,
               prop.multiProcessorCount, prop.l2CacheSize >> 20, cudnnGetVersion(), o.reps, o.warmup);
-  std::printf("device-to-device copy (cudaMemcpy, 1 GiB, read + written): %.0f GB/s\n\n", copy_gbs);
-  std::printf("| case | ours us | ours GB/s | of copy | cuDNN us | cuDNN GB/s | of copy | cuDNN/ours time |\n");
-  std::printf("|---|---|---|---|---|---|---|---|\n");
+  std::printf("device-to-device copy (cudaMemcpy, 1 GiB, read + written): %.0f GB/s\n", copy_gbs);
+  time_barriers(o);
+  std::printf("\n| case | ours us | ours GB/s | of copy | ours, launches us | cuDNN us | cuDNN GB/s | of copy | "
+              "cuDNN/ours time | ours: schedule |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
   // bench/torch_bench.py times PyTorch on the same shapes, in the same order.
   const shape shapes[] = {{32, 64, 56, 56}, {32, 256, 28, 28},   {32, 512, 14, 14},
                           {32, 2048, 7, 7}, {256, 256, 28, 28}, {256, 64, 56, 56}};

@@ -159,29 +159,27 @@ __global__ void __launch_bounds__(tile_threads)
 namespace cg = cooperative_groups;
 
 // Thread t's sink of a leaf: stores each value it reads into the block's
-// kept values when the leaf block is kept. Only thread t reads them back
+// kept values when its run is kept (u < runs). Only thread t reads them back
 // (kept_index ends in + t), so no barrier orders the two phases' accesses.
 template <class T>
 struct shared_sink {
   T* kept;
   int64_t base;
-  const geometry* g;
-  int w, t;
-  bool on;
+  int w, runs, t;
   __device__ void operator()(int v, T xv) const {
-    if (on) kept[kept_index(*g, base, w, 0, v, t)] = xv;
+    if (v / run_length < runs) kept[kept_index(base, w, runs, 0, v, t)] = xv;
   }
   __device__ void operator()(int v, T xv, T dyv) const {
-    if (on) {
-      kept[kept_index(*g, base, w, 0, v, t)] = xv;
-      kept[kept_index(*g, base, w, 1, v, t)] = dyv;
+    if (v / run_length < runs) {
+      kept[kept_index(base, w, runs, 0, v, t)] = xv;
+      kept[kept_index(base, w, runs, 1, v, t)] = dyv;
     }
   }
 };
 
 // Phase 1 of block q: its leaf blocks in order, each through the block's
-// tree into the [C][partial_count] array a, keeping the prefix kept_of
-// chose. leaf(k, sink) is this thread's leaf.
+// tree into the [C][partial_count] array a, keeping what kept_of chose.
+// leaf(k, sink) is this thread's leaf.
 template <class T, class Item, class Leaf>
 __device__ void fused_leaves(const geometry& g, const fused_plan& plan, T* kept, Item* slots, Item* a, Leaf&& leaf) {
   const int t = static_cast<int>(threadIdx.x);
@@ -190,13 +188,14 @@ __device__ void fused_leaves(const geometry& g, const fused_plan& plan, T* kept,
   int64_t base = 0;
   for (int64_t i = 0; i < plan.owned(q); ++i) {
     const int64_t k = plan.leaf(q, i);
-    const shared_sink<T> sink{kept, base, &g, leaf_width(g, k), t, i < kp.count};
+    const int runs = kept_runs(kp, g, i);
+    const shared_sink<T> sink{kept, base, leaf_width(g, k), runs, t};
     slots[t] = leaf(k, sink);
     block_tree(slots, t, g.channel_last);
     const int64_t at = leaf_output(g, k, t);
     if (at >= 0) a[at] = slots[t];
     __syncthreads();
-    if (i < kp.count) base += leaf_footprint(g, k) * plan.tensors;
+    base += kept_values(plan, g, k, runs);
   }
 }
 
@@ -225,23 +224,26 @@ __device__ Item* fused_merges(const geometry& g, const fused_plan& plan, Item* s
 }
 
 // Phase 2 of block q: the leaf blocks it did not keep, last first (the
-// values it read last may still be in L2), then the kept ones from shared
-// memory. out(e, c, v, base, w) writes element e of channel c: from global
-// memory when v < 0, else from value v of the thread's leaf kept at base
-// with width w (kept_index).
-template <class T, class Out>
-__device__ void fused_outputs(const geometry& g, const fused_plan& plan, T* kept, Out&& out) {
+// values it read last may still be in L2), then the kept ones, their kept
+// runs from shared memory. out(e, c, at, dy_at) writes element e of channel
+// c from the kept values at `at` (x) and `dy_at` (dy, backward) of the
+// block's shared memory, or from global memory when they are -1.
+template <class Out>
+__device__ void fused_outputs(const geometry& g, const fused_plan& plan, Out&& out) {
   const int t = static_cast<int>(threadIdx.x);
   const int64_t q = blockIdx.x;
   const kept_prefix kp = kept_of(plan, g, q);
   for (int64_t i = plan.owned(q) - 1; i >= kp.count; --i)
-    for_each_leaf_value(g, plan.leaf(q, i), t, [&](int, int64_t e, int64_t c) { out(e, c, -1, int64_t{0}, 0); });
+    for_each_leaf_value(g, plan.leaf(q, i), t, [&](int, int64_t e, int64_t c) { out(e, c, int64_t{-1}, int64_t{-1}); });
   int64_t base = 0;
   for (int64_t i = 0; i < kp.count; ++i) {
     const int64_t k = plan.leaf(q, i);
-    const int w = leaf_width(g, k);
-    for_each_leaf_value(g, k, t, [&](int v, int64_t e, int64_t c) { out(e, c, v, base, w); });
-    base += leaf_footprint(g, k) * plan.tensors;
+    const int w = leaf_width(g, k), runs = kept_runs(kp, g, i);
+    for_each_leaf_value(g, k, t, [&](int v, int64_t e, int64_t c) {
+      const bool here = v / run_length < runs;
+      out(e, c, here ? kept_index(base, w, runs, 0, v, t) : -1, here ? kept_index(base, w, runs, 1, v, t) : -1);
+    });
+    base += kept_values(plan, g, k, runs);
   }
 }
 
@@ -263,8 +265,8 @@ __global__ void __launch_bounds__(tile_threads)
   for (int64_t c = blockIdx.x * int64_t{tile_threads} + t; c < cp.C; c += plan.grid * tile_threads)
     finalize_training(c, all[c], cp, io, f);
   grid.sync();
-  fused_outputs<T>(g, plan, kept, [&](int64_t e, int64_t c, int v, int64_t base, int w) {
-    const T xv = v < 0 ? x[e] : kept[kept_index(g, base, w, 0, v, t)];
+  fused_outputs(g, plan, [&](int64_t e, int64_t c, int64_t at, int64_t) {
+    const T xv = at < 0 ? x[e] : kept[at];
     y[e] = affine_element<T, A>(xv, f.shift[c], f.scale[c], f.bias[c]);
   });
 }
@@ -291,9 +293,9 @@ __global__ void __launch_bounds__(tile_threads)
   for (int64_t c = blockIdx.x * int64_t{tile_threads} + t; c < cp.C; c += plan.grid * tile_threads)
     finalize_backward(c, all[c], cp, io.invstd, io.var, io, f);
   grid.sync();
-  fused_outputs<T>(g, plan, kept, [&](int64_t e, int64_t c, int v, int64_t base, int w) {
-    const T xv = v < 0 ? x[e] : kept[kept_index(g, base, w, 0, v, t)];
-    const T dyv = v < 0 ? dy[e] : kept[kept_index(g, base, w, 1, v, t)];
+  fused_outputs(g, plan, [&](int64_t e, int64_t c, int64_t at, int64_t dy_at) {
+    const T xv = at < 0 ? x[e] : kept[at];
+    const T dyv = at < 0 ? dy[e] : kept[dy_at];
     dx[e] = dx_element<T, A>(xv, dyv, f.shift[c], f.bias[c], f.coef[c], f.scale[c]);
   });
 }
@@ -415,9 +417,11 @@ std::string describe_fused(const problem& p) {
                                                     : plan_on_device(fused_training_kernel<T>, g, 1, sizeof(T));
   if (plan.grid == 0) return "launches (the device cannot launch a cooperative grid for it)";
   int64_t kept = 0;
-  for (int64_t q = 0; q < plan.grid; ++q) kept += kept_of(plan, g, q).count;
-  return "fused: " + std::to_string(plan.grid) + " blocks, " + std::to_string(kept) + " of " +
-         std::to_string(plan.leaves) + " leaf blocks kept (" +
+  int64_t all = 0;
+  for (int64_t q = 0; q < plan.grid; ++q) kept += kept_of(plan, g, q).used;
+  for (int64_t k = 0; k < plan.leaves; ++k) all += leaf_footprint(g, k) * tensors;
+  return "fused: " + std::to_string(plan.grid) + " blocks, " + std::to_string(100 * kept / all) +
+         "% of the values kept (" +
          std::to_string(static_cast<std::size_t>(plan.capacity) * sizeof(T) / 1024) + " KB of " +
          std::string(tensors == 2 ? "x and dy" : "x") + " per block)";
 }

@@ -54,30 +54,47 @@ struct fused_plan {
   BNC_HD int64_t leaf(int64_t q, int64_t i) const { return q + i * grid; }
 };
 
-/// Block q keeps its first `count` leaf blocks: the longest prefix of its
-/// list whose footprints (times tensors) fit in the capacity.
+/// What block q keeps: its first `count` leaf blocks, all of each thread's
+/// runs but in the last of them, which may keep only its first `last_runs`
+/// (channel-last threads have 4 runs: a leaf block there is 128 KB of f32,
+/// so keeping by run lets a block fill its shared memory). The longest
+/// prefix that fits the capacity; `used` values in all.
 struct kept_prefix {
   int64_t count;
   int64_t used;
+  int last_runs;
 };
 BNC_HD kept_prefix kept_of(const fused_plan& p, const geometry& g, int64_t q) {
-  kept_prefix k{0, 0};
+  kept_prefix k{0, 0, 0};
   const int64_t n = p.owned(q);
   while (k.count < n) {
-    const int64_t need = leaf_footprint(g, p.leaf(q, k.count)) * p.tensors;
-    if (k.used + need > p.capacity) break;
-    k.used += need;
+    const int64_t per_run = leaf_footprint(g, p.leaf(q, k.count)) / leaf_runs(g) * p.tensors;
+    const int64_t runs = (p.capacity - k.used) / per_run;
+    if (runs <= 0) break;
+    k.last_runs = runs < leaf_runs(g) ? static_cast<int>(runs) : leaf_runs(g);
+    k.used += per_run * k.last_runs;
     ++k.count;
+    if (k.last_runs < leaf_runs(g)) break;
   }
   return k;
 }
 
+/// Runs per thread kept of block q's i-th leaf block (0: not kept).
+BNC_HD int kept_runs(const kept_prefix& k, const geometry& g, int64_t i) {
+  return i + 1 < k.count ? leaf_runs(g) : i + 1 == k.count ? k.last_runs : 0;
+}
+
 /// Where value i (as the leaf's sink numbers it: 32u + r for slot r of run
-/// u) of tensor m of thread t lies in a kept leaf block that starts at
-/// `base` and has width w: [m][u][r][t], so a warp's accesses are
-/// consecutive.
-BNC_HD int64_t kept_index(const geometry& g, int64_t base, int w, int m, int i, int t) {
-  return base + ((int64_t{m} * leaf_runs(g) + i / run_length) * w + i % run_length) * tile_threads + t;
+/// u, kept when u < runs) of tensor m of thread t lies in a kept leaf block
+/// that starts at `base`, has width w and keeps `runs` runs per thread:
+/// [m][u][r][t], so a warp's accesses are consecutive.
+BNC_HD int64_t kept_index(int64_t base, int w, int runs, int m, int i, int t) {
+  return base + ((int64_t{m} * runs + i / run_length) * w + i % run_length) * tile_threads + t;
+}
+
+/// Values a kept leaf block k takes with `runs` runs per thread.
+BNC_HD int64_t kept_values(const fused_plan& p, const geometry& g, int64_t k, int runs) {
+  return leaf_footprint(g, k) / leaf_runs(g) * runs * p.tensors;
 }
 
 /// What a device offers one cooperative launch of 256-thread blocks.

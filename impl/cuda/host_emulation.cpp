@@ -112,16 +112,16 @@ class fused_emulation {
       int64_t base = 0;
       for (int64_t i = 0; i < plan_.owned(q); ++i) {
         const int64_t k = plan_.leaf(q, i);
-        const bool keep = i < kept.count;
+        const int runs = kept_runs(kept, g_, i);
         const int w = leaf_width(g_, k);
         leaf_block(g_, k, slots, partial, [&](int64_t kk, int t) {
           return leaf(kk, t, [&, t](int v, auto... values) {
-            if (!keep) return;
+            if (v / run_length >= runs) return;
             int m = 0;
-            ((at(q, kept_index(g_, base, w, m++, v, t)) = slot{values, true}), ...);
+            ((at(q, kept_index(base, w, runs, m++, v, t)) = slot{values, true}), ...);
           });
         });
-        if (keep) base += leaf_footprint(g_, k) * plan_.tensors;
+        base += kept_values(plan_, g_, k, runs);
       }
       if (base != kept.used) throw std::logic_error("fused emulation: kept values do not add up");
     }
@@ -145,15 +145,14 @@ class fused_emulation {
       int64_t base = 0;
       for (int64_t i = 0; i < kept.count; ++i) {
         const int64_t k = plan_.leaf(q, i);
-        const int w = leaf_width(g_, k);
+        const int w = leaf_width(g_, k), runs = kept_runs(kept, g_, i);
         each(k, [&](int t, int v, int64_t e, int64_t c) {
-          const T x = read(q, kept_index(g_, base, w, 0, v, t));
-          if constexpr (Tensors == 1)
-            element(e, c, x);
-          else
-            element(e, c, x, read(q, kept_index(g_, base, w, 1, v, t)));
+          const bool here = v / run_length < runs;
+          const T x = here ? read(q, kept_index(base, w, runs, 0, v, t)) : inputs[0][e];
+          if constexpr (Tensors == 1) element(e, c, x);
+          else element(e, c, x, here ? read(q, kept_index(base, w, runs, 1, v, t)) : inputs[1][e]);
         });
-        base += leaf_footprint(g_, k) * plan_.tensors;
+        base += kept_values(plan_, g_, k, runs);
       }
     }
     for (std::size_t e = 0; e < written_.size(); ++e)
