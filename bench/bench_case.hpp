@@ -31,6 +31,11 @@ int thread_count();
 /// that no level of cache can serve it: max(1 GiB, 2 x the L3 the OS
 /// reports); BNCHECK_BENCH_ROTATE_MIB overrides it (in MiB).
 std::size_t rotation_bytes();
+/// BNCHECK_BENCH_REUSE_OUTPUT=1: every set of a case writes its output (y
+/// or dx) into one buffer, as libtorch's allocator hands a caller back the
+/// output it freed, so the output can stay in the cache between calls while
+/// the inputs still rotate (a diagnostic: docs/cpu-kernel.md). Default off.
+bool reuse_output();
 /// Buffer sets needed to rotate through rotation_bytes() when one set (all
 /// the tensors one iteration touches) holds set_bytes.
 std::size_t rotation_count(std::size_t set_bytes);

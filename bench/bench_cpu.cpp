@@ -270,6 +270,8 @@ int main(int argc, char** argv) {
   setenv("BNCHECK_THREADS", std::to_string(threads).c_str(), 1);
   benchmark::AddCustomContext("bncheck_threads", std::to_string(threads));
   benchmark::AddCustomContext("bncheck_rotation_bytes", std::to_string(rotation_bytes()));
+  if (reuse_output())  // the outputs do not rotate: working_set_MiB overstates what is rotated
+    benchmark::AddCustomContext("bncheck_reuse_output", "1 (every set writes one output buffer)");
   bncheck::eigen::set_threads(threads);
   benchmark::AddCustomContext("bncheck_eigen",
                               bncheck::eigen::isa() + ", " + std::to_string(bncheck::eigen::threads()) + " threads");
