@@ -16,6 +16,8 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "core/dtype.hpp"
@@ -247,56 +249,50 @@ __device__ void fused_outputs(const geometry& g, const fused_plan& plan, Out&& o
   }
 }
 
-template <class T>
-__global__ void __launch_bounds__(tile_threads)
-    fused_training_kernel(const T* x, T* y, geometry g, fused_plan plan, channel_params cp, channel_io io,
-                          factors<acc_t<T>> f, moments<acc_t<T>>* a, moments<acc_t<T>>* b) {
-  using A = acc_t<T>;
-  extern __shared__ __align__(16) unsigned char kept_bytes[];
-  T* kept = reinterpret_cast<T*>(kept_bytes);
-  __shared__ moments<A> slots[tile_threads];
-  const cg::grid_group grid = cg::this_grid();
-  const int t = static_cast<int>(threadIdx.x);
-  fused_leaves<T>(g, plan, kept, slots, a, [&](int64_t k, const shared_sink<T>& sink) {
-    return g.channel_last ? stats_leaf_cl(x, g, k, t, sink) : stats_leaf_cf(x, g, k, t, sink);
-  });
-  grid.sync();
-  const moments<A>* all = fused_merges(g, plan, slots, a, b, grid);
-  for (int64_t c = blockIdx.x * int64_t{tile_threads} + t; c < cp.C; c += plan.grid * tile_threads)
-    finalize_training(c, all[c], cp, io, f);
-  grid.sync();
-  fused_outputs(g, plan, [&](int64_t e, int64_t c, int64_t at, int64_t) {
-    const T xv = at < 0 ? x[e] : kept[at];
-    y[e] = affine_element<T, A>(xv, f.shift[c], f.scale[c], f.bias[c]);
-  });
-}
+// The fused kernel: forward training (x -> y) or backward (x, dy -> dx;
+// Backward), one cooperative launch. Item: the tree's items.
+template <class T, bool Backward>
+using fused_item = std::conditional_t<Backward, sum_pair<acc_t<T>>, moments<acc_t<T>>>;
 
-template <class T>
+template <class T, bool Backward>
 __global__ void __launch_bounds__(tile_threads)
-    fused_backward_kernel(const T* x, const T* dy, T* dx, geometry g, fused_plan plan, channel_params cp, channel_io io,
-                          factors<acc_t<T>> f, sum_pair<acc_t<T>>* a, sum_pair<acc_t<T>>* b) {
+    fused_kernel(const T* x, const T* dy, T* out, geometry g, fused_plan plan, channel_params cp, channel_io io,
+                 factors<acc_t<T>> f, fused_item<T, Backward>* a, fused_item<T, Backward>* b) {
   using A = acc_t<T>;
   extern __shared__ __align__(16) unsigned char kept_bytes[];
   T* kept = reinterpret_cast<T*>(kept_bytes);
-  __shared__ sum_pair<A> slots[tile_threads];
+  __shared__ fused_item<T, Backward> slots[tile_threads];
   const cg::grid_group grid = cg::this_grid();
   const int t = static_cast<int>(threadIdx.x);
-  for (int64_t c = blockIdx.x * int64_t{tile_threads} + t; c < cp.C; c += plan.grid * tile_threads)
-    prepare_backward(c, cp, io.mean, f);
-  grid.sync();
-  const A* mu = f.shift;
+  const int64_t first_channel = blockIdx.x * int64_t{tile_threads} + t, channel_step = plan.grid * tile_threads;
+  if constexpr (Backward) {
+    for (int64_t c = first_channel; c < cp.C; c += channel_step) prepare_backward(c, cp, io.mean, f);
+    grid.sync();
+  }
+  const A* mu = f.shift;  // backward's shift, set above
   fused_leaves<T>(g, plan, kept, slots, a, [&](int64_t k, const shared_sink<T>& sink) {
-    return g.channel_last ? sums_leaf_cl(x, dy, mu, g, k, t, sink) : sums_leaf_cf(x, dy, mu, g, k, t, sink);
+    if constexpr (Backward)
+      return g.channel_last ? sums_leaf_cl(x, dy, mu, g, k, t, sink) : sums_leaf_cf(x, dy, mu, g, k, t, sink);
+    else
+      return g.channel_last ? stats_leaf_cl(x, g, k, t, sink) : stats_leaf_cf(x, g, k, t, sink);
   });
   grid.sync();
-  const sum_pair<A>* all = fused_merges(g, plan, slots, a, b, grid);
-  for (int64_t c = blockIdx.x * int64_t{tile_threads} + t; c < cp.C; c += plan.grid * tile_threads)
-    finalize_backward(c, all[c], cp, io.invstd, io.var, io, f);
+  const fused_item<T, Backward>* all = fused_merges(g, plan, slots, a, b, grid);
+  for (int64_t c = first_channel; c < cp.C; c += channel_step) {
+    if constexpr (Backward)
+      finalize_backward(c, all[c], cp, io.invstd, io.var, io, f);
+    else
+      finalize_training(c, all[c], cp, io, f);
+  }
   grid.sync();
   fused_outputs(g, plan, [&](int64_t e, int64_t c, int64_t at, int64_t dy_at) {
     const T xv = at < 0 ? x[e] : kept[at];
-    const T dyv = at < 0 ? dy[e] : kept[dy_at];
-    dx[e] = dx_element<T, A>(xv, dyv, f.shift[c], f.bias[c], f.coef[c], f.scale[c]);
+    if constexpr (Backward) {
+      const T dyv = at < 0 ? dy[e] : kept[dy_at];
+      out[e] = dx_element<T, A>(xv, dyv, f.shift[c], f.bias[c], f.coef[c], f.scale[c]);
+    } else {
+      out[e] = affine_element<T, A>(xv, f.shift[c], f.scale[c], f.bias[c]);
+    }
   });
 }
 
@@ -371,17 +367,18 @@ device_info current_device_info() {
 template <class Kernel>
 std::size_t static_smem_of(Kernel* kernel, const device_info& d) {
   static std::mutex mutex;
-  static std::map<int, std::size_t> cache;
+  static std::map<std::pair<int, const void*>, std::size_t> cache;  // (device, kernel)
   int dev = 0;
   check(cudaGetDevice(&dev), "cudaGetDevice");
+  const std::pair<int, const void*> key{dev, reinterpret_cast<const void*>(kernel)};
   const std::lock_guard<std::mutex> lock(mutex);
-  if (const auto it = cache.find(dev); it != cache.end()) return it->second;
+  if (const auto it = cache.find(key); it != cache.end()) return it->second;
   cudaFuncAttributes attr{};
   check(cudaFuncGetAttributes(&attr, kernel), "cudaFuncGetAttributes");
   check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                              static_cast<int>(d.smem_per_block - attr.sharedSizeBytes)),
         "cudaFuncSetAttribute");
-  cache[dev] = attr.sharedSizeBytes;
+  cache[key] = attr.sharedSizeBytes;
   return attr.sharedSizeBytes;
 }
 
@@ -400,11 +397,20 @@ fused_plan plan_on_device(Kernel* kernel, const geometry& g, int tensors, std::s
   });
 }
 
-template <class Kernel>
-void launch_cooperative(Kernel* kernel, const fused_plan& plan, std::size_t value_bytes, void** args, cudaStream_t s) {
+// Launches the fused kernel where the device has a plan for it; false
+// (nothing launched) where the launches must run instead.
+template <class T, bool Backward>
+bool launch_fused(geometry g, channel_params cp, channel_io io, factors<acc_t<T>> f, const T* x, const T* dy,
+                  void* out, fused_item<T, Backward>* a, fused_item<T, Backward>* b, cudaStream_t s) {
+  auto* kernel = fused_kernel<T, Backward>;
+  fused_plan plan = plan_on_device(kernel, g, Backward ? 2 : 1, sizeof(T));
+  if (plan.grid == 0) return false;
+  T* o = static_cast<T*>(out);
+  void* args[] = {&x, &dy, &o, &g, &plan, &cp, &io, &f, &a, &b};
   check(cudaLaunchCooperativeKernel(reinterpret_cast<const void*>(kernel), dim3(static_cast<unsigned>(plan.grid)),
-                                    dim3(tile_threads), args, static_cast<std::size_t>(plan.capacity) * value_bytes, s),
+                                    dim3(tile_threads), args, static_cast<std::size_t>(plan.capacity) * sizeof(T), s),
         "cudaLaunchCooperativeKernel");
+  return true;
 }
 
 // What run_on_device does for p with the fused schedule (schedule_on_device).
@@ -413,8 +419,8 @@ std::string describe_fused(const problem& p) {
   const geometry g = geometry_of(p);
   if (p.op == op_kind::forward_inference) return "launches (inference: finalize, then one elementwise pass)";
   const int tensors = p.op == op_kind::backward ? 2 : 1;
-  const fused_plan plan = p.op == op_kind::backward ? plan_on_device(fused_backward_kernel<T>, g, 2, sizeof(T))
-                                                    : plan_on_device(fused_training_kernel<T>, g, 1, sizeof(T));
+  const fused_plan plan = p.op == op_kind::backward ? plan_on_device(fused_kernel<T, true>, g, 2, sizeof(T))
+                                                    : plan_on_device(fused_kernel<T, false>, g, 1, sizeof(T));
   if (plan.grid == 0) return "launches (the device cannot launch a cooperative grid for it)";
   int64_t kept = 0;
   int64_t all = 0;
@@ -445,21 +451,7 @@ void launch(const problem& p, const kernel_io& io, char* ws, cudaStream_t s, sch
     case op_kind::forward_training: {
       auto* a = reinterpret_cast<moments<A>*>(ws + w.partial_a);
       auto* b = reinterpret_cast<moments<A>*>(ws + w.partial_b);
-      if (sched == schedule::fused) {
-        auto* kernel = fused_training_kernel<T>;
-        fused_plan plan = plan_on_device(kernel, g, 1, sizeof(T));
-        if (plan.grid > 0) {
-          const T* xp = x;
-          auto* y = static_cast<T*>(io.y);
-          geometry gg = g;
-          channel_params cpp = cp;
-          channel_io ciop = cio;
-          factors<A> fp = f;
-          void* args[] = {&xp, &y, &gg, &plan, &cpp, &ciop, &fp, &a, &b};
-          launch_cooperative(kernel, plan, sizeof(T), args, s);
-          return;
-        }
-      }
+      if (sched == schedule::fused && launch_fused<T, false>(g, cp, cio, f, x, nullptr, io.y, a, b, s)) return;
       stats_kernel<T><<<grid_for(leaf_blocks(g)), tile_threads, 0, s>>>(x, g, a, leaf_blocks(g));
       const moments<A>* all = merge_levels(g, a, b, s);
       finalize_training_kernel<A><<<channel_grid, tile_threads, 0, s>>>(all, cp, cio, f);
@@ -474,22 +466,7 @@ void launch(const problem& p, const kernel_io& io, char* ws, cudaStream_t s, sch
       const auto* dy = static_cast<const T*>(io.dy);
       auto* a = reinterpret_cast<sum_pair<A>*>(ws + w.partial_a);
       auto* b = reinterpret_cast<sum_pair<A>*>(ws + w.partial_b);
-      if (sched == schedule::fused) {
-        auto* kernel = fused_backward_kernel<T>;
-        fused_plan plan = plan_on_device(kernel, g, 2, sizeof(T));
-        if (plan.grid > 0) {
-          const T* xp = x;
-          const T* dyp = dy;
-          auto* dx = static_cast<T*>(io.dx);
-          geometry gg = g;
-          channel_params cpp = cp;
-          channel_io ciop = cio;
-          factors<A> fp = f;
-          void* args[] = {&xp, &dyp, &dx, &gg, &plan, &cpp, &ciop, &fp, &a, &b};
-          launch_cooperative(kernel, plan, sizeof(T), args, s);
-          return;
-        }
-      }
+      if (sched == schedule::fused && launch_fused<T, true>(g, cp, cio, f, x, dy, io.dx, a, b, s)) return;
       prepare_backward_kernel<A><<<channel_grid, tile_threads, 0, s>>>(cp, io.mean, f);
       sums_kernel<T><<<grid_for(leaf_blocks(g)), tile_threads, 0, s>>>(x, dy, f.shift, g, a, leaf_blocks(g));
       const sum_pair<A>* all = merge_levels(g, a, b, s);
