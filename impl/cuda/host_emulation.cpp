@@ -1,10 +1,13 @@
 // The CUDA kernel's host emulation, kernel "cuda-host": executes on the CPU,
-// serially, exactly the launches of cuda_kernel.cu (same blocks, same
-// threads' leaves, same tree levels, same merge kernels, same per-channel and
-// per-element functions from arith.hpp and decomposition.hpp), so the golden
-// corpus and the property suite judge the device's arithmetic on a machine
-// without a GPU. Each block below mirrors one kernel of cuda_kernel.cu; a
-// __syncthreads() there is the end of a loop over threads here.
+// serially, exactly what cuda_kernel.cu runs (same blocks, same threads'
+// leaves, same tree levels, same merge kernels, same per-channel and
+// per-element functions from arith.hpp and decomposition.hpp), in either
+// schedule: the launches, or the fused kernel on an emulated device
+// (fused.hpp), as the device would choose. So the golden corpus and the
+// property suite judge the device's arithmetic, and the fused kernel's use of
+// shared memory, on a machine without a GPU. Each block below mirrors a
+// kernel or phase of cuda_kernel.cu; a __syncthreads() there is the end of a
+// loop over threads here, a grid barrier the end of a loop over blocks.
 #include <algorithm>
 #include <cstdint>
 #include <exception>
@@ -129,7 +132,8 @@ class fused_emulation {
   }
 
   // Phase 2: block q's leaf blocks not kept, last first, then the kept ones;
-  // element(at, c, values...) writes one output from the tensors' values.
+  // element(e, c, values...) writes output element e (channel c) from the
+  // tensors' values.
   template <int Tensors, class Element>
   void elements(const T* const (&inputs)[2], Element&& element) {
     if (plan_.tensors != Tensors) throw std::logic_error("fused emulation: the plan is for another op");
