@@ -45,8 +45,8 @@ __device__ void block_tree(Item* slots, int t, bool rows) {
 }
 
 template <class T>
-__global__ void __launch_bounds__(tile_threads)
-    stats_kernel(const T* x, geometry g, moments<acc_t<T>>* partial, int64_t blocks) {
+__global__ void __launch_bounds__(tile_threads) stats_kernel(const T* x, geometry g, moments<acc_t<T>>* partial,
+                                                             int64_t blocks) {
   __shared__ moments<acc_t<T>> slots[tile_threads];
   const int t = static_cast<int>(threadIdx.x);
   for (int64_t k = blockIdx.x; k < blocks; k += gridDim.x) {
@@ -59,8 +59,8 @@ __global__ void __launch_bounds__(tile_threads)
 }
 
 template <class T>
-__global__ void __launch_bounds__(tile_threads)
-    sums_kernel(const T* x, const T* dy, const acc_t<T>* mu, geometry g, sum_pair<acc_t<T>>* partial, int64_t blocks) {
+__global__ void __launch_bounds__(tile_threads) sums_kernel(const T* x, const T* dy, const acc_t<T>* mu, geometry g,
+                                                            sum_pair<acc_t<T>>* partial, int64_t blocks) {
   __shared__ sum_pair<acc_t<T>> slots[tile_threads];
   const int t = static_cast<int>(threadIdx.x);
   for (int64_t k = blockIdx.x; k < blocks; k += gridDim.x) {
@@ -104,8 +104,8 @@ __global__ void prepare_backward_kernel(channel_params cp, const void* mean, fac
 }
 
 template <class A>
-__global__ void finalize_backward_kernel(const sum_pair<A>* all, channel_params cp, const void* invstd, const void* var,
-                                         channel_io io, factors<A> f) {
+__global__ void finalize_backward_kernel(const sum_pair<A>* all, channel_params cp, const void* invstd,
+                                         const void* var, channel_io io, factors<A> f) {
   for (int64_t c = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; c < cp.C; c += int64_t{gridDim.x} * blockDim.x)
     finalize_backward(c, all[c], cp, invstd, var, io, f);
 }
@@ -121,13 +121,13 @@ __device__ __forceinline__ int64_t channel_at(const geometry& g, int64_t e, bool
 // Thread t of block k handles elements k*1024 + t + 256*i, i < 4: each load
 // instruction of a warp reads consecutive elements.
 template <class T, class A>
-__global__ void __launch_bounds__(tile_threads)
-    affine_kernel(const T* x, T* y, geometry g, int64_t count, factors<A> f) {
+__global__ void __launch_bounds__(tile_threads) affine_kernel(const T* x, T* y, geometry g, int64_t count,
+                                                              factors<A> f) {
   const bool small = count <= int64_t{UINT32_MAX};
   const int64_t step = int64_t{gridDim.x} * tile_threads * elements_per_thread;
   for (int64_t base = int64_t{blockIdx.x} * tile_threads * elements_per_thread + threadIdx.x; base < count;
        base += step) {
-    BNC_UNROLL
+BNC_UNROLL
     for (int i = 0; i < elements_per_thread; ++i) {
       const int64_t e = base + int64_t{i} * tile_threads;
       if (e < count) {
@@ -139,13 +139,13 @@ __global__ void __launch_bounds__(tile_threads)
 }
 
 template <class T, class A>
-__global__ void __launch_bounds__(tile_threads)
-    dx_kernel(const T* x, const T* dy, T* dx, geometry g, int64_t count, factors<A> f) {
+__global__ void __launch_bounds__(tile_threads) dx_kernel(const T* x, const T* dy, T* dx, geometry g, int64_t count,
+                                                          factors<A> f) {
   const bool small = count <= int64_t{UINT32_MAX};
   const int64_t step = int64_t{gridDim.x} * tile_threads * elements_per_thread;
   for (int64_t base = int64_t{blockIdx.x} * tile_threads * elements_per_thread + threadIdx.x; base < count;
        base += step) {
-    BNC_UNROLL
+BNC_UNROLL
     for (int i = 0; i < elements_per_thread; ++i) {
       const int64_t e = base + int64_t{i} * tile_threads;
       if (e < count) {
@@ -422,11 +422,8 @@ std::string describe_fused(const problem& p) {
   const fused_plan plan = p.op == op_kind::backward ? plan_on_device(fused_kernel<T, true>, g, 2, sizeof(T))
                                                     : plan_on_device(fused_kernel<T, false>, g, 1, sizeof(T));
   if (plan.grid == 0) return "launches (the device cannot launch a cooperative grid for it)";
-  int64_t kept = 0;
-  int64_t all = 0;
-  for (int64_t q = 0; q < plan.grid; ++q) kept += kept_of(plan, g, q).used;
-  for (int64_t k = 0; k < plan.leaves; ++k) all += leaf_footprint(g, k) * tensors;
-  return "fused: " + std::to_string(plan.grid) + " blocks, " + std::to_string(100 * kept / all) +
+  const kept_share share = kept_share_of(plan, g);
+  return "fused: " + std::to_string(plan.grid) + " blocks, " + std::to_string(100 * share.kept / share.all) +
          "% of the values kept (" +
          std::to_string(static_cast<std::size_t>(plan.capacity) * sizeof(T) / 1024) + " KB of " +
          std::string(tensors == 2 ? "x and dy" : "x") + " per block)";
@@ -444,8 +441,8 @@ void launch(const problem& p, const kernel_io& io, char* ws, cudaStream_t s, sch
                      reinterpret_cast<A*>(ws + w.factor + 2 * fa), reinterpret_cast<A*>(ws + w.factor + 3 * fa)};
   const int64_t count = element_count(p);
   const unsigned channel_grid = grid_for((p.c + tile_threads - 1) / tile_threads);
-  const unsigned element_grid =
-      grid_for((count + tile_threads * elements_per_thread - 1) / (tile_threads * elements_per_thread));
+  const unsigned element_grid = grid_for((count + tile_threads * elements_per_thread - 1) /
+                                         (tile_threads * elements_per_thread));
   const auto* x = static_cast<const T*>(io.x);
   switch (p.op) {
     case op_kind::forward_training: {
@@ -498,7 +495,8 @@ class cuda_kernel final : public kernel {
     return error_result_of("cuda", [&]() -> kernel_result {
       if (std::string why = device_unavailable(); !why.empty()) return {kernel_status::unimplemented, why};
       validate(p);
-      if (std::string why = unsupported_reason(p); !why.empty()) return {kernel_status::unimplemented, "cuda: " + why};
+      if (std::string why = unsupported_reason(p); !why.empty())
+        return {kernel_status::unimplemented, "cuda: " + why};
       if (std::string why = missing_buffers(p, io); !why.empty()) return {kernel_status::error, "cuda: " + why};
       // Every buffer the harness gave goes to the device (running statistics
       // are read and rewritten); the written ones come back.

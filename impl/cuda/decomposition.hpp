@@ -62,7 +62,9 @@ struct geometry {
   bool channel_last;
 
   /// Offset of logical element j of channel c.
-  BNC_HD int64_t offset(int64_t c, int64_t j) const { return channel_last ? j * C + c : ((j / S) * C + c) * S + j % S; }
+  BNC_HD int64_t offset(int64_t c, int64_t j) const {
+    return channel_last ? j * C + c : ((j / S) * C + c) * S + j % S;
+  }
   /// Channel of the element at memory offset e.
   BNC_HD int64_t channel_of(int64_t e) const { return channel_last ? e % C : (e / S) % C; }
 };
@@ -120,7 +122,7 @@ BNC_HD moments<acc_t<T>> stats_run(const T* x, const geometry& g, int64_t c, int
   const int len = run_size(g, b, v);
   A vals[run_length];
   run_cursor cur(g, c, b * tile_length + v);
-  BNC_UNROLL
+BNC_UNROLL
   for (int r = 0; r < run_length; ++r) {
     vals[r] = A(0);
     if (r < len) {
@@ -221,12 +223,6 @@ BNC_HD sum_pair<acc_t<T>> sums_leaf_cl(const T* x, const T* dy, const acc_t<T>* 
                                        Sink&& sink = {}) {
   return cl_leaf_of<sum_pair<acc_t<T>>>(
       g, k, t, [&](int64_t c, int64_t b, int v, int first) { return sums_run(x, dy, g, c, b, v, mu[c], first, sink); });
-}
-
-/// Values a thread of a leaf block reads: one run (channel-first) or four
-/// (channel-last).
-BNC_HD int leaf_values_per_thread(const geometry& g) {
-  return g.channel_last ? cl_runs_per_thread * run_length : run_length;
 }
 
 /// Every value thread t of leaf block k reads, in the order its leaf reads

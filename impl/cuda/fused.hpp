@@ -1,4 +1,4 @@
-// The fused schedule of the CUDA kernel (docs/cuda.md, "The fused kernel"):
+// The fused schedule of the CUDA kernel (docs/cuda.md, "The fused schedule"):
 // one cooperative launch of persistent blocks in place of the statistics,
 // merge, finalize and elementwise launches. Block q owns the leaf blocks
 // q, q + grid, q + 2 grid, ... of decomposition.hpp; in phase 1 it computes
@@ -43,8 +43,7 @@ BNC_HD int64_t leaf_footprint(const geometry& g, int64_t k) {
 
 /// How one call is cut among the persistent blocks.
 struct fused_plan {
-  int64_t grid;      ///< blocks of the cooperative launch, all resident at once (0:
-                     ///< no plan)
+  int64_t grid;      ///< blocks of the cooperative launch, all resident at once (0: no plan)
   int64_t leaves;    ///< leaf_blocks(g)
   int64_t capacity;  ///< values (of T) of shared memory a block keeps
   int tensors;       ///< 1 (x) or 2 (x, then dy)
@@ -53,6 +52,11 @@ struct fused_plan {
   BNC_HD int64_t owned(int64_t q) const { return q < leaves ? (leaves - q + grid - 1) / grid : 0; }
   BNC_HD int64_t leaf(int64_t q, int64_t i) const { return q + i * grid; }
 };
+
+/// Values a kept leaf block k takes with `runs` runs per thread.
+BNC_HD int64_t kept_values(const fused_plan& p, const geometry& g, int64_t k, int runs) {
+  return leaf_footprint(g, k) / leaf_runs(g) * runs * p.tensors;
+}
 
 /// What block q keeps: its first `count` leaf blocks, all of each thread's
 /// runs but in the last of them, which may keep only its first `last_runs`
@@ -68,7 +72,7 @@ BNC_HD kept_prefix kept_of(const fused_plan& p, const geometry& g, int64_t q) {
   kept_prefix k{0, 0, 0};
   const int64_t n = p.owned(q);
   while (k.count < n) {
-    const int64_t per_run = leaf_footprint(g, p.leaf(q, k.count)) / leaf_runs(g) * p.tensors;
+    const int64_t per_run = kept_values(p, g, p.leaf(q, k.count), 1);
     const int64_t runs = (p.capacity - k.used) / per_run;
     if (runs <= 0) break;
     k.last_runs = runs < leaf_runs(g) ? static_cast<int>(runs) : leaf_runs(g);
@@ -92,18 +96,12 @@ BNC_HD int64_t kept_index(int64_t base, int w, int runs, int m, int i, int t) {
   return base + ((int64_t{m} * runs + i / run_length) * w + i % run_length) * tile_threads + t;
 }
 
-/// Values a kept leaf block k takes with `runs` runs per thread.
-BNC_HD int64_t kept_values(const fused_plan& p, const geometry& g, int64_t k, int runs) {
-  return leaf_footprint(g, k) / leaf_runs(g) * runs * p.tensors;
-}
-
 /// What a device offers one cooperative launch of 256-thread blocks.
 struct device_room {
   int sms;
   std::size_t smem_per_sm;         ///< shared memory per SM, bytes
   std::size_t smem_per_block;      ///< the most dynamic shared memory one block may ask for
-  std::size_t reserved_per_block;  ///< static shared memory and the system's
-                                   ///< share, per block
+  std::size_t reserved_per_block;  ///< static shared memory and the system's share, per block
 };
 
 /// The plan for g on a device with that room: 2 blocks per SM where every
@@ -134,5 +132,28 @@ fused_plan plan_fused(const geometry& g, int tensors, std::size_t value_bytes, c
   }
   return fallback;
 }
+
+/// What a plan keeps over all its blocks: `kept` of the `all` values of x
+/// (and dy); `part_runs` blocks keep only some runs of their last leaf block.
+struct kept_share {
+  int64_t kept, all, part_runs;
+};
+inline kept_share kept_share_of(const fused_plan& p, const geometry& g) {
+  kept_share s{0, 0, 0};
+  for (int64_t k = 0; k < p.leaves; ++k) s.all += leaf_footprint(g, k) * p.tensors;
+  for (int64_t q = 0; q < p.grid; ++q) {
+    const kept_prefix k = kept_of(p, g, q);
+    s.kept += k.used;
+    if (k.count > 0 && k.last_runs < leaf_runs(g)) ++s.part_runs;
+  }
+  return s;
+}
+
+struct emulated_device;  // cuda_kernel.hpp
+
+/// The plan cuda-host uses on device d (host_emulation.cpp): plan_fused with
+/// the emulation's model of the occupancy calculator (shared memory, and
+/// d's limit of blocks per SM standing for the registers).
+fused_plan emulated_plan(const geometry& g, int tensors, std::size_t value_bytes, const emulated_device& d);
 
 }  // namespace bncheck::cuda

@@ -197,17 +197,6 @@ class fused_emulation {
 // largest item (cuda_kernel.cu reads the real figure from the compiled kernel).
 constexpr std::size_t emulated_static_smem = tile_threads * sizeof(moments<double>);
 
-// The device's occupancy as the emulation models it: shared memory and the
-// emulated register limit.
-fused_plan emulated_plan(const geometry& g, int tensors, std::size_t value_bytes, const emulated_device& d) {
-  const std::size_t reserved = emulated_static_smem + 1024;
-  const device_room room{d.sms, d.smem_per_sm, d.smem_per_block, reserved};
-  return plan_fused(g, tensors, value_bytes, room, [&](std::size_t bytes) {
-    return static_cast<int>(
-        std::min<std::size_t>(static_cast<std::size_t>(d.max_blocks_per_sm), d.smem_per_sm / (bytes + reserved)));
-  });
-}
-
 template <class T>
 void run_typed(const problem& p, const kernel_io& io, const emulated_device& d) {
   using A = acc_t<T>;
@@ -313,6 +302,17 @@ class cuda_host_kernel final : public kernel {
 };
 
 }  // namespace
+
+// The device's occupancy as the emulation models it: shared memory and the
+// emulated register limit.
+fused_plan emulated_plan(const geometry& g, int tensors, std::size_t value_bytes, const emulated_device& d) {
+  const std::size_t reserved = emulated_static_smem + 1024;
+  const device_room room{d.sms, d.smem_per_sm, d.smem_per_block, reserved};
+  return plan_fused(g, tensors, value_bytes, room, [&](std::size_t bytes) {
+    return static_cast<int>(
+        std::min<std::size_t>(static_cast<std::size_t>(d.max_blocks_per_sm), d.smem_per_sm / (bytes + reserved)));
+  });
+}
 
 std::unique_ptr<kernel> make_cuda_host_kernel(const emulated_device& d) {
   return std::make_unique<cuda_host_kernel>(d);

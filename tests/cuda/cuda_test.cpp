@@ -11,7 +11,6 @@
 #include <filesystem>
 #include <map>
 #include <set>
-#include <utility>
 #include <string>
 #include <vector>
 
@@ -182,31 +181,6 @@ std::vector<cutting> cuttings() {
   return {{"one block", one_block}, {"part kept", part}, {"none kept", none}, {"no grid", no_grid}, {"H200", h200}};
 }
 
-// How many of the values the emulated device keeps, of how many (the same
-// model as host_emulation.cpp's), so each cutting is seen to reach its regime.
-// *some_runs: a block keeps only some of the runs of its last kept leaf block.
-std::pair<int64_t, int64_t> kept_and_all(const problem& p, const cuda::emulated_device& d, bool* some_runs) {
-  const cuda::geometry g{p.c, spatial_size(p), reduction_size(p), channel_last(p.lay)};
-  const int tensors = p.op == op_kind::backward ? 2 : 1;
-  const std::size_t value = size_of(p.data_type);
-  const std::size_t reserved = cuda::tile_threads * sizeof(cuda::moments<double>) + 1024;
-  const cuda::fused_plan plan = cuda::plan_fused(g, tensors, value, {d.sms, d.smem_per_sm, d.smem_per_block, reserved},
-                                                 [&](std::size_t bytes) {
-                                                   return static_cast<int>(std::min<std::size_t>(
-                                                       static_cast<std::size_t>(d.max_blocks_per_sm),
-                                                       d.smem_per_sm / (bytes + reserved)));
-                                                 });
-  int64_t all = 0, kept = 0;
-  for (int64_t k = 0; k < cuda::leaf_blocks(g); ++k) all += cuda::leaf_footprint(g, k) * tensors;
-  if (plan.grid == 0) return {-1, all};
-  for (int64_t q = 0; q < plan.grid; ++q) {
-    const cuda::kept_prefix k = cuda::kept_of(plan, g, q);
-    kept += k.used;
-    if (k.count > 0 && k.last_runs < cuda::leaf_runs(g)) *some_runs = true;
-  }
-  return {kept, all};
-}
-
 TEST(cuda_host_schedules, every_cutting_of_the_fused_schedule_gives_the_launches_bits) {
   cuda::emulated_device launches_device;
   launches_device.sched = cuda::schedule::launches;
@@ -228,10 +202,15 @@ TEST(cuda_host_schedules, every_cutting_of_the_fused_schedule_gives_the_launches
       for (const auto& [name, t] : want.got)
         EXPECT_EQ(0, std::memcmp(t.values.data(), got.got.at(name).values.data(), t.values.size() * sizeof(double)))
             << name << " differs, " << cut.name << ": " << text;
-      bool some_runs = false;
-      const auto [kept, all] = kept_and_all(p, cut.d, &some_runs);
-      regimes[cut.name].insert(kept < 0 ? "no grid" : kept == 0 ? "none" : kept < all ? "part" : "all");
-      if (some_runs) regimes[cut.name].insert("some runs");
+      // The regime the emulated device reached (the plan cuda-host used).
+      const cuda::geometry g{p.c, spatial_size(p), reduction_size(p), channel_last(p.lay)};
+      const cuda::fused_plan plan =
+          cuda::emulated_plan(g, p.op == op_kind::backward ? 2 : 1, size_of(p.data_type), cut.d);
+      const cuda::kept_share share = cuda::kept_share_of(plan, g);
+      const char* regime =
+          plan.grid == 0 ? "no grid" : share.kept == 0 ? "none" : share.kept < share.all ? "part" : "all";
+      regimes[cut.name].insert(regime);
+      if (share.part_runs > 0) regimes[cut.name].insert("some runs");
     }
   }
   // Each cutting reached the regime it is there for.
