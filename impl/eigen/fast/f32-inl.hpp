@@ -252,6 +252,14 @@ void backward_cf(dims d, const T* x, const T* dy, T* dx, int64_t c0, int64_t c1,
 // channel j then lives in memory, at acc[l * G + j]: row r adds into lane
 // r % 16 as before, so a lane's additions keep their order and the bits
 // are those of f32_chunks-inl.hpp.
+//
+// Pass 2 reads the unit again, from L2 where pass 1 left it, so it can take
+// the rows in any order: it runs lane by lane instead (lane l: rows l,
+// l + 16, l + 32, ...), a strip of channels at a time, with the strip's
+// lanes in registers, stored once. The additions and their order are the
+// same; row by row, each vector cost a load and a store of each of its two
+// lanes in L1. Pass 1 and the backward sums read from memory and stay in
+// memory order (docs/cpu-kernel.md, "Lanes in registers").
 
 /// Channels per unit: two lane arrays of 16 x 256 floats (32 KiB) stay in
 /// the L1 beside the row being read.
@@ -293,19 +301,80 @@ inline void first_pass_row(const float* xr, const float* k, float* a, int64_t G)
   for (; j < G; ++j) a[j] += xr[j] - k[j];
 }
 
-/// Pass 2 of one row: e = x[j] - m[j]; dv[j] += e; qv[j] += e * e.
-inline void second_pass_row(const float* xr, const float* m, float* dv, float* qv, int64_t G) {
+/// Vectors of channels per strip of pass 2: its lanes and means stay in
+/// registers (32 AVX-512 registers, 16 for AVX2 and SSE2).
+constexpr int cl_strip = WF == 16 ? 8 : 4;
+
+/// f.operator()<W, NV>(j) for the strips of G channels: strips of cl_strip
+/// vectors of WF channels while they fit, then at most one each of 4, 2 and
+/// 1 vectors (so that a narrow unit keeps several independent chains of
+/// additions), then single channels (W = 1).
+template <class F>
+inline void for_each_strip(int64_t G, F&& f) {
   int64_t j = 0;
-  for (; j + WF <= G; j += WF) {
-    const vf<WF> e = loadf<WF>(xr + j) - loadf<WF>(m + j);
-    storef<WF>(dv + j, loadf<WF>(dv + j) + e);
-    storef<WF>(qv + j, loadf<WF>(qv + j) + e * e);
-  }
-  for (; j < G; ++j) {
-    const float e = xr[j] - m[j];
-    dv[j] += e;
-    qv[j] += e * e;
-  }
+  for (; j + cl_strip * WF <= G; j += cl_strip * WF) f.template operator()<WF, cl_strip>(j);
+  auto one = [&]<int NV>() {
+    if (j + NV * WF <= G) f.template operator()<WF, NV>(j), j += NV * WF;
+  };
+  if constexpr (cl_strip > 4) one.template operator()<4>();
+  if constexpr (cl_strip > 2) one.template operator()<2>();
+  one.template operator()<1>();
+  for (; j < G; ++j) f.template operator()<1, 1>(j);
+}
+
+/// Pass 2 of LP consecutive lanes l, l + 1, ... of a unit (lane l + i over
+/// the rows l + i, l + i + 16, ... below len) for the NV * W channels at x
+/// (row stride C): e = x - m; the lane's c += e and q += e * e, from +0,
+/// stored at dv and qv + i * G. With a narrow unit (64 channels: 256-byte
+/// rows) one lane's rows are 4 KiB apart and share their L1 sets; LP
+/// adjacent rows are contiguous and give LP times the chains. The first
+/// strip of a unit calls step() once per row, so that the prefetches of the
+/// next unit spread over the pass as they did row by row.
+template <int W, int NV, int LP, class Step>
+inline void second_pass_strip(const float* x, int64_t C, int64_t G, int64_t len, int l,
+                              const float* m, float* dv, float* qv, Step&& step) {
+  vf<W> mv[NV], c[LP][NV], q[LP][NV];
+  for (int n = 0; n < NV; ++n) mv[n] = loadf<W>(m + n * W);
+  for (int i = 0; i < LP; ++i)
+    for (int n = 0; n < NV; ++n) c[i][n] = q[i][n] = splatf<W>(0.0f);
+  for (int64_t r = l; r < len; r += flanes)
+#pragma GCC unroll 4
+    for (int i = 0; i < LP; ++i) {
+      if (r + i >= len) break;
+      step();
+      const float* xr = x + (r + i) * C;
+#pragma GCC unroll 8
+      for (int n = 0; n < NV; ++n) {
+        const vf<W> e = loadf<W>(xr + n * W) - mv[n];
+        c[i][n] += e;
+        q[i][n] += e * e;
+      }
+    }
+  for (int i = 0; i < LP; ++i)
+    for (int n = 0; n < NV; ++n)
+      storef<W>(dv + i * G + n * W, c[i][n]), storef<W>(qv + i * G + n * W, q[i][n]);
+}
+
+/// Pass 2 of a unit of G channels at x, len rows: the lanes of e = x - m[j]
+/// into dv and qv (lane l of channel j at l * G + j).
+inline void second_pass_unit(const float* x, int64_t C, int64_t G, int64_t len, const float* m,
+                             float* dv, float* qv, prefetcher& pf) {
+  auto lanes = [&]<int LP>() {
+    for (int l = 0; l < flanes; l += LP)
+      for_each_strip(G, [&]<int W, int NV>(int64_t j) {
+        auto step = [&, first = j == 0] {
+          if (first) pf.step();
+        };
+        second_pass_strip<W, NV, LP>(x + j, C, G, len, l, m + j, dv + l * G + j, qv + l * G + j,
+                                     step);
+      });
+  };
+  if (G >= cl_strip * WF)
+    lanes.template operator()<1>();
+  else if (2 * G >= cl_strip * WF)
+    lanes.template operator()<2>();
+  else
+    lanes.template operator()<4>();
 }
 
 /// sum(dy) and sum(dy * ((x - hi) - lo)) of the G channels at x and dy over
@@ -357,12 +426,7 @@ void chunk_moments_cl_f32(dims d, const float* x, int64_t k0, int64_t k1, double
     }
     lane_tree(w.a, G, w.s);
     for (int64_t j = 0; j < G; ++j) w.k[j] = first_mean(w.k[j], w.s[j], u.len);
-    zero_lanes(w.a, G);
-    zero_lanes(w.b, G);
-    for (int64_t r = 0; r < u.len; ++r) {
-      next.step();
-      second_pass_row(xu + r * C, w.k, w.a + (r % flanes) * G, w.b + (r % flanes) * G, G);
-    }
+    second_pass_unit(xu, C, G, u.len, w.k, w.a, w.b, next);
     lane_tree(w.a, G, w.s);
     lane_tree(w.b, G, w.t);
     double* const mo = mean + (u.j0 / chunk - k0) * C;
