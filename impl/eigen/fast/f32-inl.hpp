@@ -70,21 +70,47 @@ inline float dx_wide(float x, float dy, double mu, double dy_mean, double coef, 
       ((static_cast<double>(dy) - dy_mean) - (static_cast<double>(x) - mu) * coef) * scale);
 }
 
+/// The vector of the elementwise passes: the variant's own register (WF
+/// floats), since an element's result does not depend on the width. A vf16
+/// there is four SSE2 or two AVX2 registers, and GCC kept it on the stack
+/// and moved it through general registers (docs/cpu-kernel.md, "The
+/// elementwise vector of AVX2 and SSE2").
+using ve = vf<WF>;
+
 /// NaN if any lane of the check vector saw a result that was not finite
 /// (r - r is 0 for a finite r, NaN otherwise).
-inline bool all_finite(vf16 check, float tail) { return finite(tree16(check) + tail); }
+inline bool all_finite(ve check, float tail) {
+  float l[WF];
+  std::memcpy(l, &check, sizeof l);
+  for (int w = 0; w < WF; ++w) tail += l[w];
+  return finite(tail);
+}
+
+/// Stores v at dst (aligned to its size) non-temporally.
+inline void stream_ve(float* dst, ve v) {
+#if defined(__AVX512F__)
+  static_assert(WF == 16);
+  _mm512_stream_ps(dst, reinterpret_cast<__m512>(v));
+#elif defined(__AVX__)
+  static_assert(WF == 8);
+  _mm256_stream_ps(dst, reinterpret_cast<__m256>(v));
+#else
+  static_assert(WF == 4);
+  _mm_stream_ps(dst, reinterpret_cast<__m128>(v));
+#endif
+}
 
 // ---- channel-first elementwise ------------------------------------------
 
 // y over one run of a channel f32 holds; returns the check sum of its results.
-inline vf16 affine_run_f32(const float* x, float* y, int64_t n, const affine32& f, float& tail) {
-  const vf16 hi = splatf<16>(f.shift.hi), lo = splatf<16>(f.shift.lo),
-             sc = splatf<16>(f.scale), bi = splatf<16>(f.bias);
-  vf16 check = splatf<16>(0.0f);
+inline ve affine_run_f32(const float* x, float* y, int64_t n, const affine32& f, float& tail) {
+  const ve hi = splatf<WF>(f.shift.hi), lo = splatf<WF>(f.shift.lo),
+             sc = splatf<WF>(f.scale), bi = splatf<WF>(f.bias);
+  ve check = splatf<WF>(0.0f);
   int64_t k = 0;
-  for (; k + flanes <= n; k += flanes) {
-    const vf16 r = ((loadf<16>(x + k) - hi) - lo) * sc + bi;
-    storef<16>(y + k, r);
+  for (; k + WF <= n; k += WF) {
+    const ve r = ((loadf<WF>(x + k) - hi) - lo) * sc + bi;
+    storef<WF>(y + k, r);
     check += r - r;
   }
   for (; k < n; ++k) {
@@ -113,7 +139,7 @@ void fix_cf(dims d, float* out, int64_t c0, int64_t c1, int64_t i0, int64_t i1, 
 /// (channel_first-inl.hpp: normalize_samples, for f64 data).
 void normalize_samples(dims d, const float* x, float* y, int64_t c0, int64_t c1, int64_t i0,
                        int64_t i1, const double* shift, const double* scale, const double* bias) {
-  vf16 check = splatf<16>(0.0f);
+  ve check = splatf<WF>(0.0f);
   float tail = 0.0f;
   for_each_run_cf(d, y, c0, c1, i0, i1, [&](int64_t ch, int64_t from, int64_t to, float* out) {
     const affine32 f = affine_of(shift[ch], scale[ch], bias[ch]);
@@ -134,16 +160,16 @@ void normalize_cf_f32(dims d, const float* x, float* y, int64_t c0, int64_t c1,
   _mm_sfence();
 }
 
-inline vf16 dx_run_f32(const float* x, const float* dy, float* dx, int64_t n, const dx32& f,
+inline ve dx_run_f32(const float* x, const float* dy, float* dx, int64_t n, const dx32& f,
                        float& tail) {
-  const vf16 hi = splatf<16>(f.mean.hi), lo = splatf<16>(f.mean.lo),
-             dm = splatf<16>(f.dy_mean), co = splatf<16>(f.coef), sc = splatf<16>(f.scale);
-  vf16 check = splatf<16>(0.0f);
+  const ve hi = splatf<WF>(f.mean.hi), lo = splatf<WF>(f.mean.lo),
+             dm = splatf<WF>(f.dy_mean), co = splatf<WF>(f.coef), sc = splatf<WF>(f.scale);
+  ve check = splatf<WF>(0.0f);
   int64_t k = 0;
-  for (; k + flanes <= n; k += flanes) {
-    const vf16 r =
-        ((loadf<16>(dy + k) - dm) - ((loadf<16>(x + k) - hi) - lo) * co) * sc;
-    storef<16>(dx + k, r);
+  for (; k + WF <= n; k += WF) {
+    const ve r =
+        ((loadf<WF>(dy + k) - dm) - ((loadf<WF>(x + k) - hi) - lo) * co) * sc;
+    storef<WF>(dx + k, r);
     check += r - r;
   }
   for (; k < n; ++k) {
@@ -158,7 +184,7 @@ inline vf16 dx_run_f32(const float* x, const float* dy, float* dx, int64_t n, co
 void dx_samples(dims d, const float* x, const float* dy, float* dx, int64_t c0, int64_t c1,
                 int64_t i0, int64_t i1, const double* mean, const double* dy_mean,
                 const double* coef, const double* scale) {
-  vf16 check = splatf<16>(0.0f);
+  ve check = splatf<WF>(0.0f);
   float tail = 0.0f;
   for_each_run_cf(d, dx, c0, c1, i0, i1, [&](int64_t ch, int64_t from, int64_t to, float* out) {
     const dx32 f = dx_of(mean[ch], dy_mean[ch], coef[ch], scale[ch]);
@@ -475,15 +501,15 @@ void chunk_sums_cl_f32(dims d, const float* x, const float* dy, int64_t k0, int6
 
 // The segment loops take every pointer as an argument (see normalize_segment)
 // and return the check sum of their results.
-inline vf16 affine_segment_f32(const float* x, float* out, int64_t n, const float* hi,
+inline ve affine_segment_f32(const float* x, float* out, int64_t n, const float* hi,
                                const float* lo, const float* sc, const float* bi, float& tail) {
-  vf16 check = splatf<16>(0.0f);
+  ve check = splatf<WF>(0.0f);
   int64_t ch = 0;
-  for (; ch + flanes <= n; ch += flanes) {
-    const vf16 r = ((loadf<16>(x + ch) - loadf<16>(hi + ch)) - loadf<16>(lo + ch)) *
-                       loadf<16>(sc + ch) +
-                   loadf<16>(bi + ch);
-    storef<16>(out + ch, r);
+  for (; ch + WF <= n; ch += WF) {
+    const ve r = ((loadf<WF>(x + ch) - loadf<WF>(hi + ch)) - loadf<WF>(lo + ch)) *
+                       loadf<WF>(sc + ch) +
+                   loadf<WF>(bi + ch);
+    storef<WF>(out + ch, r);
     check += r - r;
   }
   for (; ch < n; ++ch) {
@@ -494,17 +520,17 @@ inline vf16 affine_segment_f32(const float* x, float* out, int64_t n, const floa
   return check;
 }
 
-inline vf16 dx_segment_f32(const float* x, const float* dy, float* out, int64_t n,
+inline ve dx_segment_f32(const float* x, const float* dy, float* out, int64_t n,
                            const float* hi, const float* lo, const float* dm, const float* co,
                            const float* sc, float& tail) {
-  vf16 check = splatf<16>(0.0f);
+  ve check = splatf<WF>(0.0f);
   int64_t ch = 0;
-  for (; ch + flanes <= n; ch += flanes) {
-    const vf16 r = ((loadf<16>(dy + ch) - loadf<16>(dm + ch)) -
-                    ((loadf<16>(x + ch) - loadf<16>(hi + ch)) - loadf<16>(lo + ch)) *
-                        loadf<16>(co + ch)) *
-                   loadf<16>(sc + ch);
-    storef<16>(out + ch, r);
+  for (; ch + WF <= n; ch += WF) {
+    const ve r = ((loadf<WF>(dy + ch) - loadf<WF>(dm + ch)) -
+                    ((loadf<WF>(x + ch) - loadf<WF>(hi + ch)) - loadf<WF>(lo + ch)) *
+                        loadf<WF>(co + ch)) *
+                   loadf<WF>(sc + ch);
+    storef<WF>(out + ch, r);
     check += r - r;
   }
   for (; ch < n; ++ch) {
@@ -572,7 +598,7 @@ struct cl_factors {
     any_wide = any_wide || !ok;
   }
   /// Whether a pass whose results summed to check and tail needs no fix_cl.
-  bool clean(vf16 check, float tail) const { return !any_wide && all_finite(check, tail); }
+  bool clean(ve check, float tail) const { return !any_wide && all_finite(check, tail); }
   /// Repeats the first c entries of every array up to e.
   void repeat() const {
     for (int k = 0; k < K; ++k) {
@@ -589,13 +615,6 @@ struct cl_factors {
 // line's factors once for the four and store the results non-temporally
 // straight from the registers. Through the staging buffer, every vector of
 // results also cost its factors' loads and a second load and store.
-
-/// Stores the 16 floats of v at the 64-byte aligned dst, non-temporally.
-inline void stream_vf16(float* dst, vf16 v) {
-  alignas(64) float line[flanes];
-  storef<16>(line, v);
-  stream_line(dst, line);
-}
 
 /// Calls lines(at, ch, nv, q) and part(at, ch, n) over the rows [r0, r1) of
 /// a streamed channel-last f32 output with C % 16 == 0, in row_blocks order:
@@ -628,18 +647,19 @@ void for_each_line_group(dims d, const float* out, int64_t r0, int64_t r1, Lines
 }
 
 /// y = ((x - hi) - lo) * sc + bi for q runs of nv lines (for_each_line_group),
-/// with x and y at the run's first element and the factors at its channel.
+/// with x and y at the run's first element and the factors at its channel:
+/// a line's factors, one register at a time, are loaded once for the q runs.
 template <int Q>
-inline vf16 affine_lines_f32(const float* x, float* y, int64_t C, int64_t nv, const float* hi,
-                             const float* lo, const float* sc, const float* bi) {
-  vf16 check = splatf<16>(0.0f);
-  for (int64_t j = 0; j < nv * flanes; j += flanes) {
-    const vf16 h = loadf<16>(hi + j), l = loadf<16>(lo + j), m = loadf<16>(sc + j),
-               b = loadf<16>(bi + j);
+inline ve affine_lines_f32(const float* x, float* y, int64_t C, int64_t nv, const float* hi,
+                           const float* lo, const float* sc, const float* bi) {
+  ve check = splatf<WF>(0.0f);
+  for (int64_t j = 0; j < nv * flanes; j += WF) {
+    const ve h = loadf<WF>(hi + j), l = loadf<WF>(lo + j), m = loadf<WF>(sc + j),
+             b = loadf<WF>(bi + j);
 #pragma GCC unroll 4
     for (int q = 0; q < Q; ++q) {
-      const vf16 r = ((loadf<16>(x + q * C + j) - h) - l) * m + b;
-      stream_vf16(y + q * C + j, r);
+      const ve r = ((loadf<WF>(x + q * C + j) - h) - l) * m + b;
+      stream_ve(y + q * C + j, r);
       check += r - r;
     }
   }
@@ -648,18 +668,18 @@ inline vf16 affine_lines_f32(const float* x, float* y, int64_t C, int64_t nv, co
 
 /// dx = ((dy - dm) - ((x - hi) - lo) * co) * sc likewise.
 template <int Q>
-inline vf16 dx_lines_f32(const float* x, const float* dy, float* dx, int64_t C, int64_t nv,
-                         const float* hi, const float* lo, const float* dm, const float* co,
-                         const float* sc) {
-  vf16 check = splatf<16>(0.0f);
-  for (int64_t j = 0; j < nv * flanes; j += flanes) {
-    const vf16 h = loadf<16>(hi + j), l = loadf<16>(lo + j), a = loadf<16>(dm + j),
-               c = loadf<16>(co + j), m = loadf<16>(sc + j);
+inline ve dx_lines_f32(const float* x, const float* dy, float* dx, int64_t C, int64_t nv,
+                       const float* hi, const float* lo, const float* dm, const float* co,
+                       const float* sc) {
+  ve check = splatf<WF>(0.0f);
+  for (int64_t j = 0; j < nv * flanes; j += WF) {
+    const ve h = loadf<WF>(hi + j), l = loadf<WF>(lo + j), a = loadf<WF>(dm + j),
+             c = loadf<WF>(co + j), m = loadf<WF>(sc + j);
 #pragma GCC unroll 4
     for (int q = 0; q < Q; ++q) {
-      const vf16 r =
-          ((loadf<16>(dy + q * C + j) - a) - ((loadf<16>(x + q * C + j) - h) - l) * c) * m;
-      stream_vf16(dx + q * C + j, r);
+      const ve r =
+          ((loadf<WF>(dy + q * C + j) - a) - ((loadf<WF>(x + q * C + j) - h) - l) * c) * m;
+      stream_ve(dx + q * C + j, r);
       check += r - r;
     }
   }
@@ -676,7 +696,7 @@ void normalize_cl_f32(dims d, const float* x, float* y, int64_t r0, int64_t r1,
     f.mark(ch, a.ok);
   }
   f.repeat();
-  vf16 check = splatf<16>(0.0f);
+  ve check = splatf<WF>(0.0f);
   float tail = 0.0f;
   const int64_t C = d.c;
   if (d.stream && C % flanes == 0) {
@@ -711,7 +731,7 @@ void dx_cl_f32(dims d, const float* x, const float* dy, float* dx, int64_t r0, i
     f.mark(ch, a.ok);
   }
   f.repeat();
-  vf16 check = splatf<16>(0.0f);
+  ve check = splatf<WF>(0.0f);
   float tail = 0.0f;
   const int64_t C = d.c;
   if (d.stream && C % flanes == 0) {
