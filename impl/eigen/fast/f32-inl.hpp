@@ -105,7 +105,7 @@ inline void stream_ve(float* dst, ve v) {
 // y over one run of a channel f32 holds; returns the check sum of its results.
 inline ve affine_run_f32(const float* x, float* y, int64_t n, const affine32& f, float& tail) {
   const ve hi = splatf<WF>(f.shift.hi), lo = splatf<WF>(f.shift.lo),
-             sc = splatf<WF>(f.scale), bi = splatf<WF>(f.bias);
+           sc = splatf<WF>(f.scale), bi = splatf<WF>(f.bias);
   ve check = splatf<WF>(0.0f);
   int64_t k = 0;
   for (; k + WF <= n; k += WF) {
@@ -161,9 +161,9 @@ void normalize_cf_f32(dims d, const float* x, float* y, int64_t c0, int64_t c1,
 }
 
 inline ve dx_run_f32(const float* x, const float* dy, float* dx, int64_t n, const dx32& f,
-                       float& tail) {
+                     float& tail) {
   const ve hi = splatf<WF>(f.mean.hi), lo = splatf<WF>(f.mean.lo),
-             dm = splatf<WF>(f.dy_mean), co = splatf<WF>(f.coef), sc = splatf<WF>(f.scale);
+           dm = splatf<WF>(f.dy_mean), co = splatf<WF>(f.coef), sc = splatf<WF>(f.scale);
   ve check = splatf<WF>(0.0f);
   int64_t k = 0;
   for (; k + WF <= n; k += WF) {
@@ -348,59 +348,41 @@ inline void for_each_strip(int64_t G, F&& f) {
   for (; j < G; ++j) f.template operator()<1, 1>(j);
 }
 
-/// Pass 2 of LP consecutive lanes l, l + 1, ... of a unit (lane l + i over
-/// the rows l + i, l + i + 16, ... below len) for the NV * W channels at x
-/// (row stride C): e = x - m; the lane's c += e and q += e * e, from +0,
-/// stored at dv and qv + i * G. With a narrow unit (64 channels: 256-byte
-/// rows) one lane's rows are 4 KiB apart and share their L1 sets; LP
-/// adjacent rows are contiguous and give LP times the chains. The first
-/// strip of a unit calls step() once per row, so that the prefetches of the
-/// next unit spread over the pass as they did row by row.
-template <int W, int NV, int LP, class Step>
-inline void second_pass_strip(const float* x, int64_t C, int64_t G, int64_t len, int l,
-                              const float* m, float* dv, float* qv, Step&& step) {
-  vf<W> mv[NV], c[LP][NV], q[LP][NV];
-  for (int n = 0; n < NV; ++n) mv[n] = loadf<W>(m + n * W);
-  for (int i = 0; i < LP; ++i)
-    for (int n = 0; n < NV; ++n) c[i][n] = q[i][n] = splatf<W>(0.0f);
-  for (int64_t r = l; r < len; r += flanes)
-#pragma GCC unroll 4
-    for (int i = 0; i < LP; ++i) {
-      if (r + i >= len) break;
-      step();
-      const float* xr = x + (r + i) * C;
+/// Pass 2 of lane l of a unit (the rows l, l + 16, ... below len) for the
+/// NV * W channels at x (row stride C): e = x - m; the lane's c += e and
+/// q += e * e, from +0, stored at dv and qv. The first strip of a unit calls
+/// step() once per row, so that the prefetches of the next unit spread over
+/// the pass as they did row by row.
+template <int W, int NV, class Step>
+inline void second_pass_strip(const float* x, int64_t C, int64_t len, int l, const float* m,
+                              float* dv, float* qv, Step&& step) {
+  vf<W> mv[NV], c[NV], q[NV];
+  for (int n = 0; n < NV; ++n)
+    mv[n] = loadf<W>(m + n * W), c[n] = splatf<W>(0.0f), q[n] = splatf<W>(0.0f);
+  for (int64_t r = l; r < len; r += flanes) {
+    step();
+    const float* xr = x + r * C;
 #pragma GCC unroll 8
-      for (int n = 0; n < NV; ++n) {
-        const vf<W> e = loadf<W>(xr + n * W) - mv[n];
-        c[i][n] += e;
-        q[i][n] += e * e;
-      }
+    for (int n = 0; n < NV; ++n) {
+      const vf<W> e = loadf<W>(xr + n * W) - mv[n];
+      c[n] += e;
+      q[n] += e * e;
     }
-  for (int i = 0; i < LP; ++i)
-    for (int n = 0; n < NV; ++n)
-      storef<W>(dv + i * G + n * W, c[i][n]), storef<W>(qv + i * G + n * W, q[i][n]);
+  }
+  for (int n = 0; n < NV; ++n) storef<W>(dv + n * W, c[n]), storef<W>(qv + n * W, q[n]);
 }
 
 /// Pass 2 of a unit of G channels at x, len rows: the lanes of e = x - m[j]
 /// into dv and qv (lane l of channel j at l * G + j).
 inline void second_pass_unit(const float* x, int64_t C, int64_t G, int64_t len, const float* m,
                              float* dv, float* qv, prefetcher& pf) {
-  auto lanes = [&]<int LP>() {
-    for (int l = 0; l < flanes; l += LP)
-      for_each_strip(G, [&]<int W, int NV>(int64_t j) {
-        auto step = [&, first = j == 0] {
-          if (first) pf.step();
-        };
-        second_pass_strip<W, NV, LP>(x + j, C, G, len, l, m + j, dv + l * G + j, qv + l * G + j,
-                                     step);
-      });
-  };
-  if (G >= cl_strip * WF)
-    lanes.template operator()<1>();
-  else if (2 * G >= cl_strip * WF)
-    lanes.template operator()<2>();
-  else
-    lanes.template operator()<4>();
+  for (int l = 0; l < flanes; ++l)
+    for_each_strip(G, [&]<int W, int NV>(int64_t j) {
+      auto step = [&, first = j == 0] {
+        if (first) pf.step();
+      };
+      second_pass_strip<W, NV>(x + j, C, len, l, m + j, dv + l * G + j, qv + l * G + j, step);
+    });
 }
 
 /// sum(dy) and sum(dy * ((x - hi) - lo)) of the G channels at x and dy over
@@ -502,13 +484,13 @@ void chunk_sums_cl_f32(dims d, const float* x, const float* dy, int64_t k0, int6
 // The segment loops take every pointer as an argument (see normalize_segment)
 // and return the check sum of their results.
 inline ve affine_segment_f32(const float* x, float* out, int64_t n, const float* hi,
-                               const float* lo, const float* sc, const float* bi, float& tail) {
+                             const float* lo, const float* sc, const float* bi, float& tail) {
   ve check = splatf<WF>(0.0f);
   int64_t ch = 0;
   for (; ch + WF <= n; ch += WF) {
     const ve r = ((loadf<WF>(x + ch) - loadf<WF>(hi + ch)) - loadf<WF>(lo + ch)) *
-                       loadf<WF>(sc + ch) +
-                   loadf<WF>(bi + ch);
+                     loadf<WF>(sc + ch) +
+                 loadf<WF>(bi + ch);
     storef<WF>(out + ch, r);
     check += r - r;
   }
@@ -521,15 +503,15 @@ inline ve affine_segment_f32(const float* x, float* out, int64_t n, const float*
 }
 
 inline ve dx_segment_f32(const float* x, const float* dy, float* out, int64_t n,
-                           const float* hi, const float* lo, const float* dm, const float* co,
-                           const float* sc, float& tail) {
+                         const float* hi, const float* lo, const float* dm, const float* co,
+                         const float* sc, float& tail) {
   ve check = splatf<WF>(0.0f);
   int64_t ch = 0;
   for (; ch + WF <= n; ch += WF) {
     const ve r = ((loadf<WF>(dy + ch) - loadf<WF>(dm + ch)) -
-                    ((loadf<WF>(x + ch) - loadf<WF>(hi + ch)) - loadf<WF>(lo + ch)) *
-                        loadf<WF>(co + ch)) *
-                   loadf<WF>(sc + ch);
+                  ((loadf<WF>(x + ch) - loadf<WF>(hi + ch)) - loadf<WF>(lo + ch)) *
+                      loadf<WF>(co + ch)) *
+                 loadf<WF>(sc + ch);
     storef<WF>(out + ch, r);
     check += r - r;
   }
