@@ -1,8 +1,11 @@
-// Threads of the Eigen kernel: plain std::threads started for one call and
-// joined before it returns (no pool, no OpenMP: the harness forks a child per
-// case, and a thread pool does not survive a fork). Work is split by channel
-// or by row, never inside a channel's reduction, so the bits of every output
-// do not depend on the number of threads.
+// Threads of the Eigen kernel: a pool of worker threads that stay from one
+// call to the next (no OpenMP). Starting a thread for every call cost 24-57
+// microseconds on the development VM, three times per channel-last call
+// (docs/cpu-kernel.md, "Threads"). The harness forks a child per case: the
+// child starts its own pool, and calls made while the pool is busy (another
+// thread's, or one from inside a body) start threads of their own. Work is
+// split by channel or by row, never inside a channel's reduction, so the
+// bits of every output do not depend on the number of threads.
 #pragma once
 
 #include <cstdint>
@@ -17,8 +20,9 @@ namespace bncheck::eigen {
 int threads_for(int64_t elements);
 
 /// Runs body(t) for t in [0, n): t = 0 on the calling thread, the others on
-/// threads started here and joined before returning. Rethrows the first
-/// exception a body threw.
+/// the pool's workers (or threads started here), in the caller's
+/// floating-point environment; returns when every part has. Rethrows the
+/// first exception a body threw.
 void parallel(int n, const std::function<void(int)>& body);
 
 /// Part t of n of [begin, end): contiguous, sizes differing by at most one.
