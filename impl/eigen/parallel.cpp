@@ -82,10 +82,13 @@ void on_fresh_threads(int n, const guarded_body& guarded) {
   for (std::thread& w : workers) w.join();
 }
 
-/// One thread of the pool; `ticket` changes when it is handed a part.
+/// One thread of the pool: the k-th worker started always runs part k;
+/// `ticket` changes when it is handed that part of a call.
 struct worker {
+  explicit worker(int t) : part(t) {}
+
   alignas(64) std::atomic<std::uint32_t> ticket{0};
-  int part = 0;  // written before ticket
+  const int part;
   std::thread thread;
 };
 
@@ -130,9 +133,6 @@ void after_fork_in_child() {
 /// Stops and joins the pool's workers at exit or unload, so that none
 /// outlives the code it runs, unless a call is using them then.
 struct pool_owner {
-  pool_owner() = default;
-  pool_owner(const pool_owner&) = delete;
-  pool_owner& operator=(const pool_owner&) = delete;
   ~pool_owner() {
     pool* p = the_pool.load(std::memory_order_acquire);
     if (p == nullptr || p->in_use.exchange(true, std::memory_order_acquire)) return;
@@ -170,7 +170,7 @@ bool on_pool(int n, const guarded_body& guarded) {
   auto& ws = p->workers;
   try {
     while (static_cast<int>(ws.size()) < n - 1) {
-      auto w = std::make_unique<worker>();
+      auto w = std::make_unique<worker>(static_cast<int>(ws.size()) + 1);
       w->thread = std::thread(work, p, w.get());
       ws.push_back(std::move(w));
     }
@@ -183,7 +183,6 @@ bool on_pool(int n, const guarded_body& guarded) {
   p->pending.store(static_cast<std::uint32_t>(handed), std::memory_order_relaxed);
   for (int t = 1; t <= handed; ++t) {
     worker& w = *ws[static_cast<std::size_t>(t - 1)];
-    w.part = t;
     w.ticket.fetch_add(1, std::memory_order_release);
     w.ticket.notify_one();
   }
