@@ -45,48 +45,55 @@ inline void decode(const float* src, int64_t n, float* dst) {
 template <class T>
 using buffer_t = std::conditional_t<std::is_same_v<T, float>, float, double>;
 
-// Moments of one chunk of len <= 256 values (stats.cpp: chunk_stats).
+// Moments of one chunk of len <= 256 values (stats.cpp: chunk_stats). The
+// lanes are lanes8 (common-inl.hpp); a short chunk's last values go into the
+// lanes as an array.
 moments chunk_stats(const double* b, int64_t len) {
   const double k = b[0];
-  const v8 kv = splat<8>(k);
-  v8 s = splat<8>(0.0);
+  const lanes8 kv = lanes8::all(k);
+  lanes8 s = lanes8::all(0.0);
   int64_t i = 0;
-  for (; i + lanes <= len; i += lanes) s += load<8>(b + i) - kv;
-  for (int l = 0; l < len - i; ++l) s[l] += b[i + l] - k;
-  const double m = k + combine(s) / static_cast<double>(len);
-  const v8 mv = splat<8>(m);
-  v8 dev = splat<8>(0.0), sq = splat<8>(0.0);
+  for (; i + lanes <= len; i += lanes) s += lanes8::load(b + i) - kv;
+  double sl[lanes];
+  s.to(sl);
+  for (int l = 0; l < len - i; ++l) sl[l] += b[i + l] - k;
+  const double m = k + combine(sl) / static_cast<double>(len);
+  const lanes8 mv = lanes8::all(m);
+  lanes8 dev = lanes8::all(0.0), sq = lanes8::all(0.0);
   i = 0;
   for (; i + lanes <= len; i += lanes) {
-    const v8 d = load<8>(b + i) - mv;
+    const lanes8 d = lanes8::load(b + i) - mv;
     dev += d;
     sq += d * d;
   }
+  double dl[lanes], ql[lanes];
+  dev.to(dl);
+  sq.to(ql);
   for (int l = 0; l < len - i; ++l) {
     const double d = b[i + l] - m;
-    dev[l] += d;
-    sq[l] += d * d;
+    dl[l] += d;
+    ql[l] += d * d;
   }
-  return chunk_moments(static_cast<double>(len), m, combine(dev), combine(sq));
+  return chunk_moments(static_cast<double>(len), m, combine(dl), combine(ql));
 }
 
 // chunk_stats of `group` full chunks, chunk g at b + g*chunk, interleaved.
 void group_stats(const double* b, moments* out) {
-  v8 kv[group], s[group], mv[group], dev[group], sq[group];
+  lanes8 kv[group], s[group], mv[group], dev[group], sq[group];
   double m[group];
-  for (int g = 0; g < group; ++g) kv[g] = splat<8>(b[g * chunk]), s[g] = splat<8>(0.0);
+  for (int g = 0; g < group; ++g) kv[g] = lanes8::all(b[g * chunk]), s[g] = lanes8::all(0.0);
   for (int64_t i = 0; i < chunk; i += lanes)
 #pragma GCC unroll 4
-    for (int g = 0; g < group; ++g) s[g] += load<8>(b + g * chunk + i) - kv[g];
+    for (int g = 0; g < group; ++g) s[g] += lanes8::load(b + g * chunk + i) - kv[g];
   for (int g = 0; g < group; ++g) {
     m[g] = b[g * chunk] + combine(s[g]) / static_cast<double>(chunk);
-    mv[g] = splat<8>(m[g]);
-    dev[g] = sq[g] = splat<8>(0.0);
+    mv[g] = lanes8::all(m[g]);
+    dev[g] = sq[g] = lanes8::all(0.0);
   }
   for (int64_t i = 0; i < chunk; i += lanes)
 #pragma GCC unroll 4
     for (int g = 0; g < group; ++g) {
-      const v8 d = load<8>(b + g * chunk + i) - mv[g];
+      const lanes8 d = lanes8::load(b + g * chunk + i) - mv[g];
       dev[g] += d;
       sq[g] += d * d;
     }
@@ -96,31 +103,34 @@ void group_stats(const double* b, moments* out) {
 
 // sum(dy) and sum(dy * (x - mu)) of one chunk (backward.cpp: chunk_sums).
 sums chunk_sums(const double* bx, const double* bdy, int64_t len, double mu) {
-  const v8 muv = splat<8>(mu);
-  v8 a = splat<8>(0.0), b = splat<8>(0.0);
+  const lanes8 muv = lanes8::all(mu);
+  lanes8 a = lanes8::all(0.0), b = lanes8::all(0.0);
   int64_t i = 0;
   for (; i + lanes <= len; i += lanes) {
-    const v8 g = load<8>(bdy + i);
+    const lanes8 g = lanes8::load(bdy + i);
     a += g;
-    b += g * (load<8>(bx + i) - muv);
+    b += g * (lanes8::load(bx + i) - muv);
   }
+  double al[lanes], bl[lanes];
+  a.to(al);
+  b.to(bl);
   for (int l = 0; l < len - i; ++l) {
-    a[l] += bdy[i + l];
-    b[l] += bdy[i + l] * (bx[i + l] - mu);
+    al[l] += bdy[i + l];
+    bl[l] += bdy[i + l] * (bx[i + l] - mu);
   }
-  return {combine(a), combine(b)};
+  return {combine(al), combine(bl)};
 }
 
 void group_sums(const double* bx, const double* bdy, double mu, sums* out) {
-  const v8 muv = splat<8>(mu);
-  v8 a[group], b[group];
-  for (int g = 0; g < group; ++g) a[g] = b[g] = splat<8>(0.0);
+  const lanes8 muv = lanes8::all(mu);
+  lanes8 a[group], b[group];
+  for (int g = 0; g < group; ++g) a[g] = b[g] = lanes8::all(0.0);
   for (int64_t i = 0; i < chunk; i += lanes)
 #pragma GCC unroll 4
     for (int g = 0; g < group; ++g) {
-      const v8 gy = load<8>(bdy + g * chunk + i);
+      const lanes8 gy = lanes8::load(bdy + g * chunk + i);
       a[g] += gy;
-      b[g] += gy * (load<8>(bx + g * chunk + i) - muv);
+      b[g] += gy * (lanes8::load(bx + g * chunk + i) - muv);
     }
   for (int g = 0; g < group; ++g) out[g] = {combine(a[g]), combine(b[g])};
 }

@@ -48,6 +48,58 @@ template <int W>
 using vd = typename vec<W>::d;
 using v8 = vd<8>;
 
+/// A chunk's N lanes of E (8 doubles or 16 floats) as N / W vectors of the
+/// variant's own register, W elements each (BNC_CL_WIDTH doubles,
+/// BNC_CL_FLOATS floats): lane l is element l % W of vector l / W. As one
+/// 64-byte GCC vector, two AVX2 or four SSE2 registers, GCC kept the lanes
+/// on the stack and moved their halves through general registers
+/// (docs/cpu-kernel.md, "The chunk functions' lanes"). Every operation is
+/// element by element, so each lane adds exactly what it added as an element
+/// of the wide vector, in the same order: the bits do not change.
+template <class E, int N, int W>
+struct lanes_of {
+  typedef E reg __attribute__((vector_size(sizeof(E) * W)));
+  static constexpr int P = N / W;
+  static_assert(P * W == N);
+  reg p[P];
+
+  /// N copies of a (a - (+0) is a exactly; one broadcast, see splat).
+  static lanes_of all(E a) {
+    lanes_of r;
+    for (int k = 0; k < P; ++k) r.p[k] = a - reg{};
+    return r;
+  }
+  /// One load per register: a memcpy of the whole array compiled to 16-byte
+  /// copies through the stack, and the wider reloads then waited on them.
+  static lanes_of load(const E* b) {
+    lanes_of r;
+    for (int k = 0; k < P; ++k) std::memcpy(&r.p[k], b + k * W, sizeof(reg));
+    return r;
+  }
+  lanes_of& operator+=(const lanes_of& o) {
+    for (int k = 0; k < P; ++k) p[k] += o.p[k];
+    return *this;
+  }
+  friend lanes_of operator-(lanes_of a, const lanes_of& b) {
+    for (int k = 0; k < P; ++k) a.p[k] -= b.p[k];
+    return a;
+  }
+  friend lanes_of operator*(lanes_of a, const lanes_of& b) {
+    for (int k = 0; k < P; ++k) a.p[k] *= b.p[k];
+    return a;
+  }
+  /// The lanes in order, as N values (for a chunk's tail and lane tree).
+  /// Element by element: as copies of whole registers, GCC moved the lanes
+  /// of group_stats' trees through general registers, 13 % of an AVX-512
+  /// moments_cf in L2.
+  void to(E* out) const {
+#pragma GCC unroll 16
+    for (int i = 0; i < N; ++i) out[i] = p[i / W][i % W];
+  }
+};
+/// A chunk's 8 lanes of doubles in this variant's registers.
+using lanes8 = lanes_of<double, 8, BNC_CL_WIDTH>;
+
 inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 // Outputs of a large tensor go through an L1 staging buffer and then to
@@ -182,14 +234,17 @@ inline void to_array(vd<W> v, double* out) {
   std::memcpy(out, &v, sizeof(double) * W);
 }
 
-/// reduction.hpp: combine_lanes, on one channel's 8 lanes.
-inline double combine(v8 l) {
-  return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
-}
-/// The same tree over 8 lane vectors, one channel per vector element.
+/// reduction.hpp: combine_lanes, on one channel's 8 lanes (V = double), or
+/// the same tree over 8 lane vectors, one channel per vector element.
 template <class V>
 inline V combine(const V* l) {
   return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
+}
+/// The same on a chunk's lanes8.
+inline double combine(const lanes8& v) {
+  double l[lanes];
+  v.to(l);
+  return combine(l);
 }
 
 inline double clamp_negative(double v) { return v < 0 ? 0.0 : v; }

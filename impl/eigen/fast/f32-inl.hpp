@@ -71,7 +71,7 @@ inline float dx_wide(float x, float dy, double mu, double dy_mean, double coef, 
 }
 
 /// The vector of the elementwise passes: the variant's own register (WF
-/// floats), since an element's result does not depend on the width. A vf16
+/// floats), since an element's result does not depend on the width. A vf<16>
 /// there is four SSE2 or two AVX2 registers, and GCC kept it on the stack
 /// and moved it through general registers (docs/cpu-kernel.md, "The
 /// elementwise vector of AVX2 and SSE2").

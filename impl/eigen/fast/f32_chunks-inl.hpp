@@ -37,10 +37,9 @@ template <>
 struct fvec<1> {
   using t = float;
 };
-/// W floats: one AVX-512 register for W = 16, two AVX2 or four SSE2 ones.
+/// W floats (GCC splits a vector wider than the variant's registers).
 template <int W>
 using vf = typename fvec<W>::t;
-using vf16 = vf<16>;
 
 template <int W>
 inline vf<W> loadf(const float* p) {
@@ -90,9 +89,11 @@ inline V tree16(const V* l) {
   return (((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]))) +
          (((l[8] + l[9]) + (l[10] + l[11])) + ((l[12] + l[13]) + (l[14] + l[15])));
 }
-inline float tree16(vf16 v) {
+/// A chunk's 16 lanes in this variant's registers (lanes_of, common-inl.hpp).
+using lanes16 = lanes_of<float, flanes, BNC_CL_FLOATS>;
+inline float tree16(const lanes16& v) {
   float l[flanes];
-  std::memcpy(l, &v, sizeof l);
+  v.to(l);
   return tree16(l);
 }
 
@@ -144,45 +145,50 @@ inline sums sums_result(const float* bx, const float* bdy, int64_t stride, int64
 
 moments chunk_stats(const float* b, int64_t len) {
   const float k = b[0];
-  const vf16 kv = splatf<16>(k);
-  vf16 s = splatf<16>(0.0f);
+  const lanes16 kv = lanes16::all(k);
+  lanes16 s = lanes16::all(0.0f);
   int64_t i = 0;
-  for (; i + flanes <= len; i += flanes) s += loadf<16>(b + i) - kv;
-  for (int l = 0; l < len - i; ++l) s[l] += b[i + l] - k;
-  const float m = first_mean(k, tree16(s), len);
-  const vf16 mv = splatf<16>(m);
-  vf16 dev = splatf<16>(0.0f), sq = splatf<16>(0.0f);
+  for (; i + flanes <= len; i += flanes) s += lanes16::load(b + i) - kv;
+  float sl[flanes];
+  s.to(sl);
+  for (int l = 0; l < len - i; ++l) sl[l] += b[i + l] - k;
+  const float m = first_mean(k, tree16(sl), len);
+  const lanes16 mv = lanes16::all(m);
+  lanes16 dev = lanes16::all(0.0f), sq = lanes16::all(0.0f);
   for (i = 0; i + flanes <= len; i += flanes) {
-    const vf16 d = loadf<16>(b + i) - mv;
+    const lanes16 d = lanes16::load(b + i) - mv;
     dev += d;
     sq += d * d;
   }
+  float dl[flanes], ql[flanes];
+  dev.to(dl);
+  sq.to(ql);
   for (int l = 0; l < len - i; ++l) {
     const float d = b[i + l] - m;
-    dev[l] += d;
-    sq[l] += d * d;
+    dl[l] += d;
+    ql[l] += d * d;
   }
-  return chunk_result(b, 1, len, m, tree16(dev), tree16(sq));
+  return chunk_result(b, 1, len, m, tree16(dl), tree16(ql));
 }
 
 // chunk_stats of `group` full chunks, chunk g at b + g*chunk, interleaved so
 // that their lane chains overlap.
 void group_stats(const float* b, moments* out) {
-  vf16 kv[group], s[group], mv[group], dev[group], sq[group];
+  lanes16 kv[group], s[group], mv[group], dev[group], sq[group];
   float m[group];
-  for (int g = 0; g < group; ++g) kv[g] = splatf<16>(b[g * chunk]), s[g] = splatf<16>(0.0f);
+  for (int g = 0; g < group; ++g) kv[g] = lanes16::all(b[g * chunk]), s[g] = lanes16::all(0.0f);
   for (int64_t i = 0; i < chunk; i += flanes)
 #pragma GCC unroll 4
-    for (int g = 0; g < group; ++g) s[g] += loadf<16>(b + g * chunk + i) - kv[g];
+    for (int g = 0; g < group; ++g) s[g] += lanes16::load(b + g * chunk + i) - kv[g];
   for (int g = 0; g < group; ++g) {
     m[g] = first_mean(b[g * chunk], tree16(s[g]), chunk);
-    mv[g] = splatf<16>(m[g]);
-    dev[g] = sq[g] = splatf<16>(0.0f);
+    mv[g] = lanes16::all(m[g]);
+    dev[g] = sq[g] = lanes16::all(0.0f);
   }
   for (int64_t i = 0; i < chunk; i += flanes)
 #pragma GCC unroll 4
     for (int g = 0; g < group; ++g) {
-      const vf16 d = loadf<16>(b + g * chunk + i) - mv[g];
+      const lanes16 d = lanes16::load(b + g * chunk + i) - mv[g];
       dev[g] += d;
       sq[g] += d * d;
     }
@@ -193,32 +199,35 @@ void group_stats(const float* b, moments* out) {
 // sum(dy) and sum(dy * ((x - hi) - lo)) of one chunk, in f32.
 sums chunk_sums(const float* bx, const float* bdy, int64_t len, double mu) {
   const split sp = split_of(mu);
-  const vf16 hi = splatf<16>(sp.hi), lo = splatf<16>(sp.lo);
-  vf16 a = splatf<16>(0.0f), b = splatf<16>(0.0f);
+  const lanes16 hi = lanes16::all(sp.hi), lo = lanes16::all(sp.lo);
+  lanes16 a = lanes16::all(0.0f), b = lanes16::all(0.0f);
   int64_t i = 0;
   for (; i + flanes <= len; i += flanes) {
-    const vf16 g = loadf<16>(bdy + i);
+    const lanes16 g = lanes16::load(bdy + i);
     a += g;
-    b += g * ((loadf<16>(bx + i) - hi) - lo);
+    b += g * ((lanes16::load(bx + i) - hi) - lo);
   }
+  float al[flanes], bl[flanes];
+  a.to(al);
+  b.to(bl);
   for (int l = 0; l < len - i; ++l) {
-    a[l] += bdy[i + l];
-    b[l] += bdy[i + l] * ((bx[i + l] - sp.hi) - sp.lo);
+    al[l] += bdy[i + l];
+    bl[l] += bdy[i + l] * ((bx[i + l] - sp.hi) - sp.lo);
   }
-  return sums_result(bx, bdy, 1, len, mu, tree16(a), tree16(b));
+  return sums_result(bx, bdy, 1, len, mu, tree16(al), tree16(bl));
 }
 
 void group_sums(const float* bx, const float* bdy, double mu, sums* out) {
   const split sp = split_of(mu);
-  const vf16 hi = splatf<16>(sp.hi), lo = splatf<16>(sp.lo);
-  vf16 a[group], b[group];
-  for (int g = 0; g < group; ++g) a[g] = b[g] = splatf<16>(0.0f);
+  const lanes16 hi = lanes16::all(sp.hi), lo = lanes16::all(sp.lo);
+  lanes16 a[group], b[group];
+  for (int g = 0; g < group; ++g) a[g] = b[g] = lanes16::all(0.0f);
   for (int64_t i = 0; i < chunk; i += flanes)
 #pragma GCC unroll 4
     for (int g = 0; g < group; ++g) {
-      const vf16 gy = loadf<16>(bdy + g * chunk + i);
+      const lanes16 gy = lanes16::load(bdy + g * chunk + i);
       a[g] += gy;
-      b[g] += gy * ((loadf<16>(bx + g * chunk + i) - hi) - lo);
+      b[g] += gy * ((lanes16::load(bx + g * chunk + i) - hi) - lo);
     }
   for (int g = 0; g < group; ++g)
     out[g] = sums_result(bx + g * chunk, bdy + g * chunk, 1, chunk, mu, tree16(a[g]),
