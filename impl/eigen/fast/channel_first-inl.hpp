@@ -307,9 +307,9 @@ void sums_cf(dims d, const T* x, const T* dy, int64_t c0, int64_t c1, const doub
 // y = (x - shift) * scale + bias over one contiguous run (normalize.cpp).
 template <class T>
 void affine_run(const T* x, T* y, int64_t n, double shift, double scale, double bias) {
-  const v8 sh = splat<8>(shift), sc = splat<8>(scale), bi = splat<8>(bias);
+  const vd<WD> sh = splat<WD>(shift), sc = splat<WD>(scale), bi = splat<WD>(bias);
   int64_t k = 0;
-  for (; k + 8 <= n; k += 8) store<8>(y + k, (load<8>(x + k) - sh) * sc + bi);
+  for (; k + WD <= n; k += WD) store<WD>(y + k, (load<WD>(x + k) - sh) * sc + bi);
   for (; k < n; ++k) y[k] = static_cast<T>((static_cast<double>(x[k]) - shift) * scale + bias);
 }
 
@@ -367,11 +367,11 @@ void normalize_cf(dims d, const T* x, T* y, int64_t c0, int64_t c1, const double
 template <class T>
 void dx_run(const T* x, const T* dy, T* dx, int64_t n, double mu, double dy_mean, double coef,
             double scale) {
-  const v8 muv = splat<8>(mu), dmv = splat<8>(dy_mean), cov = splat<8>(coef),
-           scv = splat<8>(scale);
+  const vd<WD> muv = splat<WD>(mu), dmv = splat<WD>(dy_mean), cov = splat<WD>(coef),
+               scv = splat<WD>(scale);
   int64_t k = 0;
-  for (; k + 8 <= n; k += 8)
-    store<8>(dx + k, ((load<8>(dy + k) - dmv) - (load<8>(x + k) - muv) * cov) * scv);
+  for (; k + WD <= n; k += WD)
+    store<WD>(dx + k, ((load<WD>(dy + k) - dmv) - (load<WD>(x + k) - muv) * cov) * scv);
   for (; k < n; ++k)
     dx[k] = static_cast<T>(
         ((static_cast<double>(dy[k]) - dy_mean) - (static_cast<double>(x[k]) - mu) * coef) * scale);

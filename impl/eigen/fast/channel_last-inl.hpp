@@ -257,9 +257,9 @@ template <class T>
 void normalize_segment(const T* x, T* out, int64_t n, const double* shift, const double* scale,
                        const double* bias) {
   int64_t ch = 0;
-  for (; ch + 8 <= n; ch += 8)
-    store<8>(out + ch,
-             (load<8>(x + ch) - load<8>(shift + ch)) * load<8>(scale + ch) + load<8>(bias + ch));
+  for (; ch + WD <= n; ch += WD)
+    store<WD>(out + ch, (load<WD>(x + ch) - load<WD>(shift + ch)) * load<WD>(scale + ch) +
+                            load<WD>(bias + ch));
   for (; ch < n; ++ch)
     out[ch] = static_cast<T>((static_cast<double>(x[ch]) - shift[ch]) * scale[ch] + bias[ch]);
 }
@@ -268,10 +268,10 @@ template <class T>
 void dx_segment(const T* x, const T* dy, T* out, int64_t n, const double* mean,
                 const double* dy_mean, const double* coef, const double* scale) {
   int64_t ch = 0;
-  for (; ch + 8 <= n; ch += 8)
-    store<8>(out + ch, ((load<8>(dy + ch) - load<8>(dy_mean + ch)) -
-                        (load<8>(x + ch) - load<8>(mean + ch)) * load<8>(coef + ch)) *
-                           load<8>(scale + ch));
+  for (; ch + WD <= n; ch += WD)
+    store<WD>(out + ch, ((load<WD>(dy + ch) - load<WD>(dy_mean + ch)) -
+                         (load<WD>(x + ch) - load<WD>(mean + ch)) * load<WD>(coef + ch)) *
+                            load<WD>(scale + ch));
   for (; ch < n; ++ch)
     out[ch] = static_cast<T>(((static_cast<double>(dy[ch]) - dy_mean[ch]) -
                               (static_cast<double>(x[ch]) - mean[ch]) * coef[ch]) *
