@@ -100,6 +100,16 @@ inline void stream_ve(float* dst, ve v) {
 #endif
 }
 
+/// Stores v at dst: non-temporally (aligned) for a streamed output (S),
+/// else with a regular store.
+template <bool S>
+inline void put_ve(float* dst, ve v) {
+  if constexpr (S)
+    stream_ve(dst, v);
+  else
+    storef<WF>(dst, v);
+}
+
 // ---- channel-first elementwise ------------------------------------------
 
 // y over one run of a channel f32 holds; returns the check sum of its results.
@@ -590,16 +600,18 @@ struct cl_factors {
   }
 };
 
-// Streamed channel-last outputs whose rows are a whole number of lines (C a
-// multiple of 16 floats) skip the staging buffer: each row is then the same
-// run of lines, starting `lead` elements in (the output's misalignment), so
-// the passes take four rows at a time, one line of each per step, load the
-// line's factors once for the four and store the results non-temporally
-// straight from the registers. Through the staging buffer, every vector of
-// results also cost its factors' loads and a second load and store.
+// Channel-last outputs whose rows are a whole number of lines (C a multiple
+// of 16 floats) skip the pieces and the staging buffer: each row is then the
+// same run of lines, starting `lead` elements in (the output's
+// misalignment), so the passes take four rows at a time, one line of each
+// per step, load the line's factors once for the four and store the results
+// straight from the registers, non-temporally when the output is streamed.
+// Through the staging buffer, every vector of results also cost its
+// factors' loads and a second load and store; in pieces, unstreamed, still
+// four factor loads per vector (docs/cpu-kernel.md, "Rows of whole lines").
 
 /// Calls lines(at, ch, nv, q) and part(at, ch, n) over the rows [r0, r1) of
-/// a streamed channel-last f32 output with C % 16 == 0, in row_blocks order:
+/// a channel-last f32 output with C % 16 == 0, in row_blocks order:
 /// lines for q runs (q a std::integral_constant, 4 or 1; C elements apart)
 /// of nv whole lines each, from element `at` whose channel is ch; part for n < 16 elements at either end
 /// of a block that fill no whole line, written with regular stores. Channels
@@ -631,7 +643,7 @@ void for_each_line_group(dims d, const float* out, int64_t r0, int64_t r1, Lines
 /// y = ((x - hi) - lo) * sc + bi for q runs of nv lines (for_each_line_group),
 /// with x and y at the run's first element and the factors at its channel:
 /// a line's factors, one register at a time, are loaded once for the q runs.
-template <int Q>
+template <int Q, bool S>
 inline ve affine_lines_f32(const float* x, float* y, int64_t C, int64_t nv, const float* hi,
                            const float* lo, const float* sc, const float* bi) {
   ve check = splatf<WF>(0.0f);
@@ -641,7 +653,7 @@ inline ve affine_lines_f32(const float* x, float* y, int64_t C, int64_t nv, cons
 #pragma GCC unroll 4
     for (int q = 0; q < Q; ++q) {
       const ve r = ((loadf<WF>(x + q * C + j) - h) - l) * m + b;
-      stream_ve(y + q * C + j, r);
+      put_ve<S>(y + q * C + j, r);
       check += r - r;
     }
   }
@@ -649,7 +661,7 @@ inline ve affine_lines_f32(const float* x, float* y, int64_t C, int64_t nv, cons
 }
 
 /// dx = ((dy - dm) - ((x - hi) - lo) * co) * sc likewise.
-template <int Q>
+template <int Q, bool S>
 inline ve dx_lines_f32(const float* x, const float* dy, float* dx, int64_t C, int64_t nv,
                        const float* hi, const float* lo, const float* dm, const float* co,
                        const float* sc) {
@@ -661,7 +673,7 @@ inline ve dx_lines_f32(const float* x, const float* dy, float* dx, int64_t C, in
     for (int q = 0; q < Q; ++q) {
       const ve r =
           ((loadf<WF>(dy + q * C + j) - a) - ((loadf<WF>(x + q * C + j) - h) - l) * c) * m;
-      stream_ve(dx + q * C + j, r);
+      put_ve<S>(dx + q * C + j, r);
       check += r - r;
     }
   }
@@ -681,11 +693,14 @@ void normalize_cl_f32(dims d, const float* x, float* y, int64_t r0, int64_t r1,
   ve check = splatf<WF>(0.0f);
   float tail = 0.0f;
   const int64_t C = d.c;
-  if (d.stream && C % flanes == 0) {
+  if (C % flanes == 0) {
     for_each_line_group(
         d, y, r0, r1,
         [&](int64_t at, int64_t ch, int64_t nv, auto q) {
-          check += affine_lines_f32<q()>(x + at, y + at, C, nv, hi + ch, lo + ch, sc + ch, bi + ch);
+          check += d.stream ? affine_lines_f32<q(), true>(x + at, y + at, C, nv, hi + ch, lo + ch,
+                                                          sc + ch, bi + ch)
+                            : affine_lines_f32<q(), false>(x + at, y + at, C, nv, hi + ch,
+                                                           lo + ch, sc + ch, bi + ch);
         },
         [&](int64_t at, int64_t ch, int64_t n) {
           check += affine_segment_f32(x + at, y + at, n, hi + ch, lo + ch, sc + ch, bi + ch, tail);
@@ -716,12 +731,14 @@ void dx_cl_f32(dims d, const float* x, const float* dy, float* dx, int64_t r0, i
   ve check = splatf<WF>(0.0f);
   float tail = 0.0f;
   const int64_t C = d.c;
-  if (d.stream && C % flanes == 0) {
+  if (C % flanes == 0) {
     for_each_line_group(
         d, dx, r0, r1,
         [&](int64_t at, int64_t ch, int64_t nv, auto q) {
-          check += dx_lines_f32<q()>(x + at, dy + at, dx + at, C, nv, hi + ch, lo + ch, dm + ch,
-                                     co + ch, sc + ch);
+          check += d.stream ? dx_lines_f32<q(), true>(x + at, dy + at, dx + at, C, nv, hi + ch,
+                                                      lo + ch, dm + ch, co + ch, sc + ch)
+                            : dx_lines_f32<q(), false>(x + at, dy + at, dx + at, C, nv, hi + ch,
+                                                       lo + ch, dm + ch, co + ch, sc + ch);
         },
         [&](int64_t at, int64_t ch, int64_t n) {
           check += dx_segment_f32(x + at, dy + at, dx + at, n, hi + ch, lo + ch, dm + ch,
