@@ -46,10 +46,10 @@ struct vec<8> {
 };
 template <int W>
 using vd = typename vec<W>::d;
-using v8 = vd<8>;
+
 /// Doubles per register of this variant: the elementwise loops' vector. A
-/// v8 there is two AVX2 or four SSE2 registers, which GCC handled as it did
-/// the chunks' lanes (below; docs/cpu-kernel.md).
+/// vd<8> there is two AVX2 or four SSE2 registers, which GCC handled as it
+/// did the chunks' lanes (below; docs/cpu-kernel.md).
 constexpr int WD = BNC_CL_WIDTH;
 
 /// A chunk's N lanes of E (8 doubles or 16 floats) as N / W vectors of the
