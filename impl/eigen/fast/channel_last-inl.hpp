@@ -15,15 +15,13 @@
 namespace bncheck::eigen::fast::BNC_ISA {
 namespace {
 
-// Channel-last: a chunk is 256 consecutive rows; W channels are processed
+// Channel-last: a chunk is 256 consecutive rows; WD channels are processed
 // together, element w of every vector belonging to channel cb + w, with the
 // 8 lanes of reduction.hpp as 8 accumulator vectors (row r into lane r % 8).
 // Channels are taken in groups whose chunk (256 rows of the group's columns)
 // fits in L2, chunk by chunk within a group, so the rows of a chunk are read
-// from memory once: the vectors of one W-channel column stay in L1 between
+// from memory once: the vectors of one WD-channel column stay in L1 between
 // the two passes, and neighbouring columns share their cache lines.
-
-constexpr int W = BNC_CL_WIDTH;
 
 /// Brings the next chunk's rows into L2 while the current chunk is computed,
 /// a line or two per 8 rows of the current one, in memory order: `rows`
@@ -170,13 +168,13 @@ void for_each_unit_cl(dims d, int64_t k0, int64_t k1, int64_t width, F&& f) {
 template <class T>
 void chunk_moments_cl(dims d, const T* x, int64_t k0, int64_t k1, double* mean, double* m2) {
   const int64_t C = d.c;
-  double m[W], c[W], q[W];
+  double m[WD], c[WD], q[WD];
   for_each_unit_cl(d, k0, k1, cl_group<T>, [&](const unit_cl& u, const unit_cl& nx) {
     const T* rows = x + u.j0 * C;
     const auto len_d = static_cast<double>(u.len);
     double* const mo = mean + (u.j0 / chunk - k0) * C;
     double* const qo = m2 + (u.j0 / chunk - k0) * C;
-    const int64_t steps = ((u.g1 - u.g0) / W + (u.g1 - u.g0) % W) * 2 * (u.len / lanes);
+    const int64_t steps = ((u.g1 - u.g0) / WD + (u.g1 - u.g0) % WD) * 2 * (u.len / lanes);
     prefetcher next = next_rows(d, x, nx.j0, nx.len, nx.g0, nx.g1, steps);
     auto put = [&](int64_t ch, int w) {
       const moments r = chunk_moments(len_d, m[w], c[w], q[w]);
@@ -184,9 +182,9 @@ void chunk_moments_cl(dims d, const T* x, int64_t k0, int64_t k1, double* mean, 
       qo[ch] = r.m2;
     };
     int64_t cb = u.g0;
-    for (; cb + W <= u.g1; cb += W) {
-      cl_chunk_moments<W>(rows + cb, C, u.len, next, m, c, q);
-      for (int w = 0; w < W; ++w) put(cb + w, w);
+    for (; cb + WD <= u.g1; cb += WD) {
+      cl_chunk_moments<WD>(rows + cb, C, u.len, next, m, c, q);
+      for (int w = 0; w < WD; ++w) put(cb + w, w);
     }
     for (; cb < u.g1; ++cb) {
       cl_chunk_moments<1>(rows + cb, C, u.len, next, m, c, q);
@@ -199,19 +197,19 @@ template <class T>
 void chunk_sums_cl(dims d, const T* x, const T* dy, int64_t k0, int64_t k1, const double* mean,
                    double* sum_dy, double* sum_dy_xc) {
   const int64_t C = d.c;
-  double a[W], b[W];
+  double a[WD], b[WD];
   for_each_unit_cl(d, k0, k1, cl_group<T> / 2, [&](const unit_cl& u, const unit_cl& nx) {
     const T* xr = x + u.j0 * C;
     const T* dyr = dy + u.j0 * C;
     double* const ao = sum_dy + (u.j0 / chunk - k0) * C;
     double* const bo = sum_dy_xc + (u.j0 / chunk - k0) * C;
-    const int64_t steps = ((u.g1 - u.g0) / W + (u.g1 - u.g0) % W) * (u.len / lanes);
+    const int64_t steps = ((u.g1 - u.g0) / WD + (u.g1 - u.g0) % WD) * (u.len / lanes);
     prefetcher next_x = next_rows(d, x, nx.j0, nx.len, nx.g0, nx.g1, steps);
     prefetcher next_dy = next_rows(d, dy, nx.j0, nx.len, nx.g0, nx.g1, steps);
     int64_t cb = u.g0;
-    for (; cb + W <= u.g1; cb += W) {
-      cl_chunk_sums<W>(xr + cb, dyr + cb, C, u.len, mean + cb, next_x, next_dy, a, b);
-      for (int w = 0; w < W; ++w) ao[cb + w] = a[w], bo[cb + w] = b[w];
+    for (; cb + WD <= u.g1; cb += WD) {
+      cl_chunk_sums<WD>(xr + cb, dyr + cb, C, u.len, mean + cb, next_x, next_dy, a, b);
+      for (int w = 0; w < WD; ++w) ao[cb + w] = a[w], bo[cb + w] = b[w];
     }
     for (; cb < u.g1; ++cb) {
       cl_chunk_sums<1>(xr + cb, dyr + cb, C, u.len, mean + cb, next_x, next_dy, a, b);

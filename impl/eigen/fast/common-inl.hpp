@@ -102,7 +102,7 @@ struct lanes_of {
   }
 };
 /// A chunk's 8 lanes of doubles in this variant's registers.
-using lanes8 = lanes_of<double, 8, BNC_CL_WIDTH>;
+using lanes8 = lanes_of<double, 8, WD>;
 
 inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 

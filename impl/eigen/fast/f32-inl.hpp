@@ -28,8 +28,6 @@
 namespace bncheck::eigen::fast::BNC_ISA {
 namespace {
 
-constexpr int WF = BNC_CL_FLOATS;
-
 // ---- factors ---------------------------------------------------------------
 
 /// A multiplying factor f32 holds: finite, and normal unless exactly zero.

@@ -89,8 +89,10 @@ inline V tree16(const V* l) {
   return (((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]))) +
          (((l[8] + l[9]) + (l[10] + l[11])) + ((l[12] + l[13]) + (l[14] + l[15])));
 }
+/// Floats per register of this variant.
+constexpr int WF = BNC_CL_FLOATS;
 /// A chunk's 16 lanes in this variant's registers (lanes_of, common-inl.hpp).
-using lanes16 = lanes_of<float, flanes, BNC_CL_FLOATS>;
+using lanes16 = lanes_of<float, flanes, WF>;
 inline float tree16(const lanes16& v) {
   float l[flanes];
   v.to(l);
