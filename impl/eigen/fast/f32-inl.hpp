@@ -608,34 +608,43 @@ struct cl_factors {
 // factors' loads and a second load and store; in pieces, unstreamed, still
 // four factor loads per vector (docs/cpu-kernel.md, "Rows of whole lines").
 
-/// Calls lines(at, ch, nv, q) and part(at, ch, n) over the rows [r0, r1) of
-/// a channel-last f32 output with C % 16 == 0, in row_blocks order:
+/// Calls lines(at, ch, nv, q, s) and part(at, ch, n) over the rows [r0, r1)
+/// of a channel-last f32 output with C % 16 == 0, in row_blocks order:
 /// lines for q runs (q a std::integral_constant, 4 or 1; C elements apart)
-/// of nv whole lines each, from element `at` whose channel is ch; part for n < 16 elements at either end
-/// of a block that fill no whole line, written with regular stores. Channels
-/// past C continue in the next row (cl_factors repeats the factors).
+/// of nv whole lines each, from element `at` whose channel is ch, stored
+/// non-temporally if s (a std::bool_constant: d.stream); part for n < 16
+/// elements at either end of a block that fill no whole line, written with
+/// regular stores. Channels past C continue in the next row (cl_factors
+/// repeats the factors).
 template <class Lines, class Part>
 void for_each_line_group(dims d, const float* out, int64_t r0, int64_t r1, Lines&& lines,
                          Part&& part) {
   const int64_t C = d.c, per_row = C / flanes;
   const auto misalign = static_cast<int64_t>(reinterpret_cast<uintptr_t>(out) % 64);
   const int64_t lead = (64 - misalign) % 64 / static_cast<int64_t>(sizeof(float));
-  row_blocks(d, sizeof(float), r0, r1, [&](int64_t s, int64_t e) {
-    int64_t at = s * C;
-    const int64_t end = e * C;
-    const int64_t head = min64(lead, end - at);
-    if (head > 0) part(at, 0, head);
-    at += head;
-    constexpr std::integral_constant<int, 4> four;
-    constexpr std::integral_constant<int, 1> one;
-    for (; end - at >= 4 * C; at += 4 * C) lines(at, lead, per_row, four);
-    for (; end - at >= C; at += C) lines(at, lead, per_row, one);
-    const int64_t nv = (end - at) / flanes;
-    if (nv > 0) lines(at, lead, nv, one);
-    at += nv * flanes;
-    if (end > at) part(at, (lead + nv * flanes) % C, end - at);
-  });
-  _mm_sfence();
+  auto blocks = [&](auto stream) {
+    row_blocks(d, sizeof(float), r0, r1, [&](int64_t s, int64_t e) {
+      int64_t at = s * C;
+      const int64_t end = e * C;
+      const int64_t head = min64(lead, end - at);
+      if (head > 0) part(at, 0, head);
+      at += head;
+      constexpr std::integral_constant<int, 4> four;
+      constexpr std::integral_constant<int, 1> one;
+      for (; end - at >= 4 * C; at += 4 * C) lines(at, lead, per_row, four, stream);
+      for (; end - at >= C; at += C) lines(at, lead, per_row, one, stream);
+      const int64_t nv = (end - at) / flanes;
+      if (nv > 0) lines(at, lead, nv, one, stream);
+      at += nv * flanes;
+      if (end > at) part(at, (lead + nv * flanes) % C, end - at);
+    });
+  };
+  if (d.stream) {
+    blocks(std::true_type{});
+    _mm_sfence();
+  } else {
+    blocks(std::false_type{});
+  }
 }
 
 /// y = ((x - hi) - lo) * sc + bi for q runs of nv lines (for_each_line_group),
@@ -694,11 +703,9 @@ void normalize_cl_f32(dims d, const float* x, float* y, int64_t r0, int64_t r1,
   if (C % flanes == 0) {
     for_each_line_group(
         d, y, r0, r1,
-        [&](int64_t at, int64_t ch, int64_t nv, auto q) {
-          check += d.stream ? affine_lines_f32<q(), true>(x + at, y + at, C, nv, hi + ch, lo + ch,
-                                                          sc + ch, bi + ch)
-                            : affine_lines_f32<q(), false>(x + at, y + at, C, nv, hi + ch,
-                                                           lo + ch, sc + ch, bi + ch);
+        [&](int64_t at, int64_t ch, int64_t nv, auto q, auto s) {
+          check += affine_lines_f32<q(), s()>(x + at, y + at, C, nv, hi + ch, lo + ch, sc + ch,
+                                              bi + ch);
         },
         [&](int64_t at, int64_t ch, int64_t n) {
           check += affine_segment_f32(x + at, y + at, n, hi + ch, lo + ch, sc + ch, bi + ch, tail);
@@ -732,11 +739,9 @@ void dx_cl_f32(dims d, const float* x, const float* dy, float* dx, int64_t r0, i
   if (C % flanes == 0) {
     for_each_line_group(
         d, dx, r0, r1,
-        [&](int64_t at, int64_t ch, int64_t nv, auto q) {
-          check += d.stream ? dx_lines_f32<q(), true>(x + at, dy + at, dx + at, C, nv, hi + ch,
-                                                      lo + ch, dm + ch, co + ch, sc + ch)
-                            : dx_lines_f32<q(), false>(x + at, dy + at, dx + at, C, nv, hi + ch,
-                                                       lo + ch, dm + ch, co + ch, sc + ch);
+        [&](int64_t at, int64_t ch, int64_t nv, auto q, auto s) {
+          check += dx_lines_f32<q(), s()>(x + at, dy + at, dx + at, C, nv, hi + ch, lo + ch,
+                                          dm + ch, co + ch, sc + ch);
         },
         [&](int64_t at, int64_t ch, int64_t n) {
           check += dx_segment_f32(x + at, dy + at, dx + at, n, hi + ch, lo + ch, dm + ch,
