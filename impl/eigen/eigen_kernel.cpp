@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/dtype.hpp"
+#include "impl/eigen/caches.hpp"
 #include "impl/eigen/elements.hpp"
 #include "impl/eigen/fast/fast.hpp"
 #include "impl/eigen/merge.hpp"
@@ -66,15 +67,16 @@ const fast::ops<T>& fast_ops() {
     return fast::selected().f64;
 }
 
-// Outputs of data tensors from this size on bypass the cache (fast.hpp: dims):
-// twice the L2 of the development machine's two cores.
-constexpr int64_t stream_bytes = int64_t{4} << 20;
-
-// backwards: an elementwise pass that follows a channel-last statistics pass
-// (fast.hpp: dims::backwards).
-fast::dims dims_of(const problem& p, bool backwards = false) {
-  const bool large = element_count(p) * static_cast<int64_t>(size_of(p.data_type)) >= stream_bytes;
-  return {p.n, p.c, spatial_size(p), large, backwards};
+// The output's store instructions and the backwards blocks come from the
+// machine's caches (caches.hpp). writes: the pass writes a data tensor (y or
+// dx). backwards: an elementwise pass that follows a channel-last
+// statistics pass (fast.hpp: dims).
+fast::dims dims_of(const problem& p, bool writes, bool backwards = false) {
+  const cache_sizes c = caches();
+  const int64_t count = element_count(p);
+  const int64_t bytes = count * static_cast<int64_t>(size_of(p.data_type));
+  const bool stream = writes && streams_output(bytes, threads_for(count), c);
+  return {p.n, p.c, spatial_size(p), stream, backwards, backwards_block_bytes(c)};
 }
 
 // Channel-last statistics (sums) of all channels on n threads. The fast loops
@@ -142,7 +144,7 @@ void moments_cl_all(const problem& p, const T* x, int n, double* mean, double* m
     merge_by_chunks<moments<Eigen::ArrayXd>>(
         M, C, n,
         [&](int64_t k0, int64_t k1, double* a, double* b) {
-          fast_ops<T>().chunk_moments_cl(dims_of(p), x, k0, k1, a, b);
+          fast_ops<T>().chunk_moments_cl(dims_of(p, false), x, k0, k1, a, b);
         },
         [&](int64_t k, const auto& a, const auto& b) {
           const auto len = static_cast<double>(std::min(chunk_length, M - k * chunk_length));
@@ -162,7 +164,7 @@ void sums_cl_all(const problem& p, const T* x, const T* dy, int n, const double*
     merge_by_chunks<sum_pair<Eigen::ArrayXd>>(
         M, C, n,
         [&](int64_t k0, int64_t k1, double* a, double* b) {
-          fast_ops<T>().chunk_sums_cl(dims_of(p), x, dy, k0, k1, mean, a, b);
+          fast_ops<T>().chunk_sums_cl(dims_of(p, false), x, dy, k0, k1, mean, a, b);
         },
         [](int64_t, const auto& a, const auto& b) { return sum_pair<Eigen::ArrayXd>{a, b}; },
         sum_dy, sum_dy_xc);
@@ -183,11 +185,11 @@ void normalize_part(const problem& p, const T* x, T* y, int t, int n, const doub
     const auto& o = fast_ops<T>();
     if (channel_last(p.lay)) {
       const channel_range rows = part(0, reduction_size(p), t, n);
-      o.normalize_cl(dims_of(p, after_statistics), x, y, rows.begin, rows.end, shift, scale,
+      o.normalize_cl(dims_of(p, true, after_statistics), x, y, rows.begin, rows.end, shift, scale,
                      bias);
     } else {
       const channel_range r = part(0, p.c, t, n);
-      o.normalize_cf(dims_of(p), x, y, r.begin, r.end, shift, scale, bias);
+      o.normalize_cf(dims_of(p, true), x, y, r.begin, r.end, shift, scale, bias);
     }
   } else {
     normalize(p, x, y, part(0, p.c, t, n), shift, scale, bias);
@@ -202,8 +204,8 @@ void dx_part_cl(const problem& p, const T* x, const T* dy, T* dx, int t, int n,
                 const double* scale) {
   if constexpr (has_fast<T>) {
     const channel_range rows = part(0, reduction_size(p), t, n);
-    fast_ops<T>().dx_cl(dims_of(p, true), x, dy, dx, rows.begin, rows.end, mean, dy_mean, coef,
-                        scale);
+    fast_ops<T>().dx_cl(dims_of(p, true, true), x, dy, dx, rows.begin, rows.end, mean, dy_mean,
+                        coef, scale);
   } else {
     backward_dx(p, x, dy, dx, part(0, p.c, t, n), mean, dy_mean, coef, scale);
   }
@@ -218,16 +220,15 @@ void call_block(void* ctx, int64_t c0, int64_t c1) {
 // Channels processed together (channel-first): a block is read from memory
 // once for its statistics and again, from L2, for the elementwise pass, which
 // the f32/f64 loops run while the next block is read (fast.hpp: train_cf),
-// so two blocks' data tensors share a 2 MiB L2 with the output's staging and
-// the fast loops' 4-8 KB per channel and tensor of decoded values: 128 KiB
-// of data and at most 16 channels per tensor (e.g. 1 channel of N32 C256
-// 28x28 f32, 100 KB; 5 of N32 C512 14x14; 16 of N32 C2048 7x7, 6 KB each).
-// Chosen by measurement on the development machine (docs/cpu-kernel.md:
-// 128 KiB against 96-768).
+// so two blocks' data tensors share one core's L2 with the output's staging
+// and the fast loops' 4-8 KB per channel and tensor of decoded values:
+// caches.hpp's channel_block_bytes of data and at most 16 channels per
+// tensor (e.g. with 128 KiB: 1 channel of N32 C256 28x28 f32, 100 KB; 5 of
+// N32 C512 14x14; 16 of N32 C2048 7x7, 6 KB each).
 // Channel-last channels are interleaved in memory and go all together.
 int64_t channel_block(const problem& p, int tensors) {
   if (channel_last(p.lay)) return p.c;
-  constexpr int64_t cache_budget = int64_t{128} << 10;
+  const int64_t cache_budget = channel_block_bytes(caches());
   constexpr int64_t max_channels = 16;
   const int64_t per_channel =
       reduction_size(p) * static_cast<int64_t>(size_of(p.data_type)) * tensors;
@@ -294,7 +295,7 @@ void forward_training(const problem& p, const kernel_io& io) {
     const int64_t block = channel_block(p, 1);
     parallel(n, [&](int t) {
       const channel_range mine = part(0, p.c, t, n);
-      fast_ops<T>().train_cf(dims_of(p), x, y, mine.begin, mine.end, block, mean.data(),
+      fast_ops<T>().train_cf(dims_of(p, true), x, y, mine.begin, mine.end, block, mean.data(),
                              m2.data(), call_block<decltype(factors)>, &factors, mean.data(),
                              scale.data(), beta.data());
     });
@@ -378,9 +379,10 @@ void backward(const problem& p, const kernel_io& io) {
     const int64_t block = channel_block(p, 2);
     parallel(n, [&](int t) {
       const channel_range mine = part(0, p.c, t, n);
-      fast_ops<T>().backward_cf(dims_of(p), x, dy, dx, mine.begin, mine.end, block, mean.data(),
-                                dbeta.data(), sum_dy_xc.data(), call_block<decltype(factors)>,
-                                &factors, dy_mean.data(), coef.data(), scale.data());
+      fast_ops<T>().backward_cf(dims_of(p, true), x, dy, dx, mine.begin, mine.end, block,
+                                mean.data(), dbeta.data(), sum_dy_xc.data(),
+                                call_block<decltype(factors)>, &factors, dy_mean.data(),
+                                coef.data(), scale.data());
     });
   } else {
     const int64_t block = channel_block(p, 2);

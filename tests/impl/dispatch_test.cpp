@@ -16,6 +16,7 @@
 
 #include "core/kernel.hpp"
 #include "core/tensor.hpp"
+#include "impl/eigen/caches.hpp"
 #include "impl/eigen/eigen_kernel.hpp"
 #include "impl/eigen/fast/fast.hpp"
 #include "impl/eigen/reduction.hpp"
@@ -36,6 +37,7 @@ struct settings_guard {
     eigen::set_isa("");
     eigen::set_threads(0);
     eigen::set_chunk_window(0);
+    eigen::set_cache_sizes(0, 0, 0);
   }
 };
 
@@ -416,6 +418,20 @@ TEST(eigen_dispatch, outputs_are_identical_for_every_variant_and_thread_count) {
                     << " threads and windows of " << window << " chunks: " << to_text(p);
             }
         eigen::set_chunk_window(0);
+        // Caches so small that every output is streamed, a channel-first
+        // block is one channel and a backwards pass goes in blocks of 16 KiB,
+        // and so large that nothing is streamed (caches.hpp).
+        for (const int64_t l2 : {int64_t{16} << 10, int64_t{1} << 30})
+          for (const std::string& isa : eigen::supported_isas())
+            for (int threads : {1, 3}) {
+              eigen::set_cache_sizes(int64_t{32} << 10, l2, l2 * 4);
+              const auto got = outputs(*k, p, in, isa, threads);
+              for (const auto& [name, bytes] : expected)
+                ASSERT_EQ(got.at(name), bytes)
+                    << name << " differs with " << isa << ", " << threads
+                    << " threads and an L2 of " << l2 << " bytes: " << to_text(p);
+            }
+        eigen::set_cache_sizes(0, 0, 0);
       }
 }
 

@@ -156,24 +156,19 @@ void stream_copy(T* dst, const T* src, int64_t n) {
   std::memcpy(dst + k, src + k, static_cast<std::size_t>(n - k) * sizeof(T));
 }
 
-/// Rows per block of a backwards pass (dims::backwards): 1 MiB of each
-/// tensor, so that the hardware prefetcher still sees long runs. Measured on
-/// the development machine (AMD EPYC, 32 MiB L3; bench_cpu, N32 C256 28x28
-/// f32 nhwc, one run, medians of 3): blocks of 64, 256 and 1024 KiB took
-/// backward from 3.74 ms (forwards) to 3.53, 3.69 and 3.11 ms, training
-/// from 2.17 to 2.04, 2.11 and 1.91.
-constexpr int64_t backwards_block_bytes = int64_t{1} << 20;
-
 /// Calls f(s, e) on the rows [r0, r1) of a channel-last tensor of d.c
 /// elements of `size` bytes per row: once, or, when d.backwards, in blocks of
-/// backwards_block_bytes from the last rows to the first.
+/// d.block_bytes of each tensor from the last rows to the first, so that
+/// the hardware prefetcher still sees long runs and the first block read is
+/// what the statistics left in this core's L2 (docs/cpu-kernel.md, "Cache
+/// budgets from the machine").
 template <class F>
 void row_blocks(dims d, int64_t size, int64_t r0, int64_t r1, F&& f) {
   if (!d.backwards) {
     f(r0, r1);
     return;
   }
-  const int64_t per_block = backwards_block_bytes / (size * d.c);
+  const int64_t per_block = d.block_bytes / (size * d.c);
   const int64_t rows = per_block > 1 ? per_block : 1;
   for (int64_t e = r1; e > r0;) {
     const int64_t s = e - rows > r0 ? e - rows : r0;

@@ -23,6 +23,9 @@ struct dims {
   /// in blocks from the last to the first, so that the rows the statistics
   /// read last, still in the last-level cache, are read again first.
   bool backwards = false;
+  /// Bytes of each tensor per block of a backwards pass: the L2 of one core
+  /// (eigen_kernel.cpp, from caches.hpp).
+  int64_t block_bytes = int64_t{1} << 20;
   int64_t m() const { return n * s; }
 };
 
