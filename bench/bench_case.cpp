@@ -1,7 +1,6 @@
 // Shapes, thread count, rotated buffer sets and the output check of bench_cpu.
 #include "bench/bench_case.hpp"
 
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -12,6 +11,7 @@
 #include <sstream>
 
 #include "core/fill.hpp"
+#include "impl/eigen/caches.hpp"
 #include "core/kernel.hpp"
 #include "kernels/registry.hpp"
 
@@ -45,8 +45,8 @@ int thread_count() { return static_cast<int>(std::min(env_count("BNCHECK_THREADS
 std::size_t rotation_bytes() {
   const long mib = env_count("BNCHECK_BENCH_ROTATE_MIB", 0);
   if (mib > 0) return static_cast<std::size_t>(mib) << 20;
-  const long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
-  return std::max<std::size_t>(std::size_t{1} << 30, l3 > 0 ? 2 * static_cast<std::size_t>(l3) : 0);
+  const auto l3 = static_cast<std::size_t>(bncheck::eigen::read_cache_sizes().l3);
+  return std::max<std::size_t>(std::size_t{1} << 30, 2 * l3);
 }
 
 bool reuse_output() { return env_count("BNCHECK_BENCH_REUSE_OUTPUT", 0) == 1; }

@@ -29,7 +29,8 @@ int thread_count();
 
 /// Bytes the working set between two uses of the same buffer must exceed so
 /// that no level of cache can serve it: max(1 GiB, 2 x the L3 the OS
-/// reports); BNCHECK_BENCH_ROTATE_MIB overrides it (in MiB).
+/// reports, as impl/eigen/caches.hpp reads it); BNCHECK_BENCH_ROTATE_MIB
+/// overrides it (in MiB).
 std::size_t rotation_bytes();
 /// BNCHECK_BENCH_REUSE_OUTPUT=1: every set of a case writes its output (y
 /// or dx) into one buffer, as libtorch's allocator hands a caller back the

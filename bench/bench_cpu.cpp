@@ -24,6 +24,7 @@
 
 #include "bench/bench_case.hpp"
 #include "core/kernel.hpp"
+#include "impl/eigen/caches.hpp"
 #include "impl/eigen/eigen_kernel.hpp"
 #include "kernels/registry.hpp"
 
@@ -273,8 +274,12 @@ int main(int argc, char** argv) {
   if (reuse_output())  // the outputs do not rotate: working_set_MiB overstates what is rotated
     benchmark::AddCustomContext("bncheck_reuse_output", "1 (every set writes one output buffer)");
   bncheck::eigen::set_threads(threads);
+  const bncheck::eigen::cache_sizes caches = bncheck::eigen::caches();
   benchmark::AddCustomContext("bncheck_eigen",
-                              bncheck::eigen::isa() + ", " + std::to_string(bncheck::eigen::threads()) + " threads");
+                              bncheck::eigen::isa() + ", " + std::to_string(bncheck::eigen::threads()) +
+                                  " threads, caches L1d " + std::to_string(caches.l1d >> 10) + " KiB, L2 " +
+                                  std::to_string(caches.l2 >> 10) + " KiB, L3 " + std::to_string(caches.l3 >> 20) +
+                                  " MiB (" + caches.source + ")");
 #ifdef BNCHECK_BENCH_ONEDNN
   set_onednn_threads(threads);
   benchmark::AddCustomContext("bncheck_onednn", onednn_version());

@@ -186,7 +186,7 @@ def write_md(args, context, rows):
     w(f"- Threads: {context.get('bncheck_threads', '?')} for every kernel (oneDNN through OpenMP, libtorch through")
     w("  `at::set_num_threads`, ours through `eigen::set_threads`, copy and triad through OpenMP).")
     if "bncheck_eigen" in context:
-        w(f"- Our kernel: instruction set and threads as it reported them: {context['bncheck_eigen']}.")
+        w(f"- Our kernel: instruction set, threads and the cache sizes its budgets come from, as it reported them: {context['bncheck_eigen']}.")
     w(f"- Commit: {args.commit}. Date: {args.started} to {args.finished} (UTC).")
     if args.others is not None:
         w(f"- Other processes used {args.others * 100:.1f} % of the machine's CPU time during the run"
