@@ -607,11 +607,17 @@ struct cl_factors {
 // Through the staging buffer, every vector of results also cost its
 // factors' loads and a second load and store; in pieces, unstreamed, still
 // four factor loads per vector (docs/cpu-kernel.md, "Rows of whole lines").
+// A streamed output takes four rows at a time only where a row fills a 4 KiB
+// page: with shorter rows, the four interleaved runs of one page made
+// streamed passes slower than one row at a time (N32 C256 28x28 nhwc, rows
+// of 1 KiB: inference 1.50x, backward 1.35x; C512, 2 KiB: 1.22x, 1.12x),
+// where with rows of 8 KiB (C2048) one row at a time was 1.12-1.21x slower.
+constexpr int64_t four_rows_streamed_bytes = 4096;
 
 /// Calls lines(at, ch, nv, q, s) and part(at, ch, n) over the rows [r0, r1)
 /// of a channel-last f32 output with C % 16 == 0, in row_blocks order:
-/// lines for q runs (q a std::integral_constant, 4 or 1; C elements apart)
-/// of nv whole lines each, from element `at` whose channel is ch, stored
+/// lines for q runs (q a std::integral_constant, 4 or 1; C elements apart;
+/// 1 for a streamed output whose rows are under 4 KiB) of nv whole lines each, from element `at` whose channel is ch, stored
 /// non-temporally if s (a std::bool_constant: d.stream); part for n < 16
 /// elements at either end of a block that fill no whole line, written with
 /// regular stores. Channels past C continue in the next row (cl_factors
@@ -631,7 +637,8 @@ void for_each_line_group(dims d, const float* out, int64_t r0, int64_t r1, Lines
       at += head;
       constexpr std::integral_constant<int, 4> four;
       constexpr std::integral_constant<int, 1> one;
-      for (; end - at >= 4 * C; at += 4 * C) lines(at, lead, per_row, four, stream);
+      if (!decltype(stream)::value || C * int64_t{sizeof(float)} >= four_rows_streamed_bytes)
+        for (; end - at >= 4 * C; at += 4 * C) lines(at, lead, per_row, four, stream);
       for (; end - at >= C; at += C) lines(at, lead, per_row, one, stream);
       const int64_t nv = (end - at) / flanes;
       if (nv > 0) lines(at, lead, nv, one, stream);
