@@ -185,8 +185,8 @@ void normalize_part(const problem& p, const T* x, T* y, int t, int n, const doub
     const auto& o = fast_ops<T>();
     if (channel_last(p.lay)) {
       const channel_range rows = part(0, reduction_size(p), t, n);
-      o.normalize_cl(dims_of(p, true, after_statistics), x, y, rows.begin, rows.end, shift, scale,
-                     bias);
+      o.normalize_cl(dims_of(p, true, after_statistics), x, y, rows.begin, rows.end, shift,
+                     scale, bias);
     } else {
       const channel_range r = part(0, p.c, t, n);
       o.normalize_cf(dims_of(p, true), x, y, r.begin, r.end, shift, scale, bias);

@@ -99,7 +99,7 @@ void by_chunks(const eigen::fast::dims& d, std::vector<double>& first,
 }
 
 // stream: outputs through the staging buffer and non-temporal stores, which
-// the kernel uses only for tensors of 4 MiB and more.
+// the kernel uses for outputs from twice its threads' L2s on (caches.hpp).
 // Bit patterns, so that NaN outputs compare too.
 template <class V>
 std::vector<uint64_t> bits(const std::vector<V>& v) {
@@ -158,7 +158,7 @@ expected<T> expected_of(const problem& p, const eigen::fast::dims& d, const std:
 }
 
 // stream: outputs through the staging buffer and non-temporal stores, which
-// the kernel uses only for tensors of 4 MiB and more. backwards: channel-last
+// the kernel uses for outputs from twice its threads' L2s on (caches.hpp). backwards: channel-last
 // elementwise passes in blocks of rows from the last (fast.hpp), as after
 // statistics. edit, if given, changes the inputs and per-channel factors
 // before the comparison.

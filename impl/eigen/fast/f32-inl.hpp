@@ -617,8 +617,9 @@ constexpr int64_t four_rows_streamed_bytes = 4096;
 /// Calls lines(at, ch, nv, q, s) and part(at, ch, n) over the rows [r0, r1)
 /// of a channel-last f32 output with C % 16 == 0, in row_blocks order:
 /// lines for q runs (q a std::integral_constant, 4 or 1; C elements apart;
-/// 1 for a streamed output whose rows are under 4 KiB) of nv whole lines each, from element `at` whose channel is ch, stored
-/// non-temporally if s (a std::bool_constant: d.stream); part for n < 16
+/// 1 for a streamed output whose rows are under 4 KiB) of nv whole lines
+/// each, from element `at` whose channel is ch, stored non-temporally if s
+/// (a std::bool_constant: d.stream); part for n < 16
 /// elements at either end of a block that fill no whole line, written with
 /// regular stores. Channels past C continue in the next row (cl_factors
 /// repeats the factors).
