@@ -1,7 +1,6 @@
 // Shapes, thread count, rotated buffer sets and the output check of bench_cpu.
 #include "bench/bench_case.hpp"
 
-
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -11,8 +10,8 @@
 #include <sstream>
 
 #include "core/fill.hpp"
-#include "impl/eigen/caches.hpp"
 #include "core/kernel.hpp"
+#include "impl/eigen/caches.hpp"
 #include "kernels/registry.hpp"
 
 namespace bncheck::bench {
@@ -45,7 +44,7 @@ int thread_count() { return static_cast<int>(std::min(env_count("BNCHECK_THREADS
 std::size_t rotation_bytes() {
   const long mib = env_count("BNCHECK_BENCH_ROTATE_MIB", 0);
   if (mib > 0) return static_cast<std::size_t>(mib) << 20;
-  const auto l3 = static_cast<std::size_t>(bncheck::eigen::read_cache_sizes().l3);
+  const auto l3 = static_cast<std::size_t>(bncheck::eigen::caches().l3);
   return std::max<std::size_t>(std::size_t{1} << 30, 2 * l3);
 }
 

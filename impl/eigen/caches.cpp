@@ -26,9 +26,7 @@ std::string first_line(const std::string& path) {
 int64_t sysfs_size(const std::string& dir, int level) {
   for (int index = 0; index < 16; ++index) {
     const std::string d = dir + "/index" + std::to_string(index) + "/";
-    const std::string lv = first_line(d + "level");
-    if (lv.empty()) continue;
-    if (lv != std::to_string(level)) continue;
+    if (first_line(d + "level") != std::to_string(level)) continue;
     const std::string type = first_line(d + "type");
     if (type != "Data" && type != "Unified") continue;
     return parse_cache_size(first_line(d + "size"));

@@ -160,8 +160,8 @@ expected<T> expected_of(const problem& p, const eigen::fast::dims& d, const std:
 // stream: outputs through the staging buffer and non-temporal stores, which
 // the kernel uses for outputs from twice its threads' L2s on (caches.hpp).
 // backwards: channel-last elementwise passes in blocks of rows from the last
-// (fast.hpp), as after statistics. edit, if given, changes the inputs and per-channel factors
-// before the comparison.
+// (fast.hpp), as after statistics. edit, if given, changes the inputs and
+// per-channel factors before the comparison.
 template <class T, class Edit>
 void expect_fast_equals_generic(const std::string& isa, layout lay, int64_t n, int64_t c,
                                 int64_t h, int64_t w, bool stream, bool backwards, Edit&& edit) {
