@@ -205,6 +205,9 @@ def write_md(args, context, rows):
     w("- f32 data and parameters, default fills, pytorch profile. One call per iteration; time is wall")
     w(f"  time; each benchmark runs {reps} repetition(s) (Google Benchmark picks the iterations of each)")
     w(f"  and the tables give the median repetition; CV is the coefficient of variation of the {reps}.")
+    if "random_interleaving=true" in args.command:
+        w("  The repetitions of one case's kernels (and of one shape's copy and triad) take turns in a random")
+        w("  order, one bench_cpu process per case, so a slow spell of the machine falls on all of them alike.")
     w("- Kernels: ours through `make_kernel(\"eigen\")`; oneDNN 2.6 through a primitive created once before")
     w("  timing with the adapter's flags (scale and shift; global statistics for inference); libtorch through")
     w("  `at::native_batch_norm` / `at::native_batch_norm_backward` on `at::from_blob` tensors (channels_last")
