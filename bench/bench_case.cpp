@@ -161,7 +161,7 @@ std::unique_ptr<stream_buffers> held_stream;
 
 case_buffers* buffers_for(const problem& p, std::string& why) {
   if (held_case && held_case->p == p) return held_case.get();
-  release_buffers();  // free the previous buffers before allocating these
+  held_case.reset();  // free the previous case before allocating this one
   held_case = build(p, why);
   return held_case.get();
 }
@@ -169,7 +169,7 @@ case_buffers* buffers_for(const problem& p, std::string& why) {
 stream_buffers* stream_buffers_for(std::size_t count, std::size_t tensors, std::size_t sets) {
   if (held_stream && held_stream->count == count && held_stream->tensors == tensors && held_stream->sets == sets)
     return held_stream.get();
-  release_buffers();
+  held_stream.reset();
   held_stream = std::make_unique<stream_buffers>();
   held_stream->count = count, held_stream->tensors = tensors, held_stream->sets = sets;
   for (std::size_t i = 0; i < sets * tensors; ++i) {

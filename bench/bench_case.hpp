@@ -89,9 +89,11 @@ struct stream_buffers {
 };
 
 /// The buffers of p's case, kept while consecutive benchmarks (the kernels
-/// and repetitions of one case) ask for the same problem. One case or
-/// stream_buffers is held at a time: whatever was held before is freed
-/// first. Returns null and sets why if Eigen fails on the case.
+/// and repetitions of one case) ask for the same problem. One case and one
+/// stream_buffers are held at a time, side by side (a case's triad takes
+/// turns with its kernels): a request for another case frees the case held
+/// before, one for other stream buffers the stream buffers. Returns null
+/// and sets why if Eigen fails on the case.
 case_buffers* buffers_for(const problem& p, std::string& why);
 stream_buffers* stream_buffers_for(std::size_t count, std::size_t tensors, std::size_t sets);
 /// Frees what is held (at the end of the run).

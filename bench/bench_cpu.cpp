@@ -234,15 +234,21 @@ void register_all() {
     const std::vector<layout> layouts =
         s.spatial ? std::vector<layout>{layout::nchw, layout::nhwc} : std::vector<layout>{layout::nc};
     for (layout lay : layouts)
-      for (op_kind op : {op_kind::forward_training, op_kind::forward_inference, op_kind::backward})
+      for (op_kind op : {op_kind::forward_training, op_kind::forward_inference, op_kind::backward}) {
+        const std::string c = std::string(to_string(op)) + "/" + std::string(to_string(lay)) + "/" + s.name + "/";
         for (peer k : peers) {
           if (k == peer::onednn_nspc && lay != layout::nc) continue;
-          benchmark::RegisterBenchmark(
-              (std::string(to_string(op)) + "/" + std::string(to_string(lay)) + "/" + s.name + "/" + name_of(k)).c_str(),
-              time_kernel, k, make_problem(op, lay, s))
+          benchmark::RegisterBenchmark((c + name_of(k)).c_str(), time_kernel, k, make_problem(op, lay, s))
               ->Unit(benchmark::kMillisecond)
               ->UseRealTime();
         }
+        // The triad again, as one of the case: bench/run interleaves its
+        // repetitions with the kernels', so the case's floor is measured
+        // while they run (the machine's bandwidth drifts; bench/report.py).
+        benchmark::RegisterBenchmark((c + "triad").c_str(), time_stream, stream_op::triad, s)
+            ->Unit(benchmark::kMillisecond)
+            ->UseRealTime();
+      }
   }
 }
 

@@ -17,9 +17,9 @@ import subprocess
 from collections import OrderedDict
 
 OPS = ["forward_training", "forward_inference", "backward"]
-KERNELS = ["eigen", "onednn", "onednn_nspc", "libtorch"]
+KERNELS = ["eigen", "onednn", "onednn_nspc", "libtorch", "triad"]
 KERNEL_TITLE = {"eigen": "eigen (ours)", "onednn": "oneDNN", "onednn_nspc": "oneDNN, nc as N×C×1×1 nhwc",
-                "libtorch": "libtorch"}
+                "libtorch": "libtorch", "triad": "triad (this case's floor)"}
 # The chart's and the summary's oneDNN: on nc, the N×C×1×1 nhwc descriptor (oneDNN's JIT kernel).
 CHART_KERNELS = ["eigen", "onednn", "libtorch"]
 
@@ -70,6 +70,13 @@ def load(path):
 
 def gbs(row):
     return row["op_bytes"] / (row["median"] * 1e-3) / 1e9
+
+
+def triad_of(rows, op, lay, shape):
+    """The triad an op's floor comes from: the one timed with the case's kernels, its repetitions
+    interleaved with theirs (bench/run), else (runs before it) the shape's own triad benchmark."""
+    r = rows.get((op, lay, shape, "triad"), {})
+    return r if "median" in r else rows.get(("triad", "any", shape, "stream"), {})
 
 
 def fmt_ms(x):
@@ -228,6 +235,10 @@ def write_md(args, context, rows):
     w("  to move its fewest bytes at the triad's bandwidth; \"× floor\" = median time ÷ floor (1.00 means the")
     w("  op runs at triad bandwidth; the targets are 1.25 for training and nchw backward, 1.5 for")
     w("  channel-last backward, 1.1 for inference).")
+    if any(k[3] == "triad" for k in rows):
+        w("  Each case times the triad again with its kernels, its repetitions interleaved with theirs (the")
+        w("  row \"triad (this case's floor)\"): this machine's memory bandwidth drifts during a run, so a case's")
+        w("  floor is the bandwidth while its kernels ran. The Baselines table keeps one triad per shape.")
     w("- \"÷ eigen\": this kernel's median time ÷ our kernel's median time, same case, same run (2.0 means")
     w("  ours is twice as fast). \"faults/call\": minor page faults per timed call (median repetition), after")
     w("  two untimed calls; about one per 4 KiB means the kernel writes into freshly mapped memory.")
@@ -244,12 +255,12 @@ def write_md(args, context, rows):
     w("| shape | layout | op | floor ms | eigen ms | × floor | oneDNN ms | libtorch ms | oneDNN ÷ eigen | libtorch ÷ eigen | floor target | peer target |")
     w("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|")
     for shape, lays in shapes_in(rows).items():
-        t = triad[shape]
         for lay in lays:
             for op in OPS:
                 e = rows.get((op, lay, shape, "eigen"), {})
                 if "median" not in e:
                     continue
+                t = triad_of(rows, op, lay, shape)
                 cells = [pretty_shape(shape), lay, op]
                 floor = e["op_bytes"] / (gbs(t) * 1e9) * 1e3 if "median" in t else None
                 cells.append(fmt_ms(floor) if floor else "–")
@@ -275,11 +286,11 @@ def write_md(args, context, rows):
     w("| shape | layout | op | kernel | median ms | CV | GB/s | ÷ triad | × floor | ÷ eigen | faults/call | impl |")
     w("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
     for shape, lays in shapes_in(rows).items():
-        t = triad[shape]
-        tb = gbs(t) if "median" in t else None
         for lay in lays:
             for op in OPS:
                 e = rows.get((op, lay, shape, "eigen"), {})
+                t = triad_of(rows, op, lay, shape)
+                tb = gbs(t) if "median" in t else None
                 for k in KERNELS:
                     r = rows.get((op, lay, shape, k))
                     if r is None:
@@ -291,7 +302,7 @@ def write_md(args, context, rows):
                     b = gbs(r)
                     cells = [fmt_ms(r["median"]), f"{r.get('cv', 0) * 100:.1f} %", f"{b:.1f}",
                              f"{b / tb:.2f}" if tb else "–", f"{tb / b:.2f}" if tb else "–",
-                             f"{r['median'] / e['median']:.2f}" if "median" in e else "–",
+                             f"{r['median'] / e['median']:.2f}" if "median" in e and k != "triad" else "–",
                              f"{r['faults']:.0f}" if r.get("faults") is not None else "–", r.get("label") or ""]
                     w("| " + " | ".join(head + cells) + " |")
     w("")
@@ -346,7 +357,8 @@ def keep_notes(path):
 
 
 def write_svg(rows, context, caption, path):
-    """Grouped bars of GB/s per case, one panel per op; the triad's GB/s as a dashed line per group.
+    """Grouped bars of GB/s per case, one panel per op; the triad its floor comes from (triad_of) as a
+    dashed line per group.
     Drawn by matplotlib's SVG backend with text kept as text; the same input gives the same bytes
     (fixed hash salt for element ids, no date in the metadata)."""
     try:
@@ -360,9 +372,7 @@ def write_svg(rows, context, caption, path):
 
     colors = {"eigen": "#1b7837", "onednn": "#2166ac", "libtorch": "#d6604d"}
     groups = [(s, lay) for s, lays in shapes_in(rows).items() for lay in lays]
-    triad = {s: gbs(rows[("triad", "any", s, "stream")]) for s, _ in groups
-             if "median" in rows.get(("triad", "any", s, "stream"), {})}
-    top = max([gbs(r) for r in rows.values() if "median" in r and "op_bytes" in r] + list(triad.values()) + [1])
+    top = max([gbs(r) for r in rows.values() if "median" in r and "op_bytes" in r] + [1])
     step = 5 if top <= 40 else 10
     ymax = (int(top / step) + 1) * step
     bar_w = 0.8 / len(CHART_KERNELS)  # a group is 0.8 wide, 0.2 between groups
@@ -386,8 +396,9 @@ def write_svg(rows, context, caption, path):
                         ax.bar(x, gbs(r), width=bar_w * 0.9, color=colors[k])
                     elif r:  # measured but skipped (a failed set-up or output check)
                         ax.text(x, 0.01 * ymax, "×", color=colors[k], ha="center", va="bottom")
-                if shape in triad:
-                    ax.hlines(triad[shape], x0 - 0.03, x0 + 0.83, colors="black", linestyles=(0, (4, 2)), linewidth=1.5)
+                t = triad_of(rows, op, lay, shape)
+                if "median" in t:
+                    ax.hlines(gbs(t), x0 - 0.03, x0 + 0.83, colors="black", linestyles=(0, (4, 2)), linewidth=1.5)
             ax.set_xlim(-0.6, len(groups) - 0.4)
             ax.set_ylim(0, ymax)
             ax.set_yticks(range(0, ymax + 1, step))

@@ -2,8 +2,9 @@
 """bench/report.py on the committed bench/results.json: RESULTS.md and the
 chart are written, the chart is SVG that parses as XML, it has one bar per
 measured (op, case, kernel) the chart shows (counted from the JSON here, not
-from report.py), a skipped benchmark is a missing bar, and the same input
-gives the same bytes. Exits 77 (skipped) when matplotlib is not installed.
+from report.py), a skipped benchmark is a missing bar, the same input
+gives the same bytes, and a case with its own triad takes its floor from it.
+Exits 77 (skipped) when matplotlib is not installed.
 
   report_test.py SOURCE_DIR
 """
@@ -104,7 +105,29 @@ def main():
         counts, texts = bars_drawn(report(source, broken_json, folder, "broken"))
         assert counts[COLORS["eigen"]] == want[COLORS["eigen"]] - 1, counts
         assert texts.count("×") == 1, "the skipped benchmark is not marked once"
-    print("report.py: chart and RESULTS.md written, bars as measured, output reproducible")
+        # A case that timed the triad with its kernels (bench/run since
+        # issue 15) takes its floor from that triad, not the shape's: a
+        # triad of 3 ms (3 tensors) puts the 2-tensor forward floor at 2 ms.
+        case = ("forward_inference", "nhwc", "N32C64H56W56")
+        eigen = next(x for x in data["benchmarks"] if x.get("aggregate_name") == "median"
+                     and re.sub(r"/real_time$", "", x["run_name"]) == "/".join(case + ("eigen",)))
+        with_triad = copy.deepcopy(data)
+        name = "/".join(case + ("triad",)) + "/real_time"
+        with_triad["benchmarks"].append({"name": name + "_median", "run_name": name, "run_type": "aggregate",
+                                         "aggregate_name": "median", "repetitions": 5, "time_unit": "ms",
+                                         "real_time": 3.0, "op_bytes": eigen["op_bytes"] * 3 / 2})
+        with_triad_json = os.path.join(folder, "with_triad.json")
+        with open(with_triad_json, "w") as f:
+            json.dump(with_triad, f)
+        report(source, with_triad_json, folder, "with_triad")
+        with open(os.path.join(folder, "with_triad.md")) as f:
+            md = f.read()
+        e_ms = eigen["real_time"] * {"ns": 1e-6, "us": 1e-3, "ms": 1.0}[eigen.get("time_unit", "ns")]
+        row = f"| N32 C64 56×56 | nhwc | forward_inference | 2.00 | {e_ms:.2f} | {e_ms / 2.0:.2f} |"
+        assert row in md, f"no summary row starting {row!r}"
+        assert "| N32 C64 56×56 | nhwc | forward_inference | triad (this case's floor) | 3.00 |" in md
+    print("report.py: chart and RESULTS.md written, bars as measured, output reproducible, "
+          "a case's own triad gives its floor")
 
 
 if __name__ == "__main__":
