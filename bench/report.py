@@ -152,7 +152,6 @@ def machine():
 
 
 def write_md(args, context, rows):
-    triad = {s: rows.get(("triad", "any", s, "stream"), {}) for s in shapes_in(rows)}
     out = []
     w = out.append
     w("# Benchmark results: our Eigen kernel, oneDNN and libtorch")
@@ -318,7 +317,7 @@ def write_md(args, context, rows):
     for shape in shapes_in(rows):
         c = rows.get(("copy", "any", shape, "stream"), {})
         u = rows.get(("copy_unrotated", "any", shape, "stream"), {})
-        t = triad[shape]
+        t = rows.get(("triad", "any", shape, "stream"), {})
         if "median" not in c:
             continue
         w(f"| {pretty_shape(shape)} | {c['op_bytes'] / 2 / 1e6:.1f} | {gbs(c):.1f} | "
