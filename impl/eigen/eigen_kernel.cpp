@@ -103,7 +103,7 @@ const Eigen::ArrayXd& first_of(const sum_pair<Eigen::ArrayXd>& s) { return s.fir
 const Eigen::ArrayXd& second_of(const sum_pair<Eigen::ArrayXd>& s) { return s.second; }
 
 // For windows of chunks: compute(k0, k1, a, b) on n threads, each a share of
-// the window's chunks, writing chunk k's results for every channel at
+// the window's chunks with about the same number of rows, writing chunk k's results for every channel at
 // a[(k - k0) * C + ch] and b[...]; then, on n threads, thread t pushes
 // make(k, a_k, b_k) for each chunk in order into its tree, with a_k and b_k
 // the arrays of its channels (part t of n). After the last window each
@@ -120,7 +120,7 @@ void merge_by_chunks(int64_t M, int64_t C, int n, Compute&& compute, Make&& make
   for (int64_t k0 = 0; k0 < K; k0 += window) {
     const int64_t k1 = std::min(K, k0 + window);
     parallel(n, [&](int t) {
-      const channel_range ks = part(k0, k1, t, n);
+      const channel_range ks = chunk_part(k0, k1, M, chunk_length, t, n);
       compute(ks.begin, ks.end, a.data() + (ks.begin - k0) * C, b.data() + (ks.begin - k0) * C);
     });
     parallel(n, [&](int t) {

@@ -239,4 +239,12 @@ channel_range part(int64_t begin, int64_t end, int t, int n) {
   return {first, first + base + (t < extra ? 1 : 0)};
 }
 
+channel_range chunk_part(int64_t k0, int64_t k1, int64_t M, int64_t length, int t, int n) {
+  const int64_t rows = std::min(M, k1 * length) - k0 * length;
+  const auto boundary = [&](int u) {
+    return u == n ? k1 : k0 + (rows * u / n + length / 2) / length;
+  };
+  return {boundary(t), boundary(t + 1)};
+}
+
 }  // namespace bncheck::eigen

@@ -28,4 +28,12 @@ void parallel(int n, const std::function<void(int)>& body);
 /// Part t of n of [begin, end): contiguous, sizes differing by at most one.
 channel_range part(int64_t begin, int64_t end, int t, int n);
 
+/// Part t of n of the chunks [k0, k1) of a reduction of M rows cut into
+/// chunks of `length` rows: contiguous, ending at the chunk boundaries
+/// nearest to equal shares of the rows, so a part's rows differ from an
+/// equal share by at most `length`. The last chunk may be short, so equal
+/// numbers of chunks can mean unequal rows: part() splits the 7 chunks of
+/// N32 C2048 7x7 (1568 rows) into 1024 + 544 rows, chunk_part into 768 + 800.
+channel_range chunk_part(int64_t k0, int64_t k1, int64_t M, int64_t length, int t, int n);
+
 }  // namespace bncheck::eigen

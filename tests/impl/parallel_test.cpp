@@ -9,7 +9,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
+#include <cstdint>
 #include <cfenv>
 #include <stdexcept>
 #include <thread>
@@ -103,6 +106,38 @@ TEST(eigen_parallel, a_forked_child_runs_every_part) {
   ASSERT_TRUE(WIFEXITED(status)) << "the child was killed by signal " << WTERMSIG(status);
   EXPECT_EQ(WEXITSTATUS(status), 0);
   EXPECT_TRUE(each_part_once(2));  // and the parent's pool still works
+}
+
+// chunk_part splits a window of chunks into contiguous parts that cover it,
+// each within one chunk of an equal share of the rows, whatever the short
+// last chunk; part() by chunk count gives N32 C2048 7x7 (1568 rows) 1024 +
+// 544, which is what made one thread do two thirds of its statistics.
+TEST(eigen_parallel, chunk_parts_share_the_rows_and_cover_the_window) {
+  constexpr int64_t L = 256;
+  for (const int64_t M : {int64_t{1}, int64_t{255}, int64_t{256}, int64_t{300}, int64_t{1568},
+                          int64_t{6272}, int64_t{4096}, int64_t{100000}})
+    for (const int64_t window : {int64_t{1}, int64_t{2}, int64_t{5}, int64_t{1000}})
+      for (const int n : {1, 2, 3, 4, 8}) {
+        const int64_t K = (M + L - 1) / L;
+        for (int64_t k0 = 0; k0 < K; k0 += window) {
+          const int64_t k1 = std::min(K, k0 + window);
+          const int64_t rows = std::min(M, k1 * L) - k0 * L;
+          int64_t next = k0;
+          for (int t = 0; t < n; ++t) {
+            const channel_range r = chunk_part(k0, k1, M, L, t, n);
+            ASSERT_EQ(r.begin, next) << "M " << M << ", window at " << k0 << ", part " << t << " of " << n;
+            ASSERT_LE(r.begin, r.end);
+            const int64_t mine = std::min(M, r.end * L) - std::min(M, r.begin * L);
+            EXPECT_LE(std::abs(static_cast<double>(mine) - static_cast<double>(rows) / n),
+                      static_cast<double>(L))
+                << "M " << M << ", chunks " << k0 << "-" << k1 << ", part " << t << " of " << n
+                << ": " << mine << " rows";
+            next = r.end;
+          }
+          EXPECT_EQ(next, k1) << "M " << M << ", window at " << k0 << ", " << n << " parts";
+        }
+      }
+  EXPECT_EQ(chunk_part(0, 7, 1568, L, 0, 2).end, 3);  // 768 rows + 800
 }
 
 }  // namespace
