@@ -15,6 +15,7 @@
 // edges are what they were before f32 arithmetic.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 
@@ -143,19 +144,117 @@ void fix_cf(dims d, float* out, int64_t c0, int64_t c1, int64_t i0, int64_t i1, 
     }
 }
 
+/// Integer lanes of the elementwise vector, for masks of its lanes.
+typedef int32_t vei __attribute__((vector_size(sizeof(ve))));
+
+/// 0, 1, ..., WF - 1.
+inline vei lane_numbers() {
+  vei v;
+  for (int w = 0; w < WF; ++w) v[w] = w;
+  return v;
+}
+
+/// The K f32 factors of one channel for the elementwise passes over whole
+/// regions (affine: hi, lo, scale, bias; dx: hi, lo, dy_mean, coef, scale).
+template <int K>
+using factors_f32 = std::array<float, K>;
+
+/// The channels [c0, c1) of the samples [i0, i1) of a channel-first f32
+/// output where every run fills a vector (d.s >= WF): each sample's
+/// channels are one region, taken in vectors aligned to the output that may
+/// span two channels, the lanes before the boundary with one channel's
+/// factors and the rest with the next's (f[k] for channel c0 + k, with one
+/// extra entry after the last). vec(at, g) gives the WF results from
+/// element `at` with g the factors lane by lane, one(at, fk) one result;
+/// the vectors are stored non-temporally if S. Runs of 49 values then cost
+/// no loop, staging or set-up of their own (docs/cpu-kernel.md,
+/// "Channel-first elementwise passes over whole regions"). Each element gets
+/// its channel's factors in the formula its run would give it: the same
+/// bits. Returns the check sum of the vectors' results (one adds its own).
+template <bool S, int K, class Vec, class One>
+ve over_regions_f32(dims d, float* out, int64_t c0, int64_t c1, int64_t i0, int64_t i1,
+                    const factors_f32<K>* f, Vec&& vec, One&& one) {
+  const vei lane = lane_numbers();
+  const int64_t s = d.s, len = (c1 - c0) * s;
+  ve check = splatf<WF>(0.0f);
+  for (int64_t i = i0; i < i1; ++i) {
+    const int64_t start = (i * d.c + c0) * s;
+    const auto off = static_cast<int64_t>(reinterpret_cast<uintptr_t>(out + start) /
+                                          sizeof(float) % WF);
+    const int64_t head = min64(len, (WF - off) % WF);
+    int64_t q = 0, k = 0, b = s;  // channel c0 + k holds the elements [b - s, b)
+    for (; q < head; ++q) out[start + q] = one(start + q, f[0]);  // head < WF <= s
+    ve g0[K], g1[K], g[K];
+    for (int j = 0; j < K; ++j) g0[j] = splatf<WF>(f[0][j]), g1[j] = splatf<WF>(f[1][j]);
+    for (; q + WF <= len; q += WF) {
+      if (q >= b) {  // at most one boundary per vector: WF <= s
+        ++k, b += s;
+        for (int j = 0; j < K; ++j) g0[j] = g1[j], g1[j] = splatf<WF>(f[k + 1][j]);
+      }
+      const vei mine = lane < static_cast<int32_t>(min64(b - q, WF));
+      for (int j = 0; j < K; ++j) g[j] = mine ? g0[j] : g1[j];
+      const ve r = vec(start + q, g);
+      put_ve<S>(out + start + q, r);
+      check += r - r;
+    }
+    for (; q < len; ++q) {
+      if (q >= b) ++k, b += s;
+      out[start + q] = one(start + q, f[k]);
+    }
+  }
+  return check;
+}
+
+/// Runs over_regions_f32 where it applies: every run fills a vector and
+/// make(ch, fk) found every channel's factors held. Otherwise false, having
+/// written nothing.
+template <int K, class Make, class Vec, class One>
+bool by_regions_f32(dims d, float* out, int64_t c0, int64_t c1, int64_t i0, int64_t i1,
+                    Make&& make, Vec&& vec, One&& one, ve& check) {
+  if (d.s < WF || c1 <= c0) return false;
+  constexpr int64_t few = 64;
+  factors_f32<K> local[few + 1];
+  std::unique_ptr<factors_f32<K>[]> many;
+  if (c1 - c0 > few) many.reset(new factors_f32<K>[c1 - c0 + 1]);
+  factors_f32<K>* const f = many ? many.get() : local;
+  for (int64_t ch = c0; ch < c1; ++ch)
+    if (!make(ch, f[ch - c0])) return false;
+  f[c1 - c0] = f[c1 - c0 - 1];
+  check = d.stream ? over_regions_f32<true, K>(d, out, c0, c1, i0, i1, f, vec, one)
+                   : over_regions_f32<false, K>(d, out, c0, c1, i0, i1, f, vec, one);
+  return true;
+}
+
 /// y of f32 data for the channels [c0, c1) of the samples [i0, i1), unfenced
 /// (channel_first-inl.hpp: normalize_samples, for f64 data).
 void normalize_samples(dims d, const float* x, float* y, int64_t c0, int64_t c1, int64_t i0,
                        int64_t i1, const double* shift, const double* scale, const double* bias) {
   ve check = splatf<WF>(0.0f);
   float tail = 0.0f;
-  for_each_run_cf(d, y, c0, c1, i0, i1, [&](int64_t ch, int64_t from, int64_t to, float* out) {
-    const affine32 f = affine_of(shift[ch], scale[ch], bias[ch]);
-    if (f.ok)
-      check += affine_run_f32(x + from, out, to - from, f, tail);
-    else
-      affine_run<float>(x + from, out, to - from, shift[ch], scale[ch], bias[ch]);
-  });
+  const bool regions = by_regions_f32<4>(
+      d, y, c0, c1, i0, i1,
+      [&](int64_t ch, factors_f32<4>& g) {
+        const affine32 f = affine_of(shift[ch], scale[ch], bias[ch]);
+        g = {f.shift.hi, f.shift.lo, f.scale, f.bias};
+        return f.ok;
+      },
+      [&](int64_t at, const ve(&g)[4]) {
+        return ((loadf<WF>(x + at) - g[0]) - g[1]) * g[2] + g[3];
+      },
+      [&](int64_t at, const factors_f32<4>& g) {
+        const float r = ((x[at] - g[0]) - g[1]) * g[2] + g[3];
+        tail += r - r;
+        return r;
+      },
+      check);
+  if (!regions)
+    for_each_run_cf(d, y, c0, c1, i0, i1, [&](int64_t ch, int64_t from, int64_t to, float* out) {
+      const affine32 f = affine_of(shift[ch], scale[ch], bias[ch]);
+      if (f.ok)
+        check += affine_run_f32(x + from, out, to - from, f, tail);
+      else
+        affine_run<float>(x + from, out, to - from, shift[ch], scale[ch], bias[ch]);
+    });
   if (all_finite(check, tail)) return;
   fix_cf(d, y, c0, c1, i0, i1, [=](int64_t ch, int64_t at) {
     return affine_wide(x[at], shift[ch], scale[ch], bias[ch]);
@@ -194,14 +293,31 @@ void dx_samples(dims d, const float* x, const float* dy, float* dx, int64_t c0, 
                 const double* coef, const double* scale) {
   ve check = splatf<WF>(0.0f);
   float tail = 0.0f;
-  for_each_run_cf(d, dx, c0, c1, i0, i1, [&](int64_t ch, int64_t from, int64_t to, float* out) {
-    const dx32 f = dx_of(mean[ch], dy_mean[ch], coef[ch], scale[ch]);
-    if (f.ok)
-      check += dx_run_f32(x + from, dy + from, out, to - from, f, tail);
-    else
-      dx_run<float>(x + from, dy + from, out, to - from, mean[ch], dy_mean[ch], coef[ch],
-                    scale[ch]);
-  });
+  const bool regions = by_regions_f32<5>(
+      d, dx, c0, c1, i0, i1,
+      [&](int64_t ch, factors_f32<5>& g) {
+        const dx32 f = dx_of(mean[ch], dy_mean[ch], coef[ch], scale[ch]);
+        g = {f.mean.hi, f.mean.lo, f.dy_mean, f.coef, f.scale};
+        return f.ok;
+      },
+      [&](int64_t at, const ve(&g)[5]) {
+        return ((loadf<WF>(dy + at) - g[2]) - ((loadf<WF>(x + at) - g[0]) - g[1]) * g[3]) * g[4];
+      },
+      [&](int64_t at, const factors_f32<5>& g) {
+        const float r = ((dy[at] - g[2]) - ((x[at] - g[0]) - g[1]) * g[3]) * g[4];
+        tail += r - r;
+        return r;
+      },
+      check);
+  if (!regions)
+    for_each_run_cf(d, dx, c0, c1, i0, i1, [&](int64_t ch, int64_t from, int64_t to, float* out) {
+      const dx32 f = dx_of(mean[ch], dy_mean[ch], coef[ch], scale[ch]);
+      if (f.ok)
+        check += dx_run_f32(x + from, dy + from, out, to - from, f, tail);
+      else
+        dx_run<float>(x + from, dy + from, out, to - from, mean[ch], dy_mean[ch], coef[ch],
+                      scale[ch]);
+    });
   if (all_finite(check, tail)) return;
   fix_cf(d, dx, c0, c1, i0, i1, [=](int64_t ch, int64_t at) {
     return dx_wide(x[at], dy[at], mean[ch], dy_mean[ch], coef[ch], scale[ch]);
