@@ -103,11 +103,12 @@ const Eigen::ArrayXd& first_of(const sum_pair<Eigen::ArrayXd>& s) { return s.fir
 const Eigen::ArrayXd& second_of(const sum_pair<Eigen::ArrayXd>& s) { return s.second; }
 
 // For windows of chunks: compute(k0, k1, a, b) on n threads, each a share of
-// the window's chunks with about the same number of rows, writing chunk k's results for every channel at
-// a[(k - k0) * C + ch] and b[...]; then, on n threads, thread t pushes
-// make(k, a_k, b_k) for each chunk in order into its tree, with a_k and b_k
-// the arrays of its channels (part t of n). After the last window each
-// tree's merged item goes to first[ch] and second[ch].
+// the window's chunks with about the same number of rows (chunk_part),
+// writing chunk k's results for every channel at a[(k - k0) * C + ch] and
+// b[...]; then, on n threads, thread t pushes make(k, a_k, b_k) for each
+// chunk in order into its tree, with a_k and b_k the arrays of its channels
+// (part t of n). After the last window each tree's merged item goes to
+// first[ch] and second[ch].
 template <class Item, class Compute, class Make>
 void merge_by_chunks(int64_t M, int64_t C, int n, Compute&& compute, Make&& make, double* first,
                      double* second) {

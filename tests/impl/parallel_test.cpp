@@ -125,7 +125,8 @@ TEST(eigen_parallel, chunk_parts_share_the_rows_and_cover_the_window) {
           int64_t next = k0;
           for (int t = 0; t < n; ++t) {
             const channel_range r = chunk_part(k0, k1, M, L, t, n);
-            ASSERT_EQ(r.begin, next) << "M " << M << ", window at " << k0 << ", part " << t << " of " << n;
+            ASSERT_EQ(r.begin, next)
+                << "M " << M << ", window at " << k0 << ", part " << t << " of " << n;
             ASSERT_LE(r.begin, r.end);
             const int64_t mine = std::min(M, r.end * L) - std::min(M, r.begin * L);
             EXPECT_LE(std::abs(static_cast<double>(mine) - static_cast<double>(rows) / n),
