@@ -190,9 +190,11 @@ void expect_fast_equals_generic(const std::string& isa, layout lay, int64_t n, i
   EXPECT_EQ(bits(e.mean), bits(m2)) << "mean, " << what;
   EXPECT_EQ(bits(e.m2), bits(q2)) << "m2, " << what;
 
-  // Channel-last outputs at several offsets from a 64-byte boundary: a
-  // streamed output whose rows are whole lines is written line by line from
-  // its first boundary (f32-inl.hpp: for_each_line_group).
+  // Outputs at several offsets from a 64-byte boundary: a streamed
+  // channel-last output whose rows are whole lines is written line by line
+  // from its first boundary (f32-inl.hpp: for_each_line_group); a
+  // channel-first sample's channels are one region, in vectors aligned to
+  // the output that may span two channels (over_regions_f32).
   std::vector<T> room(static_cast<std::size_t>(count) + 64);
   auto output_at = [&](int64_t k) {
     T* p = room.data();
@@ -200,22 +202,14 @@ void expect_fast_equals_generic(const std::string& isa, layout lay, int64_t n, i
     return p + k;
   };
   auto written = [&](const T* out) { return std::vector<T>(out, out + count); };
-  std::vector<T> y2(count);
-  if (last) {
-    for (int64_t k : {int64_t{0}, int64_t{1}, int64_t{5}, 64 / int64_t{sizeof(T)} - 1}) {
-      T* out = output_at(k);
+  const int64_t offsets[] = {0, 1, 5, 64 / int64_t{sizeof(T)} - 1};
+  for (int64_t k : offsets) {
+    T* out = output_at(k);
+    if (last)
       o.normalize_cl(d, x.data(), out, 0, d.m(), shift.data(), scale.data(), bias.data());
-      EXPECT_EQ(bits(e.y), bits(written(out))) << "y " << k << " elements past a line, " << what;
-    }
-  } else {
-    // Channel-first outputs at the same offsets: a sample's channels are
-    // taken as one region in vectors aligned to the output, which may span
-    // two channels (f32-inl.hpp: over_regions_f32).
-    for (int64_t k : {int64_t{0}, int64_t{1}, int64_t{5}, 64 / int64_t{sizeof(T)} - 1}) {
-      T* out = output_at(k);
+    else
       o.normalize_cf(d, x.data(), out, 0, c, shift.data(), scale.data(), bias.data());
-      EXPECT_EQ(bits(e.y), bits(written(out))) << "y " << k << " elements past a line, " << what;
-    }
+    EXPECT_EQ(bits(e.y), bits(written(out))) << "y " << k << " elements past a line, " << what;
   }
 
   if (last)
@@ -227,21 +221,17 @@ void expect_fast_equals_generic(const std::string& isa, layout lay, int64_t n, i
   EXPECT_EQ(bits(e.sum_dy), bits(m2)) << "sum(dy), " << what;
   EXPECT_EQ(bits(e.sum_dy_xc), bits(q2)) << "sum(dy (x - mean)), " << what;
 
-  if (last) {
-    for (int64_t k : {int64_t{0}, int64_t{1}, int64_t{5}, 64 / int64_t{sizeof(T)} - 1}) {
-      T* out = output_at(k);
+  for (int64_t k : offsets) {
+    T* out = output_at(k);
+    if (last)
       o.dx_cl(d, x.data(), dy.data(), out, 0, d.m(), shift.data(), bias.data(), scale.data(),
               shift.data());
-      EXPECT_EQ(bits(e.dx), bits(written(out))) << "dx " << k << " elements past a line, " << what;
-    }
-    return;
-  }
-  for (int64_t k : {int64_t{0}, int64_t{1}, int64_t{5}, 64 / int64_t{sizeof(T)} - 1}) {
-    T* out = output_at(k);
-    o.dx_cf(d, x.data(), dy.data(), out, 0, c, shift.data(), bias.data(), scale.data(),
-            shift.data());
+    else
+      o.dx_cf(d, x.data(), dy.data(), out, 0, c, shift.data(), bias.data(), scale.data(),
+              shift.data());
     EXPECT_EQ(bits(e.dx), bits(written(out))) << "dx " << k << " elements past a line, " << what;
   }
+  if (last) return;
 
   // The pipelined channel-first loops, in blocks of 2 channels (so that a
   // block's y or dx is written while the next block is read): the same bits

@@ -11,9 +11,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cfenv>
 #include <cmath>
 #include <cstdint>
-#include <cfenv>
 #include <stdexcept>
 #include <thread>
 #include <vector>

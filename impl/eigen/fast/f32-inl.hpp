@@ -60,6 +60,18 @@ inline dx32 dx_of(double mean, double dy_mean, double coef, double scale) {
           finite(mu.hi) && finite(dm) && holds_factor(coef, co) && holds_factor(scale, sc)};
 }
 
+/// The f32 formulas of every elementwise loop (the header's comment), for
+/// one value (V = float) or one vector of values: the one place their order
+/// is written, so that every path gives an element the same bits.
+template <class V>
+inline V affine_f32(V x, V hi, V lo, V sc, V bi) {
+  return ((x - hi) - lo) * sc + bi;
+}
+template <class V>
+inline V dx_f32(V x, V dy, V hi, V lo, V dm, V co, V sc) {
+  return ((dy - dm) - ((x - hi) - lo) * co) * sc;
+}
+
 // The f64 formulas (channel_first-inl.hpp: affine_run, dx_run) for one element.
 inline float affine_wide(float x, double shift, double scale, double bias) {
   return static_cast<float>((static_cast<double>(x) - shift) * scale + bias);
@@ -118,12 +130,12 @@ inline ve affine_run_f32(const float* x, float* y, int64_t n, const affine32& f,
   ve check = splatf<WF>(0.0f);
   int64_t k = 0;
   for (; k + WF <= n; k += WF) {
-    const ve r = ((loadf<WF>(x + k) - hi) - lo) * sc + bi;
+    const ve r = affine_f32(loadf<WF>(x + k), hi, lo, sc, bi);
     storef<WF>(y + k, r);
     check += r - r;
   }
   for (; k < n; ++k) {
-    const float r = ((x[k] - f.shift.hi) - f.shift.lo) * f.scale + f.bias;
+    const float r = affine_f32(x[k], f.shift.hi, f.shift.lo, f.scale, f.bias);
     y[k] = r;
     tail += r - r;
   }
@@ -239,10 +251,10 @@ void normalize_samples(dims d, const float* x, float* y, int64_t c0, int64_t c1,
         return f.ok;
       },
       [&](int64_t at, const ve(&g)[4]) {
-        return ((loadf<WF>(x + at) - g[0]) - g[1]) * g[2] + g[3];
+        return affine_f32(loadf<WF>(x + at), g[0], g[1], g[2], g[3]);
       },
       [&](int64_t at, const factors_f32<4>& g) {
-        const float r = ((x[at] - g[0]) - g[1]) * g[2] + g[3];
+        const float r = affine_f32(x[at], g[0], g[1], g[2], g[3]);
         tail += r - r;
         return r;
       },
@@ -274,13 +286,12 @@ inline ve dx_run_f32(const float* x, const float* dy, float* dx, int64_t n, cons
   ve check = splatf<WF>(0.0f);
   int64_t k = 0;
   for (; k + WF <= n; k += WF) {
-    const ve r =
-        ((loadf<WF>(dy + k) - dm) - ((loadf<WF>(x + k) - hi) - lo) * co) * sc;
+    const ve r = dx_f32(loadf<WF>(x + k), loadf<WF>(dy + k), hi, lo, dm, co, sc);
     storef<WF>(dx + k, r);
     check += r - r;
   }
   for (; k < n; ++k) {
-    const float r = ((dy[k] - f.dy_mean) - ((x[k] - f.mean.hi) - f.mean.lo) * f.coef) * f.scale;
+    const float r = dx_f32(x[k], dy[k], f.mean.hi, f.mean.lo, f.dy_mean, f.coef, f.scale);
     dx[k] = r;
     tail += r - r;
   }
@@ -301,10 +312,10 @@ void dx_samples(dims d, const float* x, const float* dy, float* dx, int64_t c0, 
         return f.ok;
       },
       [&](int64_t at, const ve(&g)[5]) {
-        return ((loadf<WF>(dy + at) - g[2]) - ((loadf<WF>(x + at) - g[0]) - g[1]) * g[3]) * g[4];
+        return dx_f32(loadf<WF>(x + at), loadf<WF>(dy + at), g[0], g[1], g[2], g[3], g[4]);
       },
       [&](int64_t at, const factors_f32<5>& g) {
-        const float r = ((dy[at] - g[2]) - ((x[at] - g[0]) - g[1]) * g[3]) * g[4];
+        const float r = dx_f32(x[at], dy[at], g[0], g[1], g[2], g[3], g[4]);
         tail += r - r;
         return r;
       },
@@ -612,14 +623,13 @@ inline ve affine_segment_f32(const float* x, float* out, int64_t n, const float*
   ve check = splatf<WF>(0.0f);
   int64_t ch = 0;
   for (; ch + WF <= n; ch += WF) {
-    const ve r = ((loadf<WF>(x + ch) - loadf<WF>(hi + ch)) - loadf<WF>(lo + ch)) *
-                     loadf<WF>(sc + ch) +
-                 loadf<WF>(bi + ch);
+    const ve r = affine_f32(loadf<WF>(x + ch), loadf<WF>(hi + ch), loadf<WF>(lo + ch),
+                            loadf<WF>(sc + ch), loadf<WF>(bi + ch));
     storef<WF>(out + ch, r);
     check += r - r;
   }
   for (; ch < n; ++ch) {
-    const float r = ((x[ch] - hi[ch]) - lo[ch]) * sc[ch] + bi[ch];
+    const float r = affine_f32(x[ch], hi[ch], lo[ch], sc[ch], bi[ch]);
     out[ch] = r;
     tail += r - r;
   }
@@ -632,15 +642,14 @@ inline ve dx_segment_f32(const float* x, const float* dy, float* out, int64_t n,
   ve check = splatf<WF>(0.0f);
   int64_t ch = 0;
   for (; ch + WF <= n; ch += WF) {
-    const ve r = ((loadf<WF>(dy + ch) - loadf<WF>(dm + ch)) -
-                  ((loadf<WF>(x + ch) - loadf<WF>(hi + ch)) - loadf<WF>(lo + ch)) *
-                      loadf<WF>(co + ch)) *
-                 loadf<WF>(sc + ch);
+    const ve r = dx_f32(loadf<WF>(x + ch), loadf<WF>(dy + ch), loadf<WF>(hi + ch),
+                        loadf<WF>(lo + ch), loadf<WF>(dm + ch), loadf<WF>(co + ch),
+                        loadf<WF>(sc + ch));
     storef<WF>(out + ch, r);
     check += r - r;
   }
   for (; ch < n; ++ch) {
-    const float r = ((dy[ch] - dm[ch]) - ((x[ch] - hi[ch]) - lo[ch]) * co[ch]) * sc[ch];
+    const float r = dx_f32(x[ch], dy[ch], hi[ch], lo[ch], dm[ch], co[ch], sc[ch]);
     out[ch] = r;
     tail += r - r;
   }
@@ -783,7 +792,7 @@ inline ve affine_lines_f32(const float* x, float* y, int64_t C, int64_t nv, cons
              b = loadf<WF>(bi + j);
 #pragma GCC unroll 4
     for (int q = 0; q < Q; ++q) {
-      const ve r = ((loadf<WF>(x + q * C + j) - h) - l) * m + b;
+      const ve r = affine_f32(loadf<WF>(x + q * C + j), h, l, m, b);
       put_ve<S>(y + q * C + j, r);
       check += r - r;
     }
@@ -802,8 +811,7 @@ inline ve dx_lines_f32(const float* x, const float* dy, float* dx, int64_t C, in
              c = loadf<WF>(co + j), m = loadf<WF>(sc + j);
 #pragma GCC unroll 4
     for (int q = 0; q < Q; ++q) {
-      const ve r =
-          ((loadf<WF>(dy + q * C + j) - a) - ((loadf<WF>(x + q * C + j) - h) - l) * c) * m;
+      const ve r = dx_f32(loadf<WF>(x + q * C + j), loadf<WF>(dy + q * C + j), h, l, a, c, m);
       put_ve<S>(dx + q * C + j, r);
       check += r - r;
     }
