@@ -136,5 +136,13 @@ std::string libtorch_version();
 /// a[i] = b[i] and a[i] = b[i] + s * c[i].
 void stream_copy(float* a, const float* b, std::size_t n, int threads);
 void stream_triad(float* a, const float* b, const float* c, float s, std::size_t n, int threads);
+/// The two passes a channel-last kernel makes, whose per-channel sums are
+/// complete only after the last row: pass 1 reads a (and b, if not null)
+/// and sums them; after every thread's pass 1, pass 2 writes out = a + s * b
+/// (out = s * a without b) in blocks of `block` floats from the last to the
+/// first, with non-temporal stores. Each thread takes the same contiguous
+/// slice in both passes; out and a, b must be 16-byte aligned.
+void stream_two_pass(float* out, const float* a, const float* b, float s, std::size_t n, std::size_t block,
+                     int threads);
 
 }  // namespace bncheck::bench

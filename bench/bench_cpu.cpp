@@ -1,8 +1,11 @@
 // bench_cpu: our Eigen kernel, oneDNN and libtorch on the same batch-norm
 // cases in one run, next to STREAM-like copy and triad on tensors of the same
-// size. Every benchmark rotates its buffers through enough sets that no cache
-// holds them between uses (bench_case.hpp); copy_unrotated does not, and
-// cache_probe copies over growing working sets, to show what the cache gives. bench/run turns the JSON into bench/RESULTS.md.
+// size, and, for channel-last training and backward, the two passes over
+// memory that any channel-last kernel makes (time_two_pass). Every benchmark
+// rotates its buffers through enough sets that no cache holds them between
+// uses (bench_case.hpp); copy_unrotated does not, and cache_probe copies over
+// growing working sets, to show what the cache gives. bench/run turns the
+// JSON into bench/RESULTS.md.
 //
 //   bench_cpu [--threads=N] [Google Benchmark flags]
 //
@@ -195,6 +198,47 @@ void time_stream(benchmark::State& state, stream_op op, shape s) {
   set_counters(state, set_bytes, sets, set_bytes);
 }
 
+// The two passes of a channel-last training or backward of s's size
+// (stream_two_pass): x, or x and dy, read, then read again while y or dx is
+// written, the second pass in blocks of one core's L2 (as our kernel's
+// row_blocks) from the last. No channel's statistics are complete before
+// the last row, so every channel-last kernel makes two such passes unless
+// the tensors stay in a cache between them: this is what they cost on this
+// machine, counted as the case's op bytes so that its × floor compares with
+// the kernels'. Its output on set 0 is checked once, like a kernel's.
+void time_two_pass(benchmark::State& state, op_kind op, shape s) {
+  const auto count = static_cast<std::size_t>(s.n * s.c * s.h * s.w);
+  const bool backward = op == op_kind::backward;
+  // Three tensors for both ops, so that the case's triad and this share one
+  // stream_buffers (training leaves the third unused).
+  const std::size_t set_bytes = 3 * count * sizeof(float);
+  const std::size_t sets = rotation_count(set_bytes);
+  const stream_buffers* b = stream_buffers_for(count, 3, sets);
+  const int threads = thread_count();
+  const std::size_t block = bncheck::eigen::caches().l2 / sizeof(float);
+  const float f = 3.0f;
+  auto run = [&](std::size_t i) {
+    stream_two_pass(b->at(i, 0), b->at(i, 1), backward ? b->at(i, 2) : nullptr, f, count, block, threads);
+  };
+  // The inputs hold 1 (stream_buffers_for), so every output is 1 + f or f.
+  float* out0 = b->at(0, 0);
+  std::fill_n(out0, count, std::numeric_limits<float>::quiet_NaN());
+  run(0);
+  const float want = backward ? 1.0f + f : f;
+  const float* wrong = std::find_if(out0, out0 + count, [&](float v) { return v != want; });
+  if (const auto bad = static_cast<std::size_t>(wrong - out0); bad != count) {
+    fail(state, "two_pass: element " + std::to_string(bad) + " is " + std::to_string(out0[bad]) + ", not " +
+                    std::to_string(want));
+    return;
+  }
+  std::size_t i = 1 % sets;
+  for (auto _ : state) {
+    run(i);
+    if (++i == sets) i = 0;
+  }
+  set_counters(state, (backward ? 3 : 2) * count * sizeof(float), sets, set_bytes);
+}
+
 // Copy of 8 MiB tensors rotating through a working set of ws_mib MiB (one
 // set is 16 MiB): where the bandwidth falls is the cache really available.
 void time_cache_probe(benchmark::State& state, std::size_t ws_mib) {
@@ -242,6 +286,10 @@ void register_all() {
               ->Unit(benchmark::kMillisecond)
               ->UseRealTime();
         }
+        if (lay != layout::nchw && op != op_kind::forward_inference)
+          benchmark::RegisterBenchmark((c + "two_pass").c_str(), time_two_pass, op, s)
+              ->Unit(benchmark::kMillisecond)
+              ->UseRealTime();
         // The triad again, as one of the case: bench/run interleaves its
         // repetitions with the kernels', so the case's floor is measured
         // while they run (the machine's bandwidth drifts; bench/report.py).

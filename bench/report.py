@@ -17,9 +17,10 @@ import subprocess
 from collections import OrderedDict
 
 OPS = ["forward_training", "forward_inference", "backward"]
-KERNELS = ["eigen", "onednn", "onednn_nspc", "libtorch", "triad"]
+KERNELS = ["eigen", "onednn", "onednn_nspc", "libtorch", "two_pass", "triad"]
 KERNEL_TITLE = {"eigen": "eigen (ours)", "onednn": "oneDNN", "onednn_nspc": "oneDNN, nc as N×C×1×1 nhwc",
-                "libtorch": "libtorch", "triad": "triad (this case's floor)"}
+                "libtorch": "libtorch", "two_pass": "two passes (channel-last bound)",
+                "triad": "triad (this case's floor)"}
 # The chart's and the summary's oneDNN: on nc, the N×C×1×1 nhwc descriptor (oneDNN's JIT kernel).
 CHART_KERNELS = ["eigen", "onednn", "libtorch"]
 
@@ -238,6 +239,15 @@ def write_md(args, context, rows):
         w("  Each case times the triad again with its kernels, its repetitions interleaved with theirs (the")
         w("  row \"triad (this case's floor)\"): this machine's memory bandwidth drifts during a run, so a case's")
         w("  floor is the bandwidth while its kernels ran. The Baselines table keeps one triad per shape.")
+    if any(k[3] == "two_pass" for k in rows):
+        w("- **Two passes** (channel-last training and backward): no channel's statistics are complete before")
+        w("  the last row, so a channel-last kernel reads x (and dy) twice unless a cache holds them in between.")
+        w("  The row \"two passes (channel-last bound)\" times exactly that, rotated like the kernels, on the same")
+        w("  threads: each thread sums its contiguous share of x (and dy), all threads meet, then each reads its")
+        w("  share again, in blocks of one core's L2 from the last, and writes y = s·x (dx = x + s·dy) with")
+        w("  non-temporal stores (bench_stream.cpp). Its \"× floor\" (summary: \"two passes × floor\") is what")
+        w("  the memory traffic of two passes alone costs, against the floor's one; a kernel above it spends the")
+        w("  difference on something other than moving those bytes.")
     w("- \"÷ eigen\": this kernel's median time ÷ our kernel's median time, same case, same run (2.0 means")
     w("  ours is twice as fast). \"faults/call\": minor page faults per timed call (median repetition), after")
     w("  two untimed calls; about one per 4 KiB means the kernel writes into freshly mapped memory.")
@@ -251,8 +261,8 @@ def write_md(args, context, rows):
     w("(÷ eigen ≥ 2), except inference: 2× oneDNN and at least as fast as libtorch; on nhwc and nc at least")
     w("as fast as both (÷ eigen ≥ 1; nc against oneDNN's channel-last kernel, †).")
     w("")
-    w("| shape | layout | op | floor ms | eigen ms | × floor | oneDNN ms | libtorch ms | oneDNN ÷ eigen | libtorch ÷ eigen | floor target | peer target |")
-    w("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|")
+    w("| shape | layout | op | floor ms | eigen ms | × floor | two passes × floor | oneDNN ms | libtorch ms | oneDNN ÷ eigen | libtorch ÷ eigen | floor target | peer target |")
+    w("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
     for shape, lays in shapes_in(rows).items():
         for lay in lays:
             for op in OPS:
@@ -265,6 +275,8 @@ def write_md(args, context, rows):
                 cells.append(fmt_ms(floor) if floor else "–")
                 cells.append(fmt_ms(e["median"]))
                 cells.append(f"{e['median'] / floor:.2f}" if floor else "–")
+                tp = rows.get((op, lay, shape, "two_pass"), {})
+                cells.append(f"{tp['median'] / floor:.2f}" if floor and "median" in tp else "–")
                 peer_ms, peer_ratio, speedup = [], [], {}
                 for k in (onednn_key(lay), "libtorch"):
                     r = rows.get((op, lay, shape, k), {})
