@@ -790,12 +790,11 @@ inline ve affine_lines_f32(const float* x, float* y, int64_t C, int64_t nv, cons
   for (int64_t j = 0; j < nv * flanes; j += WF) {
     const ve h = loadf<WF>(hi + j), l = loadf<WF>(lo + j), m = loadf<WF>(sc + j),
              b = loadf<WF>(bi + j);
+    ve r[Q];
 #pragma GCC unroll 4
-    for (int q = 0; q < Q; ++q) {
-      const ve r = affine_f32(loadf<WF>(x + q * C + j), h, l, m, b);
-      put_ve<S>(y + q * C + j, r);
-      check += r - r;
-    }
+    for (int q = 0; q < Q; ++q) r[q] = affine_f32(loadf<WF>(x + q * C + j), h, l, m, b);
+#pragma GCC unroll 4
+    for (int q = 0; q < Q; ++q) put_ve<S>(y + q * C + j, r[q]), check += r[q] - r[q];
   }
   return check;
 }
@@ -809,12 +808,12 @@ inline ve dx_lines_f32(const float* x, const float* dy, float* dx, int64_t C, in
   for (int64_t j = 0; j < nv * flanes; j += WF) {
     const ve h = loadf<WF>(hi + j), l = loadf<WF>(lo + j), a = loadf<WF>(dm + j),
              c = loadf<WF>(co + j), m = loadf<WF>(sc + j);
+    ve r[Q];
 #pragma GCC unroll 4
-    for (int q = 0; q < Q; ++q) {
-      const ve r = dx_f32(loadf<WF>(x + q * C + j), loadf<WF>(dy + q * C + j), h, l, a, c, m);
-      put_ve<S>(dx + q * C + j, r);
-      check += r - r;
-    }
+    for (int q = 0; q < Q; ++q)
+      r[q] = dx_f32(loadf<WF>(x + q * C + j), loadf<WF>(dy + q * C + j), h, l, a, c, m);
+#pragma GCC unroll 4
+    for (int q = 0; q < Q; ++q) put_ve<S>(dx + q * C + j, r[q]), check += r[q] - r[q];
   }
   return check;
 }
