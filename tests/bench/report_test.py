@@ -129,11 +129,18 @@ def main():
         # A channel-last case's two passes (bench_cpu's two_pass) go in the
         # summary in units of the case's floor: a triad of 3 ms over the
         # backward's 3 tensors puts the floor at 3 ms, two passes of 4.5 ms
-        # at 1.50; a case without them shows "–".
+        # at 1.50.
         case = ("backward", "nhwc", "N32C64H56W56")
         eigen = next(x for x in data["benchmarks"] if x.get("aggregate_name") == "median"
                      and re.sub(r"/real_time$", "", x["run_name"]) == "/".join(case + ("eigen",)))
+        # The committed results.json may have both already; they are
+        # replaced, and forward_training's two passes of the same shape taken
+        # out, so that its summary row must show "–".
+        gone = {"/".join(case + (k,)) for k in ("triad", "two_pass")} | {
+            "forward_training/nhwc/N32C64H56W56/two_pass"}
         with_two = copy.deepcopy(data)
+        with_two["benchmarks"] = [x for x in data["benchmarks"]
+                                  if re.sub(r"/real_time$", "", x["run_name"]) not in gone]
         for kernel, ms in (("triad", 3.0), ("two_pass", 4.5)):
             name = "/".join(case + (kernel,)) + "/real_time"
             with_two["benchmarks"].append({"name": name + "_median", "run_name": name, "run_type": "aggregate",
