@@ -72,6 +72,41 @@ def report(source, results, folder, name):
     return svg
 
 
+def run_name(x):
+    return re.sub(r"/real_time$", "", x["run_name"])
+
+
+def eigen_median(data, case):
+    """Our kernel's median (ms) and op bytes in a case (op, layout, shape) of results.json."""
+    e = next(x for x in data["benchmarks"] if x.get("aggregate_name") == "median"
+             and run_name(x) == "/".join(case + ("eigen",)))
+    return e["real_time"] * {"ns": 1e-6, "us": 1e-3, "ms": 1.0}[e.get("time_unit", "ns")], e["op_bytes"]
+
+
+def with_medians(data, medians):
+    """A copy of results.json whose benchmark (op, layout, shape, kernel) has only the median (ms,
+    op bytes) given, or is gone where None is given (the committed file may already have it)."""
+    names = {"/".join(k): v for k, v in medians.items()}
+    out = copy.deepcopy(data)
+    out["benchmarks"] = [x for x in data["benchmarks"] if run_name(x) not in names]
+    for name, v in names.items():
+        if v is not None:
+            out["benchmarks"].append({"name": name + "/real_time_median", "run_name": name + "/real_time",
+                                      "run_type": "aggregate", "aggregate_name": "median", "repetitions": 5,
+                                      "time_unit": "ms", "real_time": v[0], "op_bytes": v[1]})
+    return out
+
+
+def report_md(source, folder, name, data):
+    """report.py on data; its RESULTS.md text."""
+    path = os.path.join(folder, name + ".json")
+    with open(path, "w") as f:
+        json.dump(data, f)
+    report(source, path, folder, name)
+    with open(os.path.join(folder, name + ".md")) as f:
+        return f.read()
+
+
 def main():
     source = sys.argv[1]
     results = os.path.join(source, "bench", "results.json")
@@ -95,7 +130,7 @@ def main():
         # loses that bar and marks the place.
         gone = "forward_training/nchw/N32C64H56W56/eigen"
         broken = copy.deepcopy(data)
-        broken["benchmarks"] = [x for x in data["benchmarks"] if re.sub(r"/real_time$", "", x["run_name"]) != gone]
+        broken["benchmarks"] = [x for x in data["benchmarks"] if run_name(x) != gone]
         assert len(broken["benchmarks"]) < len(data["benchmarks"]), gone + " is not in results.json"
         broken["benchmarks"].append({"name": gone, "run_name": gone, "run_type": "iteration",
                                      "error_occurred": True, "error_message": "output check failed"})
@@ -109,50 +144,21 @@ def main():
         # issue 15) takes its floor from that triad, not the shape's: a
         # triad of 3 ms (3 tensors) puts the 2-tensor forward floor at 2 ms.
         case = ("forward_inference", "nhwc", "N32C64H56W56")
-        eigen = next(x for x in data["benchmarks"] if x.get("aggregate_name") == "median"
-                     and re.sub(r"/real_time$", "", x["run_name"]) == "/".join(case + ("eigen",)))
-        with_triad = copy.deepcopy(data)
-        name = "/".join(case + ("triad",)) + "/real_time"
-        with_triad["benchmarks"].append({"name": name + "_median", "run_name": name, "run_type": "aggregate",
-                                         "aggregate_name": "median", "repetitions": 5, "time_unit": "ms",
-                                         "real_time": 3.0, "op_bytes": eigen["op_bytes"] * 3 / 2})
-        with_triad_json = os.path.join(folder, "with_triad.json")
-        with open(with_triad_json, "w") as f:
-            json.dump(with_triad, f)
-        report(source, with_triad_json, folder, "with_triad")
-        with open(os.path.join(folder, "with_triad.md")) as f:
-            md = f.read()
-        e_ms = eigen["real_time"] * {"ns": 1e-6, "us": 1e-3, "ms": 1.0}[eigen.get("time_unit", "ns")]
+        e_ms, e_bytes = eigen_median(data, case)
+        md = report_md(source, folder, "with_triad", with_medians(data, {case + ("triad",): (3.0, e_bytes * 3 / 2)}))
         row = f"| N32 C64 56×56 | nhwc | forward_inference | 2.00 | {e_ms:.2f} | {e_ms / 2.0:.2f} |"
         assert row in md, f"no summary row starting {row!r}"
         assert "| N32 C64 56×56 | nhwc | forward_inference | triad (this case's floor) | 3.00 |" in md
         # A channel-last case's two passes (bench_cpu's two_pass) go in the
         # summary in units of the case's floor: a triad of 3 ms over the
         # backward's 3 tensors puts the floor at 3 ms, two passes of 4.5 ms
-        # at 1.50.
+        # at 1.50. Training's two passes of the same shape are taken out, so
+        # that its summary row must show "–".
         case = ("backward", "nhwc", "N32C64H56W56")
-        eigen = next(x for x in data["benchmarks"] if x.get("aggregate_name") == "median"
-                     and re.sub(r"/real_time$", "", x["run_name"]) == "/".join(case + ("eigen",)))
-        # The committed results.json may have both already; they are
-        # replaced, and forward_training's two passes of the same shape taken
-        # out, so that its summary row must show "–".
-        gone = {"/".join(case + (k,)) for k in ("triad", "two_pass")} | {
-            "forward_training/nhwc/N32C64H56W56/two_pass"}
-        with_two = copy.deepcopy(data)
-        with_two["benchmarks"] = [x for x in data["benchmarks"]
-                                  if re.sub(r"/real_time$", "", x["run_name"]) not in gone]
-        for kernel, ms in (("triad", 3.0), ("two_pass", 4.5)):
-            name = "/".join(case + (kernel,)) + "/real_time"
-            with_two["benchmarks"].append({"name": name + "_median", "run_name": name, "run_type": "aggregate",
-                                           "aggregate_name": "median", "repetitions": 5, "time_unit": "ms",
-                                           "real_time": ms, "op_bytes": eigen["op_bytes"]})
-        with_two_json = os.path.join(folder, "with_two.json")
-        with open(with_two_json, "w") as f:
-            json.dump(with_two, f)
-        report(source, with_two_json, folder, "with_two")
-        with open(os.path.join(folder, "with_two.md")) as f:
-            md = f.read()
-        e_ms = eigen["real_time"] * {"ns": 1e-6, "us": 1e-3, "ms": 1.0}[eigen.get("time_unit", "ns")]
+        e_ms, e_bytes = eigen_median(data, case)
+        md = report_md(source, folder, "with_two", with_medians(
+            data, {case + ("triad",): (3.0, e_bytes), case + ("two_pass",): (4.5, e_bytes),
+                   ("forward_training", "nhwc", "N32C64H56W56", "two_pass"): None}))
         row = f"| N32 C64 56×56 | nhwc | backward | 3.00 | {e_ms:.2f} | {e_ms / 3.0:.2f} | 1.50 |"
         assert row in md, f"no summary row starting {row!r}"
         assert "| N32 C64 56×56 | nhwc | backward | two passes (channel-last bound) | 4.50 |" in md
