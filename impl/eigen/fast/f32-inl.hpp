@@ -783,6 +783,11 @@ void for_each_line_group(dims d, const float* out, int64_t r0, int64_t r1, Lines
 /// y = ((x - hi) - lo) * sc + bi for q runs of nv lines (for_each_line_group),
 /// with x and y at the run's first element and the factors at its channel:
 /// a line's factors, one register at a time, are loaded once for the q runs.
+/// The q runs' inputs are all loaded before any result is stored: with rows
+/// a multiple of 4 KiB and page-aligned x and y, a store to run q followed
+/// by the load of run q + 1 at the same column is a 4K alias, and the load
+/// waits for the store (docs/cpu-kernel.md, "Two passes, and the arithmetic
+/// beyond them").
 template <int Q, bool S>
 inline ve affine_lines_f32(const float* x, float* y, int64_t C, int64_t nv, const float* hi,
                            const float* lo, const float* sc, const float* bi) {
@@ -799,7 +804,7 @@ inline ve affine_lines_f32(const float* x, float* y, int64_t C, int64_t nv, cons
   return check;
 }
 
-/// dx = ((dy - dm) - ((x - hi) - lo) * co) * sc likewise.
+/// dx = ((dy - dm) - ((x - hi) - lo) * co) * sc likewise, loads before stores.
 template <int Q, bool S>
 inline ve dx_lines_f32(const float* x, const float* dy, float* dx, int64_t C, int64_t nv,
                        const float* hi, const float* lo, const float* dm, const float* co,
