@@ -200,8 +200,8 @@ void time_stream(benchmark::State& state, stream_op op, shape s) {
 
 // The two passes of a channel-last training or backward of s's size
 // (stream_two_pass): x, or x and dy, read, then read again while y or dx is
-// written, the second pass in blocks of one core's L2 (as our kernel's
-// row_blocks) from the last. No channel's statistics are complete before
+// written, the second pass from the last block to the first in our kernel's
+// blocks (eigen::backwards_block_bytes: one core's L2). No channel's statistics are complete before
 // the last row, so every channel-last kernel makes two such passes unless
 // the tensors stay in a cache between them: this is what they cost on this
 // machine, counted as the case's op bytes so that its × floor compares with
@@ -215,7 +215,8 @@ void time_two_pass(benchmark::State& state, op_kind op, shape s) {
   const std::size_t sets = rotation_count(set_bytes);
   const stream_buffers* b = stream_buffers_for(count, 3, sets);
   const int threads = thread_count();
-  const std::size_t block = bncheck::eigen::caches().l2 / sizeof(float);
+  const auto block =
+      static_cast<std::size_t>(bncheck::eigen::backwards_block_bytes(bncheck::eigen::caches())) / sizeof(float);
   const float f = 3.0f;
   auto run = [&](std::size_t i) {
     stream_two_pass(b->at(i, 0), b->at(i, 1), backward ? b->at(i, 2) : nullptr, f, count, block, threads);
