@@ -291,9 +291,10 @@ void register_all() {
           benchmark::RegisterBenchmark((c + "two_pass").c_str(), time_two_pass, op, s)
               ->Unit(benchmark::kMillisecond)
               ->UseRealTime();
-        // The triad again, as one of the case: bench/run interleaves its
-        // repetitions with the kernels', so the case's floor is measured
-        // while they run (the machine's bandwidth drifts; bench/report.py).
+        // The triad again, as one of the case: more samples of the floor's
+        // bandwidth, which drifts during a run. bench/run interleaves every
+        // repetition at random, so bench/report.py takes the floor of all a
+        // shape's cases from the median of all its triads.
         benchmark::RegisterBenchmark((c + "triad").c_str(), time_stream, stream_op::triad, s)
             ->Unit(benchmark::kMillisecond)
             ->UseRealTime();

@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import re
+import statistics
 import subprocess
 from collections import OrderedDict
 
@@ -20,7 +21,7 @@ OPS = ["forward_training", "forward_inference", "backward"]
 KERNELS = ["eigen", "onednn", "onednn_nspc", "libtorch", "two_pass", "triad"]
 KERNEL_TITLE = {"eigen": "eigen (ours)", "onednn": "oneDNN", "onednn_nspc": "oneDNN, nc as N×C×1×1 nhwc",
                 "libtorch": "libtorch", "two_pass": "two passes (channel-last bound)",
-                "triad": "triad (this case's floor)"}
+                "triad": "triad (timed with this case)"}
 # The chart's and the summary's oneDNN: on nc, the N×C×1×1 nhwc descriptor (oneDNN's JIT kernel).
 CHART_KERNELS = ["eigen", "onednn", "libtorch"]
 
@@ -74,10 +75,20 @@ def gbs(row):
 
 
 def triad_of(rows, op, lay, shape):
-    """The triad an op's floor comes from: the one timed with the case's kernels, its repetitions
-    interleaved with theirs (bench/run), else (runs before it) the shape's own triad benchmark."""
-    r = rows.get((op, lay, shape, "triad"), {})
-    return r if "median" in r else rows.get(("triad", "any", shape, "stream"), {})
+    """The triad an op's floor comes from: the median of the medians of every triad of the shape (the
+    one each case times beside its kernels since issue 15, and the shape's own baseline), all the same
+    loop over the same buffers. bench/run interleaves repetitions at random over the whole run, so no
+    case's triad is closer in time to its kernels than another's; and one median of 5 moved by up to
+    1.8x between cases of one shape (bench/RESULTS.md, notes of 2026-12-06). Returns a row with
+    "median", "op_bytes" and "n" (how many triads), or {} where the shape has none."""
+    del op, lay  # one floor bandwidth per shape: the triads of its cases are interchangeable
+    found = [r for (o, l, s, k), r in rows.items() if s == shape and "median" in r
+             and (k == "triad" or (o, l, k) == ("triad", "any", "stream"))]
+    if not found:
+        return {}
+    bandwidth = statistics.median(gbs(r) for r in found)  # the same bytes in each, as bench_cpu counts them
+    return {"median": found[0]["op_bytes"] / (bandwidth * 1e9) * 1e3, "op_bytes": found[0]["op_bytes"],
+            "n": len(found)}
 
 
 def fmt_ms(x):
@@ -231,14 +242,16 @@ def write_md(args, context, rows):
     w("- **Triad baseline**: a STREAM-like triad over tensors of the same size, rotated the same way, on the")
     w("  same threads, with ordinary stores (the processor also reads each line it writes, for copy and")
     w("  triad as for the kernels; a kernel with non-temporal stores can beat the floor).")
-    w("  \"÷ triad\" = op GB/s ÷ triad GB/s. The **floor** of an op is the time it would take")
+    w("  \"÷ triad\" = op GB/s ÷ the floor's triad GB/s. The **floor** of an op is the time it would take")
     w("  to move its fewest bytes at the triad's bandwidth; \"× floor\" = median time ÷ floor (1.00 means the")
     w("  op runs at triad bandwidth; the targets are 1.25 for training and nchw backward, 1.5 for")
     w("  channel-last backward, 1.1 for inference).")
     if any(k[3] == "triad" for k in rows):
-        w("  Each case times the triad again with its kernels, its repetitions interleaved with theirs (the")
-        w("  row \"triad (this case's floor)\"): this machine's memory bandwidth drifts during a run, so a case's")
-        w("  floor is the bandwidth while its kernels ran. The Baselines table keeps one triad per shape.")
+        w("  Each case also times the triad (the row \"triad (timed with this case)\"), and the floor of")
+        w("  every case of a shape comes from the median of all that shape's triads (each case's and the")
+        w("  Baselines table's, their medians): the repetitions of a run are interleaved at random, so no")
+        w("  case's triad ran closer to its kernels than another's, and this machine's bandwidth drifts")
+        w("  enough that one triad's median of 5 can be far from the others' (its \"× floor\" shows by how much).")
     if any(k[3] == "two_pass" for k in rows):
         w("- **Two passes** (channel-last training and backward): no channel's statistics are complete before")
         w("  the last row, so a channel-last kernel reads x (and dy) twice unless a cache holds them in between.")
