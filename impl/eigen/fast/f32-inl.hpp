@@ -454,12 +454,44 @@ inline void lane_tree(const float* acc, int64_t G, float* out) {
   }
 }
 
-/// Pass 1 of one row: a[j] += x[j] - k[j] for the G channels.
-inline void first_pass_row(const float* xr, const float* k, float* a, int64_t G) {
+/// a + b, rounded once, computed as fma(a, one, b) where one holds 1.0f in
+/// every element: a * 1 is exact, so the result is the sum's, bit for bit.
+/// An FMA may run on the multiply pipes, which a plain addition cannot.
+template <int W>
+inline vf<W> add_fma(vf<W> a, vf<W> b, vf<W> one) {
+#ifdef __AVX512F__
+  if constexpr (W == 16) return (vf<W>)_mm512_fmadd_ps((__m512)a, (__m512)one, (__m512)b);
+#endif
+  (void)one;
+  return a + b;
+}
+/// 1.0f in every element, hidden from the compiler so that it keeps the FMA.
+template <int W>
+inline vf<W> hidden_one() {
+  vf<W> one = splatf<W>(1.0f);
+  if constexpr (W > 1) asm("" : "+v"(one));
+  return one;
+}
+
+/// Pass 1 of Q consecutive rows, the first of them a multiple of Q: a[q][j]
+/// += x[q][j] - k[j] for the G channels, lane q of the rows' lanes at a + q *
+/// G. A vector of k is loaded once for the Q rows, whose inputs are all
+/// loaded before their lanes are stored.
+template <int Q>
+inline void first_pass_rows(const float* xr, int64_t C, const float* k, float* a, int64_t G) {
+  const vf<WF> one = hidden_one<WF>();
   int64_t j = 0;
-  for (; j + WF <= G; j += WF)
-    storef<WF>(a + j, loadf<WF>(a + j) + (loadf<WF>(xr + j) - loadf<WF>(k + j)));
-  for (; j < G; ++j) a[j] += xr[j] - k[j];
+  for (; j + WF <= G; j += WF) {
+    const vf<WF> kv = loadf<WF>(k + j);
+    vf<WF> v[Q];
+#pragma GCC unroll 4
+    for (int q = 0; q < Q; ++q)
+      v[q] = add_fma<WF>(loadf<WF>(xr + q * C + j) - kv, loadf<WF>(a + q * G + j), one);
+#pragma GCC unroll 4
+    for (int q = 0; q < Q; ++q) storef<WF>(a + q * G + j, v[q]);
+  }
+  for (; j < G; ++j)
+    for (int q = 0; q < Q; ++q) a[q * G + j] += xr[q * C + j] - k[j];
 }
 
 /// Vectors of channels per strip of pass 2: its lanes and means stay in
@@ -492,6 +524,7 @@ template <int W, int NV, class Step>
 inline void second_pass_strip(const float* x, int64_t C, int64_t len, int l, const float* m,
                               float* dv, float* qv, Step&& step) {
   vf<W> mv[NV], c[NV], q[NV];
+  const vf<W> one = hidden_one<W>();
   for (int n = 0; n < NV; ++n)
     mv[n] = loadf<W>(m + n * W), c[n] = splatf<W>(0.0f), q[n] = splatf<W>(0.0f);
   for (int64_t r = l; r < len; r += flanes) {
@@ -500,7 +533,7 @@ inline void second_pass_strip(const float* x, int64_t C, int64_t len, int l, con
 #pragma GCC unroll 8
     for (int n = 0; n < NV; ++n) {
       const vf<W> e = loadf<W>(xr + n * W) - mv[n];
-      c[n] += e;
+      c[n] = add_fma<W>(e, c[n], one);
       q[n] += e * e;
     }
   }
@@ -520,6 +553,35 @@ inline void second_pass_unit(const float* x, int64_t C, int64_t G, int64_t len, 
     });
 }
 
+/// The backward sums of Q consecutive rows, the first of them a multiple of
+/// Q: a[q][j] += dy[q][j] and b[q][j] += dy[q][j] * ((x[q][j] - hi[j]) -
+/// lo[j]), lane q at a + q * G and b + q * G; hi and lo are loaded once for
+/// the Q rows, whose inputs are all loaded before their lanes are stored.
+template <int Q>
+inline void sums_rows(const float* xr, const float* dr, int64_t C, const float* hi,
+                      const float* lo, float* a, float* b, int64_t G) {
+  const vf<WF> one = hidden_one<WF>();
+  int64_t j = 0;
+  for (; j + WF <= G; j += WF) {
+    const vf<WF> h = loadf<WF>(hi + j), l = loadf<WF>(lo + j);
+    vf<WF> av[Q], bv[Q];
+#pragma GCC unroll 4
+    for (int q = 0; q < Q; ++q) {
+      const vf<WF> g = loadf<WF>(dr + q * C + j);
+      av[q] = add_fma<WF>(g, loadf<WF>(a + q * G + j), one);
+      bv[q] = loadf<WF>(b + q * G + j) + g * ((loadf<WF>(xr + q * C + j) - h) - l);
+    }
+#pragma GCC unroll 4
+    for (int q = 0; q < Q; ++q) storef<WF>(a + q * G + j, av[q]), storef<WF>(b + q * G + j, bv[q]);
+  }
+  for (; j < G; ++j)
+    for (int q = 0; q < Q; ++q) {
+      const float g = dr[q * C + j];
+      a[q * G + j] += g;
+      b[q * G + j] += g * ((xr[q * C + j] - hi[j]) - lo[j]);
+    }
+}
+
 /// sum(dy) and sum(dy * ((x - hi) - lo)) of the G channels at x and dy over
 /// len rows, read row by row; hi and lo are the G channels' splits.
 inline void cl_unit_sums_f32(const float* x, const float* dy, int64_t C, int64_t len, int64_t G,
@@ -527,25 +589,15 @@ inline void cl_unit_sums_f32(const float* x, const float* dy, int64_t C, int64_t
                              prefetcher& pf_dy, cl_lanes& w) {
   zero_lanes(w.a, G);
   zero_lanes(w.b, G);
-  for (int64_t r = 0; r < len; ++r) {
+  int64_t r = 0;
+  for (; r + 4 <= len; r += 4) {
+    for (int q = 0; q < 4; ++q) pf_x.step(), pf_dy.step();
+    sums_rows<4>(x + r * C, dy + r * C, C, hi, lo, w.a + (r % flanes) * G, w.b + (r % flanes) * G, G);
+  }
+  for (; r < len; ++r) {
     pf_x.step();
     pf_dy.step();
-    const float* xr = x + r * C;
-    const float* dr = dy + r * C;
-    float* av = w.a + (r % flanes) * G;
-    float* bv = w.b + (r % flanes) * G;
-    int64_t j = 0;
-    for (; j + WF <= G; j += WF) {
-      const vf<WF> g = loadf<WF>(dr + j);
-      storef<WF>(av + j, loadf<WF>(av + j) + g);
-      storef<WF>(bv + j, loadf<WF>(bv + j) +
-                             g * ((loadf<WF>(xr + j) - loadf<WF>(hi + j)) - loadf<WF>(lo + j)));
-    }
-    for (; j < G; ++j) {
-      const float g = dr[j];
-      av[j] += g;
-      bv[j] += g * ((xr[j] - hi[j]) - lo[j]);
-    }
+    sums_rows<1>(x + r * C, dy + r * C, C, hi, lo, w.a + (r % flanes) * G, w.b + (r % flanes) * G, G);
   }
   lane_tree(w.a, G, w.s);
   lane_tree(w.b, G, w.t);
@@ -563,9 +615,14 @@ void chunk_moments_cl_f32(dims d, const float* x, int64_t k0, int64_t k1, double
     prefetcher next = next_rows(d, x, nx.j0, nx.len, nx.g0, nx.g1, 2 * u.len);
     zero_lanes(w.a, G);
     std::memcpy(w.k, xu, static_cast<std::size_t>(G) * sizeof(float));
-    for (int64_t r = 0; r < u.len; ++r) {
+    int64_t r = 0;
+    for (; r + 4 <= u.len; r += 4) {
+      for (int q = 0; q < 4; ++q) next.step();
+      first_pass_rows<4>(xu + r * C, C, w.k, w.a + (r % flanes) * G, G);
+    }
+    for (; r < u.len; ++r) {
       next.step();
-      first_pass_row(xu + r * C, w.k, w.a + (r % flanes) * G, G);
+      first_pass_rows<1>(xu + r * C, C, w.k, w.a + (r % flanes) * G, G);
     }
     lane_tree(w.a, G, w.s);
     for (int64_t j = 0; j < G; ++j) w.k[j] = first_mean(w.k[j], w.s[j], u.len);
