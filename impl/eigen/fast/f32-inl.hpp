@@ -419,8 +419,12 @@ void backward_cf(dims d, const T* x, const T* dy, T* dx, int64_t c0, int64_t c1,
 // l + 16, l + 32, ...), a strip of channels at a time, with the strip's
 // lanes in registers, stored once. The additions and their order are the
 // same; row by row, each vector cost a load and a store of each of its two
-// lanes in L1. Pass 1 and the backward sums read from memory and stay in
-// memory order (docs/cpu-kernel.md, "Lanes in registers").
+// lanes in L1. Pass 1 and the backward sums, whose rows the prefetcher of
+// the unit before brought into L2, go by blocks of 64 rows: lane l takes its
+// four rows of a block (l, l + 16, l + 32, l + 48) in one step, in order, so
+// that its lanes are loaded and stored once per four rows; the rows of a
+// block's last 0-63 rows go four or one at a time (docs/cpu-kernel.md,
+// "Lanes in registers" and "Four rows of one lane per step").
 
 /// Channels per unit: two lane arrays of 16 x 256 floats (32 KiB) stay in
 /// the L1 beside the row being read.
@@ -492,6 +496,24 @@ inline void first_pass_rows(const float* xr, int64_t C, const float* k, float* a
   }
   for (; j < G; ++j)
     for (int q = 0; q < Q; ++q) a[q * G + j] += xr[q * C + j] - k[j];
+}
+
+/// Pass 1 of the rows r, r + 16, r + 32 and r + 48 at xr, all of lane r %
+/// 16 at a: a[j] += x[j] - k[j] for each row in turn, so the lane's additions
+/// keep their order; the lane and k are loaded and stored once for the four.
+inline void first_pass_lane4(const float* xr, int64_t C, const float* k, float* a, int64_t G) {
+  const vf<WF> one = hidden_one<WF>();
+  const int64_t S = flanes * C;
+  int64_t j = 0;
+  for (; j + WF <= G; j += WF) {
+    const vf<WF> kv = loadf<WF>(k + j);
+    vf<WF> v = loadf<WF>(a + j);
+#pragma GCC unroll 4
+    for (int q = 0; q < 4; ++q) v = add_fma<WF>(loadf<WF>(xr + q * S + j) - kv, v, one);
+    storef<WF>(a + j, v);
+  }
+  for (; j < G; ++j)
+    for (int q = 0; q < 4; ++q) a[j] += xr[q * S + j] - k[j];
 }
 
 /// Vectors of channels per strip of pass 2: its lanes and means stay in
@@ -582,6 +604,34 @@ inline void sums_rows(const float* xr, const float* dr, int64_t C, const float* 
     }
 }
 
+/// The backward sums of the rows r, r + 16, r + 32 and r + 48 at xr and dr,
+/// all of lane r % 16 (at a and b), added in turn; the lanes, hi and lo are
+/// loaded once for the four rows.
+inline void sums_lane4(const float* xr, const float* dr, int64_t C, const float* hi,
+                       const float* lo, float* a, float* b, int64_t G) {
+  const vf<WF> one = hidden_one<WF>();
+  const int64_t S = flanes * C;
+  int64_t j = 0;
+  for (; j + WF <= G; j += WF) {
+    const vf<WF> h = loadf<WF>(hi + j), l = loadf<WF>(lo + j);
+    vf<WF> av = loadf<WF>(a + j), bv = loadf<WF>(b + j);
+#pragma GCC unroll 4
+    for (int q = 0; q < 4; ++q) {
+      const vf<WF> g = loadf<WF>(dr + q * S + j);
+      av = add_fma<WF>(g, av, one);
+      bv = bv + g * ((loadf<WF>(xr + q * S + j) - h) - l);
+    }
+    storef<WF>(a + j, av);
+    storef<WF>(b + j, bv);
+  }
+  for (; j < G; ++j)
+    for (int q = 0; q < 4; ++q) {
+      const float g = dr[q * S + j];
+      a[j] += g;
+      b[j] += g * ((xr[q * S + j] - hi[j]) - lo[j]);
+    }
+}
+
 /// sum(dy) and sum(dy * ((x - hi) - lo)) of the G channels at x and dy over
 /// len rows, read row by row; hi and lo are the G channels' splits.
 inline void cl_unit_sums_f32(const float* x, const float* dy, int64_t C, int64_t len, int64_t G,
@@ -590,6 +640,11 @@ inline void cl_unit_sums_f32(const float* x, const float* dy, int64_t C, int64_t
   zero_lanes(w.a, G);
   zero_lanes(w.b, G);
   int64_t r = 0;
+  for (; r + 4 * flanes <= len; r += 4 * flanes)
+    for (int l = 0; l < flanes; ++l) {
+      for (int q = 0; q < 4; ++q) pf_x.step(), pf_dy.step();
+      sums_lane4(x + (r + l) * C, dy + (r + l) * C, C, hi, lo, w.a + l * G, w.b + l * G, G);
+    }
   for (; r + 4 <= len; r += 4) {
     for (int q = 0; q < 4; ++q) pf_x.step(), pf_dy.step();
     sums_rows<4>(x + r * C, dy + r * C, C, hi, lo, w.a + (r % flanes) * G, w.b + (r % flanes) * G, G);
@@ -616,6 +671,11 @@ void chunk_moments_cl_f32(dims d, const float* x, int64_t k0, int64_t k1, double
     zero_lanes(w.a, G);
     std::memcpy(w.k, xu, static_cast<std::size_t>(G) * sizeof(float));
     int64_t r = 0;
+    for (; r + 4 * flanes <= u.len; r += 4 * flanes)
+      for (int l = 0; l < flanes; ++l) {
+        for (int q = 0; q < 4; ++q) next.step();
+        first_pass_lane4(xu + (r + l) * C, C, w.k, w.a + l * G, G);
+      }
     for (; r + 4 <= u.len; r += 4) {
       for (int q = 0; q < 4; ++q) next.step();
       first_pass_rows<4>(xu + r * C, C, w.k, w.a + (r % flanes) * G, G);
