@@ -422,8 +422,8 @@ void backward_cf(dims d, const T* x, const T* dy, T* dx, int64_t c0, int64_t c1,
 // lanes in L1. Pass 1 and the backward sums, whose rows the prefetcher of
 // the unit before brought into L2, go by blocks of 64 rows: lane l takes its
 // four rows of a block (l, l + 16, l + 32, l + 48) in one step, in order, so
-// that its lanes are loaded and stored once per four rows; the rows of a
-// block's last 0-63 rows go four or one at a time (docs/cpu-kernel.md,
+// that its lanes are loaded and stored once per four rows; a
+// unit's last 0-63 rows go four, then one at a time (docs/cpu-kernel.md,
 // "Lanes in registers" and "Four rows of one lane per step").
 
 /// Channels per unit: two lane arrays of 16 x 256 floats (32 KiB) stay in
