@@ -291,10 +291,11 @@ void register_all() {
           benchmark::RegisterBenchmark((c + "two_pass").c_str(), time_two_pass, op, s)
               ->Unit(benchmark::kMillisecond)
               ->UseRealTime();
-        // The triad again, as one of the case: more samples of the floor's
-        // bandwidth, which drifts during a run. bench/run interleaves every
-        // repetition at random, so bench/report.py takes the floor of all a
-        // shape's cases from the median of all its triads.
+        // The triad again, as one of the case (bench/run gives each case
+        // its own process, repetitions interleaved with the kernels'): one
+        // more sample of the floor's bandwidth. bench/report.py takes the
+        // floor of every case of a shape from the median of all its triads,
+        // as the ordinary-store triad swings more than the kernels do.
         benchmark::RegisterBenchmark((c + "triad").c_str(), time_stream, stream_op::triad, s)
             ->Unit(benchmark::kMillisecond)
             ->UseRealTime();

@@ -76,11 +76,14 @@ def gbs(row):
 
 def triad_of(rows, op, lay, shape):
     """The triad an op's floor comes from: the median of the medians of every triad of the shape (the
-    one each case times beside its kernels since issue 15, and the shape's own baseline), all the same
-    loop over the same buffers. bench/run interleaves repetitions at random over the whole run, so no
-    case's triad is closer in time to its kernels than another's; and one median of 5 moved by up to
-    1.8x between cases of one shape (bench/RESULTS.md, notes of 2026-12-06). Returns a row with
-    "median", "op_bytes" and "n" (how many triads), or {} where the shape has none."""
+    one each case times in its own bench_cpu process, its repetitions interleaved with its kernels',
+    and the shape's own baseline), all the same loop over the same buffers. The ordinary-store triad
+    swings more than the kernels do: in one run its medians spread by up to 1.79x between the cases
+    of one shape, and over four runs of two cases our median divided by its case's triad spread
+    1.49x and 1.62x where our median alone spread 1.24x and 1.09x (bench/RESULTS.md, notes of
+    2026-12-06). The shape's median keeps that swing out of "x floor"; what it gives up is following
+    a drift of the machine from one case to the next. Returns a row with "median", "op_bytes" and
+    "n" (how many triads), or {} where the shape has none."""
     del op, lay  # one floor bandwidth per shape: the triads of its cases are interchangeable
     found = [r for (o, l, s, k), r in rows.items() if s == shape and "median" in r
              and (k == "triad" or (o, l, k) == ("triad", "any", "stream"))]
@@ -247,11 +250,12 @@ def write_md(args, context, rows):
     w("  op runs at triad bandwidth; the targets are 1.25 for training and nchw backward, 1.5 for")
     w("  channel-last backward, 1.1 for inference).")
     if any(k[3] == "triad" for k in rows):
-        w("  Each case also times the triad (the row \"triad (timed with this case)\"), and the floor of")
-        w("  every case of a shape comes from the median of all that shape's triads (each case's and the")
-        w("  Baselines table's, their medians): the repetitions of a run are interleaved at random, so no")
-        w("  case's triad ran closer to its kernels than another's, and this machine's bandwidth drifts")
-        w("  enough that one triad's median of 5 can be far from the others' (its \"× floor\" shows by how much).")
+        w("  Each case also times the triad, in its own process, its repetitions interleaved with the")
+        w("  kernels' (the row \"triad (timed with this case)\"). The floor of every case of a shape comes")
+        w("  from the median of all that shape's triads (each case's and the Baselines table's, their")
+        w("  medians): the ordinary-store triad swings more than the kernels do, so one case's own triad")
+        w("  added noise to its \"× floor\" rather than taking the machine's drift out (notes of 2026-12-06);")
+        w("  the triad row's own \"× floor\" shows how far it was from the shape's.")
     if any(k[3] == "two_pass" for k in rows):
         w("- **Two passes** (channel-last training and backward): no channel's statistics are complete before")
         w("  the last row, so a channel-last kernel reads x (and dy) twice unless a cache holds them in between.")
