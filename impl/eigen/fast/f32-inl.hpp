@@ -460,7 +460,8 @@ inline void lane_tree(const float* acc, int64_t G, float* out) {
 
 /// a + b, rounded once, computed as fma(a, one, b) where one holds 1.0f in
 /// every element: a * 1 is exact, so the result is the sum's, bit for bit.
-/// An FMA may run on the multiply pipes, which a plain addition cannot.
+/// On Zen 4 an FMA runs on the two multiply pipes, an addition on the two
+/// others; the passes below had more additions than multiplications.
 template <int W>
 inline vf<W> add_fma(vf<W> a, vf<W> b, vf<W> one) {
 #ifdef __AVX512F__
@@ -633,7 +634,8 @@ inline void sums_lane4(const float* xr, const float* dr, int64_t C, const float*
 }
 
 /// sum(dy) and sum(dy * ((x - hi) - lo)) of the G channels at x and dy over
-/// len rows, read row by row; hi and lo are the G channels' splits.
+/// len rows (by blocks of 64 rows, four rows of one lane per step, then four
+/// rows and one at a time); hi and lo are the G channels' splits.
 inline void cl_unit_sums_f32(const float* x, const float* dy, int64_t C, int64_t len, int64_t G,
                              const float* hi, const float* lo, prefetcher& pf_x,
                              prefetcher& pf_dy, cl_lanes& w) {
