@@ -200,9 +200,10 @@ void time_stream(benchmark::State& state, stream_op op, shape s) {
 
 // The two passes of a channel-last training or backward of s's size
 // (stream_two_pass): x, or x and dy, read, then read again while y or dx is
-// written, the second pass from the last block to the first in our kernel's
-// blocks (eigen::backwards_block_bytes: one core's L2). No channel's statistics are complete before
-// the last row, so every channel-last kernel makes two such passes unless
+// written, the second pass from the last block to the first in our
+// kernel's blocks (eigen::backwards_block_bytes: one core's L2). No
+// channel's statistics are complete before the last row, so every
+// channel-last kernel makes two such passes unless
 // the tensors stay in a cache between them: this is what they cost on this
 // machine, counted as the case's op bytes so that its × floor compares with
 // the kernels'. Its output on set 0 is checked once, like a kernel's.

@@ -74,7 +74,7 @@ def gbs(row):
     return row["op_bytes"] / (row["median"] * 1e-3) / 1e9
 
 
-def triad_of(rows, op, lay, shape):
+def triad_of(rows, shape):
     """The triad an op's floor comes from: the median of the medians of every triad of the shape (the
     one each case times in its own bench_cpu process, its repetitions interleaved with its kernels',
     and the shape's own baseline), all the same loop over the same buffers. The ordinary-store triad
@@ -82,16 +82,14 @@ def triad_of(rows, op, lay, shape):
     of one shape, and over four runs of two cases our median divided by its case's triad spread
     1.49x and 1.62x where our median alone spread 1.24x and 1.09x (bench/RESULTS.md, notes of
     2026-12-06). The shape's median keeps that swing out of "x floor"; what it gives up is following
-    a drift of the machine from one case to the next. Returns a row with "median", "op_bytes" and
-    "n" (how many triads), or {} where the shape has none."""
-    del op, lay  # one floor bandwidth per shape: the triads of its cases are interchangeable
+    a drift of the machine from one case to the next. Returns a row with "median" and "op_bytes", or
+    {} where the shape has none."""
     found = [r for (o, l, s, k), r in rows.items() if s == shape and "median" in r
              and (k == "triad" or (o, l, k) == ("triad", "any", "stream"))]
     if not found:
         return {}
     bandwidth = statistics.median(gbs(r) for r in found)  # the same bytes in each, as bench_cpu counts them
-    return {"median": found[0]["op_bytes"] / (bandwidth * 1e9) * 1e3, "op_bytes": found[0]["op_bytes"],
-            "n": len(found)}
+    return {"median": found[0]["op_bytes"] / (bandwidth * 1e9) * 1e3, "op_bytes": found[0]["op_bytes"]}
 
 
 def fmt_ms(x):
@@ -281,12 +279,12 @@ def write_md(args, context, rows):
     w("| shape | layout | op | floor ms | eigen ms | × floor | two passes × floor | oneDNN ms | libtorch ms | oneDNN ÷ eigen | libtorch ÷ eigen | floor target | peer target |")
     w("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
     for shape, lays in shapes_in(rows).items():
+        t = triad_of(rows, shape)
         for lay in lays:
             for op in OPS:
                 e = rows.get((op, lay, shape, "eigen"), {})
                 if "median" not in e:
                     continue
-                t = triad_of(rows, op, lay, shape)
                 cells = [pretty_shape(shape), lay, op]
                 floor = e["op_bytes"] / (gbs(t) * 1e9) * 1e3 if "median" in t else None
                 cells.append(fmt_ms(floor) if floor else "–")
@@ -314,11 +312,11 @@ def write_md(args, context, rows):
     w("| shape | layout | op | kernel | median ms | CV | GB/s | ÷ triad | × floor | ÷ eigen | faults/call | impl |")
     w("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
     for shape, lays in shapes_in(rows).items():
+        t = triad_of(rows, shape)
+        tb = gbs(t) if "median" in t else None
         for lay in lays:
             for op in OPS:
                 e = rows.get((op, lay, shape, "eigen"), {})
-                t = triad_of(rows, op, lay, shape)
-                tb = gbs(t) if "median" in t else None
                 for k in KERNELS:
                     r = rows.get((op, lay, shape, k))
                     if r is None:
@@ -424,7 +422,7 @@ def write_svg(rows, context, caption, path):
                         ax.bar(x, gbs(r), width=bar_w * 0.9, color=colors[k])
                     elif r:  # measured but skipped (a failed set-up or output check)
                         ax.text(x, 0.01 * ymax, "×", color=colors[k], ha="center", va="bottom")
-                t = triad_of(rows, op, lay, shape)
+                t = triad_of(rows, shape)
                 if "median" in t:
                     ax.hlines(gbs(t), x0 - 0.03, x0 + 0.83, colors="black", linestyles=(0, (4, 2)), linewidth=1.5)
             ax.set_xlim(-0.6, len(groups) - 0.4)
