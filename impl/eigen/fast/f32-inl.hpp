@@ -422,8 +422,8 @@ void backward_cf(dims d, const T* x, const T* dy, T* dx, int64_t c0, int64_t c1,
 // lanes in L1. Pass 1 and the backward sums, whose rows the prefetcher of
 // the unit before brought into L2, go by blocks of 64 rows: lane l takes its
 // four rows of a block (l, l + 16, l + 32, l + 48) in one step, in order, so
-// that its lanes are loaded and stored once per four rows; a
-// unit's last 0-63 rows go four, then one at a time (docs/cpu-kernel.md,
+// that its lanes are loaded and stored once per four rows; a unit's last
+// 0-63 rows go one at a time (docs/cpu-kernel.md,
 // "Lanes in registers" and "Four rows of one lane per step").
 
 /// Channels per unit: two lane arrays of 16 x 256 floats (32 KiB) stay in
@@ -478,31 +478,12 @@ inline vf<W> hidden_one() {
   return one;
 }
 
-/// Pass 1 of Q consecutive rows, the first of them a multiple of Q: a[q][j]
-/// += x[q][j] - k[j] for the G channels, lane q of the rows' lanes at a + q *
-/// G. A vector of k is loaded once for the Q rows, whose inputs are all
-/// loaded before their lanes are stored.
-template <int Q>
-inline void first_pass_rows(const float* xr, int64_t C, const float* k, float* a, int64_t G) {
-  const vf<WF> one = hidden_one<WF>();
-  int64_t j = 0;
-  for (; j + WF <= G; j += WF) {
-    const vf<WF> kv = loadf<WF>(k + j);
-    vf<WF> v[Q];
-#pragma GCC unroll 4
-    for (int q = 0; q < Q; ++q)
-      v[q] = add_fma<WF>(loadf<WF>(xr + q * C + j) - kv, loadf<WF>(a + q * G + j), one);
-#pragma GCC unroll 4
-    for (int q = 0; q < Q; ++q) storef<WF>(a + q * G + j, v[q]);
-  }
-  for (; j < G; ++j)
-    for (int q = 0; q < Q; ++q) a[q * G + j] += xr[q * C + j] - k[j];
-}
-
-/// Pass 1 of the rows r, r + 16, r + 32 and r + 48 at xr, all of lane r %
-/// 16 at a: a[j] += x[j] - k[j] for each row in turn, so the lane's additions
-/// keep their order; the lane and k are loaded and stored once for the four.
-inline void first_pass_lane4(const float* xr, int64_t C, const float* k, float* a, int64_t G) {
+/// Pass 1 of the P rows r, r + 16, ... at xr (P = 4 within a block of 64
+/// rows, 1 after the last block), all of lane r % 16 at a: a[j] += x[j] -
+/// k[j] for each row in turn, so the lane's additions keep their order; the
+/// lane and k are loaded and stored once for the P rows.
+template <int P>
+inline void first_pass_lane(const float* xr, int64_t C, const float* k, float* a, int64_t G) {
   const vf<WF> one = hidden_one<WF>();
   const int64_t S = flanes * C;
   int64_t j = 0;
@@ -510,11 +491,11 @@ inline void first_pass_lane4(const float* xr, int64_t C, const float* k, float* 
     const vf<WF> kv = loadf<WF>(k + j);
     vf<WF> v = loadf<WF>(a + j);
 #pragma GCC unroll 4
-    for (int q = 0; q < 4; ++q) v = add_fma<WF>(loadf<WF>(xr + q * S + j) - kv, v, one);
+    for (int q = 0; q < P; ++q) v = add_fma<WF>(loadf<WF>(xr + q * S + j) - kv, v, one);
     storef<WF>(a + j, v);
   }
   for (; j < G; ++j)
-    for (int q = 0; q < 4; ++q) a[j] += xr[q * S + j] - k[j];
+    for (int q = 0; q < P; ++q) a[j] += xr[q * S + j] - k[j];
 }
 
 /// Vectors of channels per strip of pass 2: its lanes and means stay in
@@ -576,40 +557,12 @@ inline void second_pass_unit(const float* x, int64_t C, int64_t G, int64_t len, 
     });
 }
 
-/// The backward sums of Q consecutive rows, the first of them a multiple of
-/// Q: a[q][j] += dy[q][j] and b[q][j] += dy[q][j] * ((x[q][j] - hi[j]) -
-/// lo[j]), lane q at a + q * G and b + q * G; hi and lo are loaded once for
-/// the Q rows, whose inputs are all loaded before their lanes are stored.
-template <int Q>
-inline void sums_rows(const float* xr, const float* dr, int64_t C, const float* hi,
+/// The backward sums of the P rows r, r + 16, ... at xr and dr (as
+/// first_pass_lane), all of lane r % 16 (at a and b), added in turn; the
+/// lanes, hi and lo are loaded once for the P rows.
+template <int P>
+inline void sums_lane(const float* xr, const float* dr, int64_t C, const float* hi,
                       const float* lo, float* a, float* b, int64_t G) {
-  const vf<WF> one = hidden_one<WF>();
-  int64_t j = 0;
-  for (; j + WF <= G; j += WF) {
-    const vf<WF> h = loadf<WF>(hi + j), l = loadf<WF>(lo + j);
-    vf<WF> av[Q], bv[Q];
-#pragma GCC unroll 4
-    for (int q = 0; q < Q; ++q) {
-      const vf<WF> g = loadf<WF>(dr + q * C + j);
-      av[q] = add_fma<WF>(g, loadf<WF>(a + q * G + j), one);
-      bv[q] = loadf<WF>(b + q * G + j) + g * ((loadf<WF>(xr + q * C + j) - h) - l);
-    }
-#pragma GCC unroll 4
-    for (int q = 0; q < Q; ++q) storef<WF>(a + q * G + j, av[q]), storef<WF>(b + q * G + j, bv[q]);
-  }
-  for (; j < G; ++j)
-    for (int q = 0; q < Q; ++q) {
-      const float g = dr[q * C + j];
-      a[q * G + j] += g;
-      b[q * G + j] += g * ((xr[q * C + j] - hi[j]) - lo[j]);
-    }
-}
-
-/// The backward sums of the rows r, r + 16, r + 32 and r + 48 at xr and dr,
-/// all of lane r % 16 (at a and b), added in turn; the lanes, hi and lo are
-/// loaded once for the four rows.
-inline void sums_lane4(const float* xr, const float* dr, int64_t C, const float* hi,
-                       const float* lo, float* a, float* b, int64_t G) {
   const vf<WF> one = hidden_one<WF>();
   const int64_t S = flanes * C;
   int64_t j = 0;
@@ -617,7 +570,7 @@ inline void sums_lane4(const float* xr, const float* dr, int64_t C, const float*
     const vf<WF> h = loadf<WF>(hi + j), l = loadf<WF>(lo + j);
     vf<WF> av = loadf<WF>(a + j), bv = loadf<WF>(b + j);
 #pragma GCC unroll 4
-    for (int q = 0; q < 4; ++q) {
+    for (int q = 0; q < P; ++q) {
       const vf<WF> g = loadf<WF>(dr + q * S + j);
       av = add_fma<WF>(g, av, one);
       bv = bv + g * ((loadf<WF>(xr + q * S + j) - h) - l);
@@ -626,7 +579,7 @@ inline void sums_lane4(const float* xr, const float* dr, int64_t C, const float*
     storef<WF>(b + j, bv);
   }
   for (; j < G; ++j)
-    for (int q = 0; q < 4; ++q) {
+    for (int q = 0; q < P; ++q) {
       const float g = dr[q * S + j];
       a[j] += g;
       b[j] += g * ((xr[q * S + j] - hi[j]) - lo[j]);
@@ -634,8 +587,8 @@ inline void sums_lane4(const float* xr, const float* dr, int64_t C, const float*
 }
 
 /// sum(dy) and sum(dy * ((x - hi) - lo)) of the G channels at x and dy over
-/// len rows (by blocks of 64 rows, four rows of one lane per step, then four
-/// rows and one at a time); hi and lo are the G channels' splits.
+/// len rows (by blocks of 64 rows, four rows of one lane per step, then row
+/// by row); hi and lo are the G channels' splits.
 inline void cl_unit_sums_f32(const float* x, const float* dy, int64_t C, int64_t len, int64_t G,
                              const float* hi, const float* lo, prefetcher& pf_x,
                              prefetcher& pf_dy, cl_lanes& w) {
@@ -645,16 +598,12 @@ inline void cl_unit_sums_f32(const float* x, const float* dy, int64_t C, int64_t
   for (; r + 4 * flanes <= len; r += 4 * flanes)
     for (int l = 0; l < flanes; ++l) {
       for (int q = 0; q < 4; ++q) pf_x.step(), pf_dy.step();
-      sums_lane4(x + (r + l) * C, dy + (r + l) * C, C, hi, lo, w.a + l * G, w.b + l * G, G);
+      sums_lane<4>(x + (r + l) * C, dy + (r + l) * C, C, hi, lo, w.a + l * G, w.b + l * G, G);
     }
-  for (; r + 4 <= len; r += 4) {
-    for (int q = 0; q < 4; ++q) pf_x.step(), pf_dy.step();
-    sums_rows<4>(x + r * C, dy + r * C, C, hi, lo, w.a + (r % flanes) * G, w.b + (r % flanes) * G, G);
-  }
   for (; r < len; ++r) {
     pf_x.step();
     pf_dy.step();
-    sums_rows<1>(x + r * C, dy + r * C, C, hi, lo, w.a + (r % flanes) * G, w.b + (r % flanes) * G, G);
+    sums_lane<1>(x + r * C, dy + r * C, C, hi, lo, w.a + (r % flanes) * G, w.b + (r % flanes) * G, G);
   }
   lane_tree(w.a, G, w.s);
   lane_tree(w.b, G, w.t);
@@ -676,15 +625,11 @@ void chunk_moments_cl_f32(dims d, const float* x, int64_t k0, int64_t k1, double
     for (; r + 4 * flanes <= u.len; r += 4 * flanes)
       for (int l = 0; l < flanes; ++l) {
         for (int q = 0; q < 4; ++q) next.step();
-        first_pass_lane4(xu + (r + l) * C, C, w.k, w.a + l * G, G);
+        first_pass_lane<4>(xu + (r + l) * C, C, w.k, w.a + l * G, G);
       }
-    for (; r + 4 <= u.len; r += 4) {
-      for (int q = 0; q < 4; ++q) next.step();
-      first_pass_rows<4>(xu + r * C, C, w.k, w.a + (r % flanes) * G, G);
-    }
     for (; r < u.len; ++r) {
       next.step();
-      first_pass_rows<1>(xu + r * C, C, w.k, w.a + (r % flanes) * G, G);
+      first_pass_lane<1>(xu + r * C, C, w.k, w.a + (r % flanes) * G, G);
     }
     lane_tree(w.a, G, w.s);
     for (int64_t j = 0; j < G; ++j) w.k[j] = first_mean(w.k[j], w.s[j], u.len);
