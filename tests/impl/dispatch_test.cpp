@@ -285,7 +285,10 @@ TEST(eigen_dispatch, every_variant_reproduces_the_generic_loops_bit_for_bit) {
   // for several backwards blocks (nc 2000 x 300: 873 f32 rows or 436 f64
   // rows per MiB); rows of whole lines (32 and 176 channels), four at a
   // time and fewer, over several blocks; rows of a whole 4 KiB page (1024
-  // f32 channels), which a streamed output also takes four at a time.
+  // f32 channels), which a streamed output also takes four at a time; rows
+  // of one to four lines (16, 32, 48, 64 channels), whose factors the f32
+  // passes hold in registers, over several backwards blocks (nc 5000 x 64:
+  // 4096 f32 rows per MiB).
   struct shape {
     layout lay;
     int64_t n, c, h, w;
@@ -297,7 +300,8 @@ TEST(eigen_dispatch, every_variant_reproduces_the_generic_loops_bit_for_bit) {
                           {layout::nc, 300, 1100, 1, 1},  {layout::nc, 10, 5000, 1, 1},
                           {layout::nchw, 2, 3, 100, 100}, {layout::nc, 2000, 300, 1, 1},
                           {layout::nhwc, 3, 32, 5, 7},    {layout::nc, 1500, 176, 1, 1},
-                          {layout::nc, 303, 1024, 1, 1}};
+                          {layout::nc, 303, 1024, 1, 1},  {layout::nc, 333, 16, 1, 1},
+                          {layout::nhwc, 2, 48, 9, 7},    {layout::nc, 5000, 64, 1, 1}};
   for (const std::string& isa : eigen::supported_isas())
     for (const shape& s : shapes)
       for (bool stream : {false, true})

@@ -803,18 +803,29 @@ struct cl_factors {
 // where with rows of 8 KiB (C2048) one row at a time was 1.12-1.21x slower.
 constexpr int64_t four_rows_streamed_bytes = 4096;
 
-/// Calls lines(at, ch, nv, q, s) and part(at, ch, n) over the rows [r0, r1)
-/// of a channel-last f32 output with C % 16 == 0, in row_blocks order:
-/// lines for q runs (q a std::integral_constant, 4 or 1; C elements apart;
-/// 1 for a streamed output whose rows are under 4 KiB) of nv whole lines
-/// each, from element `at` whose channel is ch, stored non-temporally if s
-/// (a std::bool_constant: d.stream); part for n < 16
-/// elements at either end of a block that fill no whole line, written with
-/// regular stores. Channels past C continue in the next row (cl_factors
-/// repeats the factors).
-template <class Lines, class Part>
+// Rows of at most this many lines (C <= 64 floats) go through rows(): a
+// whole block's rows in one call, every line's factors loaded once into
+// registers for all of them (dx: 5 factors x 4 lines = 20 of AVX-512's 32
+// registers; AVX2 and SSE2, with 2 and 4 vectors a line and 16 registers,
+// keep some on the stack, a load each as before). Line by line, a 256-byte
+// row paid its factors' loads (5 per vector of dx) and one call per row
+// (docs/cpu-kernel.md, "Short rows: factors in registers").
+constexpr int64_t register_row_lines = 4;
+
+/// Calls lines(at, ch, nv, q, s), rows(at, ch, n, s) and part(at, ch, n)
+/// over the rows [r0, r1) of a channel-last f32 output with C % 16 == 0, in
+/// row_blocks order: where C / 16 <= register_row_lines, rows for n runs of
+/// C / 16 whole lines each (C elements apart), from element `at` whose
+/// channel is ch; else lines for q runs (q a std::integral_constant, 4 or 1;
+/// C elements apart; 1 for a streamed output whose rows are under 4 KiB) of
+/// nv whole lines each; lines also for the whole lines short of a run at the
+/// end of a block. Both store non-temporally if s (a std::bool_constant:
+/// d.stream). part for n < 16 elements at either end of a block that fill no
+/// whole line, written with regular stores. Channels past C continue in the
+/// next row (cl_factors repeats the factors).
+template <class Lines, class Rows, class Part>
 void for_each_line_group(dims d, const float* out, int64_t r0, int64_t r1, Lines&& lines,
-                         Part&& part) {
+                         Rows&& rows, Part&& part) {
   const int64_t C = d.c, per_row = C / flanes;
   const auto misalign = static_cast<int64_t>(reinterpret_cast<uintptr_t>(out) % 64);
   const int64_t lead = (64 - misalign) % 64 / static_cast<int64_t>(sizeof(float));
@@ -827,6 +838,11 @@ void for_each_line_group(dims d, const float* out, int64_t r0, int64_t r1, Lines
       at += head;
       constexpr std::integral_constant<int, 4> four;
       constexpr std::integral_constant<int, 1> one;
+      if (per_row <= register_row_lines) {
+        const int64_t n = (end - at) / C;
+        if (n > 0) rows(at, lead, n, stream);
+        at += n * C;
+      }
       if (!decltype(stream)::value || C * int64_t{sizeof(float)} >= four_rows_streamed_bytes)
         for (; end - at >= 4 * C; at += 4 * C) lines(at, lead, per_row, four, stream);
       for (; end - at >= C; at += C) lines(at, lead, per_row, one, stream);
@@ -887,6 +903,64 @@ inline ve dx_lines_f32(const float* x, const float* dy, float* dx, int64_t C, in
   return check;
 }
 
+/// Calls f(std::integral_constant<int, NV>{}) for NV = nv, 1 <= nv <=
+/// register_row_lines, and returns what it returns.
+template <class F>
+inline ve with_row_lines(int64_t nv, F&& f) {
+  static_assert(register_row_lines == 4);
+  switch (nv) {
+    case 1: return f(std::integral_constant<int, 1>{});
+    case 2: return f(std::integral_constant<int, 2>{});
+    case 3: return f(std::integral_constant<int, 3>{});
+    default: return f(std::integral_constant<int, 4>{});
+  }
+}
+
+/// affine_lines_f32's arithmetic for n runs of NV lines each (C = 16 NV
+/// elements apart, so the runs are contiguous), the factors of the NV lines
+/// loaded once for all n.
+template <int NV, bool S>
+inline ve affine_rows_f32(const float* x, float* y, int64_t n, const float* hi, const float* lo,
+                          const float* sc, const float* bi) {
+  constexpr int V = NV * flanes / WF;  // vectors per run
+  ve h[V], l[V], m[V], b[V];
+#pragma GCC unroll 16
+  for (int k = 0; k < V; ++k)
+    h[k] = loadf<WF>(hi + k * WF), l[k] = loadf<WF>(lo + k * WF), m[k] = loadf<WF>(sc + k * WF),
+    b[k] = loadf<WF>(bi + k * WF);
+  ve check = splatf<WF>(0.0f);
+  for (int64_t r = 0; r < n; ++r, x += V * WF, y += V * WF) {
+    ve v[V];
+#pragma GCC unroll 16
+    for (int k = 0; k < V; ++k) v[k] = affine_f32(loadf<WF>(x + k * WF), h[k], l[k], m[k], b[k]);
+#pragma GCC unroll 16
+    for (int k = 0; k < V; ++k) put_ve<S>(y + k * WF, v[k]), check += v[k] - v[k];
+  }
+  return check;
+}
+
+/// dx_lines_f32's arithmetic for n runs of NV lines each, likewise.
+template <int NV, bool S>
+inline ve dx_rows_f32(const float* x, const float* dy, float* dx, int64_t n, const float* hi,
+                      const float* lo, const float* dm, const float* co, const float* sc) {
+  constexpr int V = NV * flanes / WF;
+  ve h[V], l[V], a[V], c[V], m[V];
+#pragma GCC unroll 16
+  for (int k = 0; k < V; ++k)
+    h[k] = loadf<WF>(hi + k * WF), l[k] = loadf<WF>(lo + k * WF), a[k] = loadf<WF>(dm + k * WF),
+    c[k] = loadf<WF>(co + k * WF), m[k] = loadf<WF>(sc + k * WF);
+  ve check = splatf<WF>(0.0f);
+  for (int64_t r = 0; r < n; ++r, x += V * WF, dy += V * WF, dx += V * WF) {
+    ve v[V];
+#pragma GCC unroll 16
+    for (int k = 0; k < V; ++k)
+      v[k] = dx_f32(loadf<WF>(x + k * WF), loadf<WF>(dy + k * WF), h[k], l[k], a[k], c[k], m[k]);
+#pragma GCC unroll 16
+    for (int k = 0; k < V; ++k) put_ve<S>(dx + k * WF, v[k]), check += v[k] - v[k];
+  }
+  return check;
+}
+
 void normalize_cl_f32(dims d, const float* x, float* y, int64_t r0, int64_t r1,
                       const double* shift, const double* scale, const double* bias) {
   cl_factors<4> f(d.c);
@@ -906,6 +980,12 @@ void normalize_cl_f32(dims d, const float* x, float* y, int64_t r0, int64_t r1,
         [&](int64_t at, int64_t ch, int64_t nv, auto q, auto s) {
           check += affine_lines_f32<q(), s()>(x + at, y + at, C, nv, hi + ch, lo + ch, sc + ch,
                                               bi + ch);
+        },
+        [&](int64_t at, int64_t ch, int64_t n, auto s) {
+          check += with_row_lines(C / flanes, [&](auto nv) {
+            return affine_rows_f32<nv(), s()>(x + at, y + at, n, hi + ch, lo + ch, sc + ch,
+                                              bi + ch);
+          });
         },
         [&](int64_t at, int64_t ch, int64_t n) {
           check += affine_segment_f32(x + at, y + at, n, hi + ch, lo + ch, sc + ch, bi + ch, tail);
@@ -942,6 +1022,12 @@ void dx_cl_f32(dims d, const float* x, const float* dy, float* dx, int64_t r0, i
         [&](int64_t at, int64_t ch, int64_t nv, auto q, auto s) {
           check += dx_lines_f32<q(), s()>(x + at, dy + at, dx + at, C, nv, hi + ch, lo + ch,
                                           dm + ch, co + ch, sc + ch);
+        },
+        [&](int64_t at, int64_t ch, int64_t n, auto s) {
+          check += with_row_lines(C / flanes, [&](auto nv) {
+            return dx_rows_f32<nv(), s()>(x + at, dy + at, dx + at, n, hi + ch, lo + ch, dm + ch,
+                                          co + ch, sc + ch);
+          });
         },
         [&](int64_t at, int64_t ch, int64_t n) {
           check += dx_segment_f32(x + at, dy + at, dx + at, n, hi + ch, lo + ch, dm + ch,
