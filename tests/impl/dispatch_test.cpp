@@ -283,8 +283,8 @@ TEST(eigen_dispatch, every_variant_reproduces_the_generic_loops_bit_for_bit) {
   // value per channel, more channels than one channel-last group holds or
   // than a staging buffer holds in one row, and runs longer than it; rows
   // for several backwards blocks (nc 2000 x 300: 873 f32 rows or 436 f64
-  // rows per MiB); rows of whole lines (32 and 176 channels), four at a
-  // time and fewer, over several blocks; rows of a whole 4 KiB page (1024
+  // rows per MiB); rows of whole lines (176 channels), four at a time and
+  // fewer, over several blocks; rows of a whole 4 KiB page (1024
   // f32 channels), which a streamed output also takes four at a time; rows
   // of one to four lines (16, 32, 48, 64 channels), whose factors the f32
   // passes hold in registers, over several backwards blocks (nc 5000 x 64:
