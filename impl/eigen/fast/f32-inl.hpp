@@ -603,7 +603,8 @@ inline void cl_unit_sums_f32(const float* x, const float* dy, int64_t C, int64_t
   for (; r < len; ++r) {
     pf_x.step();
     pf_dy.step();
-    sums_lane<1>(x + r * C, dy + r * C, C, hi, lo, w.a + (r % flanes) * G, w.b + (r % flanes) * G, G);
+    sums_lane<1>(x + r * C, dy + r * C, C, hi, lo, w.a + (r % flanes) * G,
+                 w.b + (r % flanes) * G, G);
   }
   lane_tree(w.a, G, w.s);
   lane_tree(w.b, G, w.t);
@@ -812,17 +813,31 @@ constexpr int64_t four_rows_streamed_bytes = 4096;
 // (docs/cpu-kernel.md, "Short rows: factors in registers").
 constexpr int64_t register_row_lines = 4;
 
-/// Calls lines(at, ch, nv, q, s), rows(at, ch, n, s) and part(at, ch, n)
+/// Calls f(std::integral_constant<int, NV>{}) for NV = nv, 1 <= nv <=
+/// register_row_lines.
+template <class F>
+inline void with_row_lines(int64_t nv, F&& f) {
+  static_assert(register_row_lines == 4);
+  switch (nv) {
+    case 1: f(std::integral_constant<int, 1>{}); break;
+    case 2: f(std::integral_constant<int, 2>{}); break;
+    case 3: f(std::integral_constant<int, 3>{}); break;
+    default: f(std::integral_constant<int, 4>{});
+  }
+}
+
+/// Calls lines(at, ch, nv, q, s), rows(at, ch, n, nv, s) and part(at, ch, n)
 /// over the rows [r0, r1) of a channel-last f32 output with C % 16 == 0, in
 /// row_blocks order: where C / 16 <= register_row_lines, rows for n runs of
-/// C / 16 whole lines each (C elements apart), from element `at` whose
-/// channel is ch; else lines for q runs (q a std::integral_constant, 4 or 1;
-/// C elements apart; 1 for a streamed output whose rows are under 4 KiB) of
-/// nv whole lines each; lines also for the whole lines short of a run at the
-/// end of a block. Both store non-temporally if s (a std::bool_constant:
-/// d.stream). part for n < 16 elements at either end of a block that fill no
-/// whole line, written with regular stores. Channels past C continue in the
-/// next row (cl_factors repeats the factors).
+/// nv = C / 16 whole lines each (nv a std::integral_constant; C elements
+/// apart), from element `at` whose channel is ch; else lines for q runs (q a
+/// std::integral_constant, 4 or 1; C elements apart; 1 for a streamed output
+/// whose rows are under 4 KiB) of nv whole lines each; lines also for the
+/// whole lines short of a run at the end of a block. Both store
+/// non-temporally if s (a std::bool_constant: d.stream). part for n < 16
+/// elements at either end of a block that fill no whole line, written with
+/// regular stores. Channels past C continue in the next row (cl_factors
+/// repeats the factors).
 template <class Lines, class Rows, class Part>
 void for_each_line_group(dims d, const float* out, int64_t r0, int64_t r1, Lines&& lines,
                          Rows&& rows, Part&& part) {
@@ -840,7 +855,7 @@ void for_each_line_group(dims d, const float* out, int64_t r0, int64_t r1, Lines
       constexpr std::integral_constant<int, 1> one;
       if (per_row <= register_row_lines) {
         const int64_t n = (end - at) / C;
-        if (n > 0) rows(at, lead, n, stream);
+        if (n > 0) with_row_lines(per_row, [&](auto nv) { rows(at, lead, n, nv, stream); });
         at += n * C;
       }
       if (!decltype(stream)::value || C * int64_t{sizeof(float)} >= four_rows_streamed_bytes)
@@ -901,19 +916,6 @@ inline ve dx_lines_f32(const float* x, const float* dy, float* dx, int64_t C, in
     for (int q = 0; q < Q; ++q) put_ve<S>(dx + q * C + j, r[q]), check += r[q] - r[q];
   }
   return check;
-}
-
-/// Calls f(std::integral_constant<int, NV>{}) for NV = nv, 1 <= nv <=
-/// register_row_lines, and returns what it returns.
-template <class F>
-inline ve with_row_lines(int64_t nv, F&& f) {
-  static_assert(register_row_lines == 4);
-  switch (nv) {
-    case 1: return f(std::integral_constant<int, 1>{});
-    case 2: return f(std::integral_constant<int, 2>{});
-    case 3: return f(std::integral_constant<int, 3>{});
-    default: return f(std::integral_constant<int, 4>{});
-  }
 }
 
 /// affine_lines_f32's arithmetic for n runs of NV lines each (C = 16 NV
@@ -981,11 +983,9 @@ void normalize_cl_f32(dims d, const float* x, float* y, int64_t r0, int64_t r1,
           check += affine_lines_f32<q(), s()>(x + at, y + at, C, nv, hi + ch, lo + ch, sc + ch,
                                               bi + ch);
         },
-        [&](int64_t at, int64_t ch, int64_t n, auto s) {
-          check += with_row_lines(C / flanes, [&](auto nv) {
-            return affine_rows_f32<nv(), s()>(x + at, y + at, n, hi + ch, lo + ch, sc + ch,
-                                              bi + ch);
-          });
+        [&](int64_t at, int64_t ch, int64_t n, auto nv, auto s) {
+          check +=
+              affine_rows_f32<nv(), s()>(x + at, y + at, n, hi + ch, lo + ch, sc + ch, bi + ch);
         },
         [&](int64_t at, int64_t ch, int64_t n) {
           check += affine_segment_f32(x + at, y + at, n, hi + ch, lo + ch, sc + ch, bi + ch, tail);
@@ -1023,11 +1023,9 @@ void dx_cl_f32(dims d, const float* x, const float* dy, float* dx, int64_t r0, i
           check += dx_lines_f32<q(), s()>(x + at, dy + at, dx + at, C, nv, hi + ch, lo + ch,
                                           dm + ch, co + ch, sc + ch);
         },
-        [&](int64_t at, int64_t ch, int64_t n, auto s) {
-          check += with_row_lines(C / flanes, [&](auto nv) {
-            return dx_rows_f32<nv(), s()>(x + at, dy + at, dx + at, n, hi + ch, lo + ch, dm + ch,
+        [&](int64_t at, int64_t ch, int64_t n, auto nv, auto s) {
+          check += dx_rows_f32<nv(), s()>(x + at, dy + at, dx + at, n, hi + ch, lo + ch, dm + ch,
                                           co + ch, sc + ch);
-          });
         },
         [&](int64_t at, int64_t ch, int64_t n) {
           check += dx_segment_f32(x + at, dy + at, dx + at, n, hi + ch, lo + ch, dm + ch,
