@@ -660,13 +660,21 @@ void chunk_sums_cl_f32(dims d, const float* x, const float* dy, int64_t k0, int6
     lo[ch] = sp.lo;
   }
   const std::unique_ptr<cl_lanes> w(new cl_lanes);
+  // The rows of the next unit to prefetch. Where a unit is whole rows (C <=
+  // cl_lanes_width), the next one is the next contiguous 256 rows, which the
+  // hardware prefetchers bring: on the Intel VM a software prefetch of x and
+  // dy there cost 2-12 % of a backward from memory. Parts of rows (runs of 1
+  // KiB, 2-8 KiB apart) keep it: on the AMD machine such runs read at half
+  // the speed of memory order without a prefetch (docs/cpu-kernel.md, "The
+  // backward sums without software prefetch on whole rows").
+  const auto ahead = [C](const unit_cl& nx) { return C <= cl_lanes_width ? 0 : nx.len; };
   for_each_unit_cl(d, k0, k1, cl_lanes_width, [&](const unit_cl& u, const unit_cl& nx) {
     const float* xr = x + u.j0 * C;
     const float* dyr = dy + u.j0 * C;
     double* const ao = sum_dy + (u.j0 / chunk - k0) * C;
     double* const bo = sum_dy_xc + (u.j0 / chunk - k0) * C;
-    prefetcher next_x = next_rows(d, x, nx.j0, nx.len, nx.g0, nx.g1, u.len);
-    prefetcher next_dy = next_rows(d, dy, nx.j0, nx.len, nx.g0, nx.g1, u.len);
+    prefetcher next_x = next_rows(d, x, nx.j0, ahead(nx), nx.g0, nx.g1, u.len);
+    prefetcher next_dy = next_rows(d, dy, nx.j0, ahead(nx), nx.g0, nx.g1, u.len);
     const int64_t G = u.g1 - u.g0;
     cl_unit_sums_f32(xr + u.g0, dyr + u.g0, C, u.len, G, hi + u.g0, lo + u.g0, next_x, next_dy,
                      *w);
