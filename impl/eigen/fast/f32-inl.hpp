@@ -420,7 +420,8 @@ void backward_cf(dims d, const T* x, const T* dy, T* dx, int64_t c0, int64_t c1,
 // lanes in registers, stored once. The additions and their order are the
 // same; row by row, each vector cost a load and a store of each of its two
 // lanes in L1. Pass 1 and the backward sums, whose rows the prefetcher of
-// the unit before brought into L2, go by blocks of 64 rows: lane l takes its
+// the unit before brought into L2 (the hardware's, for the sums of units of
+// whole rows), go by blocks of 64 rows: lane l takes its
 // four rows of a block (l, l + 16, l + 32, l + 48) in one step, in order, so
 // that its lanes are loaded and stored once per four rows; a unit's last
 // 0-63 rows go one at a time (docs/cpu-kernel.md,
@@ -663,7 +664,7 @@ void chunk_sums_cl_f32(dims d, const float* x, const float* dy, int64_t k0, int6
   // The rows of the next unit to prefetch. Where a unit is whole rows (C <=
   // cl_lanes_width), the next one is the next contiguous 256 rows, which the
   // hardware prefetchers bring: on the Intel VM a software prefetch of x and
-  // dy there cost 2-12 % of a backward from memory. Parts of rows (runs of 1
+  // dy there cost 1-12 % of a backward from memory. Parts of rows (runs of 1
   // KiB, 2-8 KiB apart) keep it: on the AMD machine such runs read at half
   // the speed of memory order without a prefetch (docs/cpu-kernel.md, "The
   // backward sums without software prefetch on whole rows").
