@@ -337,7 +337,10 @@ int main(int argc, char** argv) {
                               bncheck::eigen::isa() + ", " + std::to_string(bncheck::eigen::threads()) +
                                   " threads, caches L1d " + std::to_string(caches.l1d >> 10) + " KiB, L2 " +
                                   std::to_string(caches.l2 >> 10) + " KiB, L3 " + std::to_string(caches.l3 >> 20) +
-                                  " MiB (" + caches.source + ")");
+                                  " MiB (" + caches.source + "), maker " + bncheck::eigen::cpu_maker() +
+                                  " (backward sums prefetch parts of rows: " +
+                                  (bncheck::eigen::prefetches_part_rows(bncheck::eigen::cpu_maker()) ? "yes" : "no") +
+                                  ")");
 #ifdef BNCHECK_BENCH_ONEDNN
   set_onednn_threads(threads);
   benchmark::AddCustomContext("bncheck_onednn", onednn_version());

@@ -131,4 +131,21 @@ int64_t channel_block_bytes(const cache_sizes& c) {
 // from 2.17 to 2.04, 2.11 and 1.91 (bench_cpu, one run, medians of 3).
 int64_t backwards_block_bytes(const cache_sizes& c) { return c.l2; }
 
+std::string cpu_maker() {
+  __builtin_cpu_init();
+  if (__builtin_cpu_is("intel")) return "intel";
+  if (__builtin_cpu_is("amd")) return "amd";
+  return "other";
+}
+
+// The sums read a unit of 256 channels over 256 rows, then the next 256
+// channels of the same rows: runs of 1 KiB, 2-8 KiB apart. On the AMD
+// machine (family 26) such runs read at 28 GB/s without a software prefetch,
+// against 53 in memory order (bench/RESULTS.md, "Three machines"); on the
+// Intel VM the prefetch made a backward from memory 1.04-1.11x slower
+// (N32 C512 14x14, C2048 7x7, nc 4096 x 1024). Units of whole rows never
+// prefetch (f32-inl.hpp). Makers not measured keep the prefetch the kernel
+// was built with.
+bool prefetches_part_rows(const std::string& maker) { return maker != "intel"; }
+
 }  // namespace bncheck::eigen

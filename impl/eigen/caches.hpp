@@ -1,7 +1,8 @@
 // The data caches of the machine the kernel runs on, and the budgets the
 // Eigen kernel derives from them (docs/cpu-kernel.md, "Cache budgets from
-// the machine"). Budgets only choose block sizes and store instructions:
-// outputs are bitwise the same for every cache size.
+// the machine"); and the CPU's maker, which decides one software prefetch.
+// Budgets and prefetches only choose block sizes, store and prefetch
+// instructions: outputs are bitwise the same for every machine.
 #pragma once
 
 #include <cstdint>
@@ -51,5 +52,15 @@ int64_t channel_block_bytes(const cache_sizes& c);
 /// after the statistics (fast.hpp: dims::backwards): one core's L2, which
 /// holds the rows the statistics read last.
 int64_t backwards_block_bytes(const cache_sizes& c);
+
+/// The CPU's maker: "intel", "amd" or "other" (GCC's __builtin_cpu_is, which
+/// reads cpuid's vendor string).
+std::string cpu_maker();
+
+/// Whether the channel-last f32 backward sums prefetch the next unit's rows
+/// where a unit is part of each row (more than 256 channels): on every maker
+/// but Intel, whose hardware prefetchers brought those rows on the Intel VM
+/// (docs/cpu-kernel.md, "The backward sums' prefetch by the CPU's maker").
+bool prefetches_part_rows(const std::string& maker);
 
 }  // namespace bncheck::eigen

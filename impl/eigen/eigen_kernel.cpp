@@ -68,15 +68,18 @@ const fast::ops<T>& fast_ops() {
 }
 
 // The output's store instructions and the backwards blocks come from the
-// machine's caches (caches.hpp). writes: the pass writes a data tensor (y or
-// dx). backwards: an elementwise pass that follows a channel-last
-// statistics pass (fast.hpp: dims).
+// machine's caches, the backward sums' prefetch from its maker (caches.hpp).
+// writes: the pass writes a data tensor (y or dx). backwards: an elementwise
+// pass that follows a channel-last statistics pass (fast.hpp: dims).
 fast::dims dims_of(const problem& p, bool writes, bool backwards = false) {
+  static const bool prefetch_part_rows = prefetches_part_rows(cpu_maker());
   const cache_sizes c = caches();
   const int64_t count = element_count(p);
   const int64_t bytes = count * static_cast<int64_t>(size_of(p.data_type));
   const bool stream = writes && streams_output(bytes, threads_for(count), c);
-  return {p.n, p.c, spatial_size(p), stream, backwards, backwards_block_bytes(c)};
+  fast::dims d{p.n, p.c, spatial_size(p), stream, backwards, backwards_block_bytes(c)};
+  d.prefetch_part_rows = prefetch_part_rows;
+  return d;
 }
 
 // Channel-last statistics (sums) of all channels on n threads. The fast loops

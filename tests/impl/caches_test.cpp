@@ -126,5 +126,34 @@ TEST(eigen_caches, budgets_follow_the_l2_and_the_threads) {
   EXPECT_EQ(eigen::backwards_block_bytes(small), 256 * KiB);
 }
 
+// The maker comes from cpuid (GCC's __builtin_cpu_is); /proc/cpuinfo's
+// vendor_id, which the kernel reads from cpuid as well, is the independent
+// account of the same fact.
+TEST(eigen_caches, the_maker_is_the_one_proc_cpuinfo_names) {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line, vendor;
+  while (std::getline(in, line))
+    if (line.rfind("vendor_id", 0) == 0) {
+      vendor = line.substr(line.find(':') + 1);
+      vendor.erase(0, vendor.find_first_not_of(" \t"));
+      break;
+    }
+  if (vendor.empty()) GTEST_SKIP() << "/proc/cpuinfo names no vendor_id on this machine";
+  const std::string expected = vendor == "GenuineIntel"   ? "intel"
+                               : vendor == "AuthenticAMD" ? "amd"
+                                                          : "other";
+  EXPECT_EQ(eigen::cpu_maker(), expected) << "vendor_id " << vendor;
+}
+
+// The backward sums prefetch parts of rows on the AMD machines, where that
+// was measured to help, and on makers not measured; not on Intel, where it
+// was measured to cost (docs/cpu-kernel.md, "The backward sums' prefetch by
+// the CPU's maker").
+TEST(eigen_caches, the_sums_prefetch_parts_of_rows_except_on_intel) {
+  EXPECT_TRUE(eigen::prefetches_part_rows("amd"));
+  EXPECT_TRUE(eigen::prefetches_part_rows("other"));
+  EXPECT_FALSE(eigen::prefetches_part_rows("intel"));
+}
+
 }  // namespace
 }  // namespace bncheck

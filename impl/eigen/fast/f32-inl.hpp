@@ -665,10 +665,15 @@ void chunk_sums_cl_f32(dims d, const float* x, const float* dy, int64_t k0, int6
   // cl_lanes_width), the next one is the next contiguous 256 rows, which the
   // hardware prefetchers bring: on the Intel VM a software prefetch of x and
   // dy there cost 1-12 % of a backward from memory. Parts of rows (runs of 1
-  // KiB, 2-8 KiB apart) keep it: on the AMD machine such runs read at half
-  // the speed of memory order without a prefetch (docs/cpu-kernel.md, "The
-  // backward sums without software prefetch on whole rows").
-  const auto ahead = [C](const unit_cl& nx) { return C <= cl_lanes_width ? 0 : nx.len; };
+  // KiB, 2-8 KiB apart) keep it where d.prefetch_part_rows says so: on the
+  // AMD machine such runs read at half the speed of memory order without a
+  // prefetch, on the Intel VM it cost 4-11 % (docs/cpu-kernel.md, "The
+  // backward sums without software prefetch on whole rows" and "The
+  // backward sums' prefetch by the CPU's maker").
+  const bool parts = d.prefetch_part_rows;
+  const auto ahead = [C, parts](const unit_cl& nx) {
+    return C <= cl_lanes_width || !parts ? 0 : nx.len;
+  };
   for_each_unit_cl(d, k0, k1, cl_lanes_width, [&](const unit_cl& u, const unit_cl& nx) {
     const float* xr = x + u.j0 * C;
     const float* dyr = dy + u.j0 * C;

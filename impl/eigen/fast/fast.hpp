@@ -26,6 +26,10 @@ struct dims {
   /// Bytes of each tensor per block of a backwards pass: the L2 of one core
   /// (eigen_kernel.cpp, from caches.hpp).
   int64_t block_bytes = int64_t{1} << 20;
+  /// Channel-last f32 backward sums: prefetch the next unit's rows where a
+  /// unit is part of each row (caches.hpp: prefetches_part_rows). A hint
+  /// only: the outputs are the same bits either way.
+  bool prefetch_part_rows = true;
   int64_t m() const { return n * s; }
 };
 
