@@ -142,7 +142,7 @@ std::string cpu_maker() {
 // channels of the same rows: runs of 1 KiB, 2-8 KiB apart. On the AMD
 // machine (family 26) such runs read at 28 GB/s without a software prefetch,
 // against 53 in memory order (bench/RESULTS.md, "Three machines"); on the
-// Intel VM the prefetch made a backward from memory 1.04-1.11x slower
+// Intel VM the prefetch made a backward from memory 1.04-1.12x slower
 // (N32 C512 14x14, C2048 7x7, nc 4096 x 1024). Units of whole rows never
 // prefetch (f32-inl.hpp). Makers not measured keep the prefetch the kernel
 // was built with.

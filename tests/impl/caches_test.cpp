@@ -127,7 +127,7 @@ TEST(eigen_caches, budgets_follow_the_l2_and_the_threads) {
 }
 
 // The maker comes from cpuid (GCC's __builtin_cpu_is); /proc/cpuinfo's
-// vendor_id, which the kernel reads from cpuid as well, is the independent
+// vendor_id, which Linux reads from cpuid at boot, is a second reader's
 // account of the same fact.
 TEST(eigen_caches, the_maker_is_the_one_proc_cpuinfo_names) {
   std::ifstream in("/proc/cpuinfo");

@@ -667,7 +667,7 @@ void chunk_sums_cl_f32(dims d, const float* x, const float* dy, int64_t k0, int6
   // dy there cost 1-12 % of a backward from memory. Parts of rows (runs of 1
   // KiB, 2-8 KiB apart) keep it where d.prefetch_part_rows says so: on the
   // AMD machine such runs read at half the speed of memory order without a
-  // prefetch, on the Intel VM it cost 4-11 % (docs/cpu-kernel.md, "The
+  // prefetch, on the Intel VM it cost 4-12 % (docs/cpu-kernel.md, "The
   // backward sums without software prefetch on whole rows" and "The
   // backward sums' prefetch by the CPU's maker").
   const bool parts = d.prefetch_part_rows;
