@@ -333,14 +333,14 @@ int main(int argc, char** argv) {
     benchmark::AddCustomContext("bncheck_reuse_output", "1 (every set writes one output buffer)");
   bncheck::eigen::set_threads(threads);
   const bncheck::eigen::cache_sizes caches = bncheck::eigen::caches();
+  const std::string maker = bncheck::eigen::cpu_maker();
   benchmark::AddCustomContext("bncheck_eigen",
                               bncheck::eigen::isa() + ", " + std::to_string(bncheck::eigen::threads()) +
                                   " threads, caches L1d " + std::to_string(caches.l1d >> 10) + " KiB, L2 " +
                                   std::to_string(caches.l2 >> 10) + " KiB, L3 " + std::to_string(caches.l3 >> 20) +
-                                  " MiB (" + caches.source + "), maker " + bncheck::eigen::cpu_maker() +
+                                  " MiB (" + caches.source + "), maker " + maker +
                                   " (backward sums prefetch parts of rows: " +
-                                  (bncheck::eigen::prefetches_part_rows(bncheck::eigen::cpu_maker()) ? "yes" : "no") +
-                                  ")");
+                                  (bncheck::eigen::prefetches_part_rows(maker) ? "yes" : "no") + ")");
 #ifdef BNCHECK_BENCH_ONEDNN
   set_onednn_threads(threads);
   benchmark::AddCustomContext("bncheck_onednn", onednn_version());

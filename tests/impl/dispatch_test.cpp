@@ -212,27 +212,23 @@ void expect_fast_equals_generic(const std::string& isa, layout lay, int64_t n, i
     EXPECT_EQ(bits(e.y), bits(written(out))) << "y " << k << " elements past a line, " << what;
   }
 
-  if (last)
-    by_chunks<eigen::sum_pair<double>>(d, m2, q2, [&](int64_t k0, int64_t k1, double* a, double* b) {
-      o.chunk_sums_cl(d, x.data(), dy.data(), k0, k1, shift.data(), a, b);
-    });
-  else
-    o.sums_cf(d, x.data(), dy.data(), 0, c, shift.data(), m2.data(), q2.data());
-  EXPECT_EQ(bits(e.sum_dy), bits(m2)) << "sum(dy), " << what;
-  EXPECT_EQ(bits(e.sum_dy_xc), bits(q2)) << "sum(dy (x - mean)), " << what;
-  if (last) {
-    // The sums under the other prefetch rule (fast.hpp:
-    // dims::prefetch_part_rows; more than 256 channels take units of parts
-    // of rows): a hint, so the same bits.
-    eigen::fast::dims other = d;
-    other.prefetch_part_rows = !d.prefetch_part_rows;
-    std::vector<double> a2(c), b2(c);
+  // Channel-last sums under both prefetch rules (fast.hpp:
+  // dims::prefetch_part_rows; more than 256 channels take units of parts of
+  // rows): a hint, so the same bits.
+  for (bool prefetch : {true, false}) {
+    if (!last && !prefetch) break;
+    eigen::fast::dims dp = d;
+    dp.prefetch_part_rows = prefetch;
     auto sums = [&](int64_t k0, int64_t k1, double* a, double* b) {
-      o.chunk_sums_cl(other, x.data(), dy.data(), k0, k1, shift.data(), a, b);
+      o.chunk_sums_cl(dp, x.data(), dy.data(), k0, k1, shift.data(), a, b);
     };
-    by_chunks<eigen::sum_pair<double>>(other, a2, b2, sums);
-    EXPECT_EQ(bits(e.sum_dy), bits(a2)) << "sum(dy), other prefetch rule, " << what;
-    EXPECT_EQ(bits(e.sum_dy_xc), bits(b2)) << "sum(dy (x - mean)), other prefetch rule, " << what;
+    if (last)
+      by_chunks<eigen::sum_pair<double>>(dp, m2, q2, sums);
+    else
+      o.sums_cf(d, x.data(), dy.data(), 0, c, shift.data(), m2.data(), q2.data());
+    const std::string rule = prefetch ? "" : "no prefetch of parts of rows, ";
+    EXPECT_EQ(bits(e.sum_dy), bits(m2)) << "sum(dy), " << rule << what;
+    EXPECT_EQ(bits(e.sum_dy_xc), bits(q2)) << "sum(dy (x - mean)), " << rule << what;
   }
 
   for (int64_t k : offsets) {

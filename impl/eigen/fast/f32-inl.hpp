@@ -670,17 +670,15 @@ void chunk_sums_cl_f32(dims d, const float* x, const float* dy, int64_t k0, int6
   // prefetch, on the Intel VM it cost 4-12 % (docs/cpu-kernel.md, "The
   // backward sums without software prefetch on whole rows" and "The
   // backward sums' prefetch by the CPU's maker").
-  const bool parts = d.prefetch_part_rows;
-  const auto ahead = [C, parts](const unit_cl& nx) {
-    return C <= cl_lanes_width || !parts ? 0 : nx.len;
-  };
+  const bool prefetch = C > cl_lanes_width && d.prefetch_part_rows;
   for_each_unit_cl(d, k0, k1, cl_lanes_width, [&](const unit_cl& u, const unit_cl& nx) {
     const float* xr = x + u.j0 * C;
     const float* dyr = dy + u.j0 * C;
     double* const ao = sum_dy + (u.j0 / chunk - k0) * C;
     double* const bo = sum_dy_xc + (u.j0 / chunk - k0) * C;
-    prefetcher next_x = next_rows(d, x, nx.j0, ahead(nx), nx.g0, nx.g1, u.len);
-    prefetcher next_dy = next_rows(d, dy, nx.j0, ahead(nx), nx.g0, nx.g1, u.len);
+    const int64_t ahead = prefetch ? nx.len : 0;
+    prefetcher next_x = next_rows(d, x, nx.j0, ahead, nx.g0, nx.g1, u.len);
+    prefetcher next_dy = next_rows(d, dy, nx.j0, ahead, nx.g0, nx.g1, u.len);
     const int64_t G = u.g1 - u.g0;
     cl_unit_sums_f32(xr + u.g0, dyr + u.g0, C, u.len, G, hi + u.g0, lo + u.g0, next_x, next_dy,
                      *w);
